@@ -1,0 +1,202 @@
+"""Who can reach a bucket: public, any authenticated user, other accounts.
+
+Combines every guard (account and bucket Block Public Access, Object Ownership) with every
+grant (ACL entries, policy statements) into three-valued facts: True, False, or None when a
+guard or a grant source that could change the answer could not be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cloudscan.checks.aws_conditions import restricting_condition
+
+from cloudscan.model import derive_unknown, unknown_inputs
+
+Grant = dict[str, Any]
+Tri = bool | None
+
+PUBLIC_FACTS = {
+    "public_read": {"read"},
+    "public_list": {"list"},
+    "public_write": {"write", "write_acl"},
+}
+READ_LIKE = {"read", "list"}
+FACTS = (*PUBLIC_FACTS, "all_authenticated_read", "cross_account")
+
+
+@dataclass
+class Guard:
+    """A setting that switches a class of grants off; `value` None means it could not be read."""
+
+    name: str
+    value: Tri
+
+
+def _bpa_guards(guards: dict[str, Any], flag: str, label: str) -> list[Guard]:
+    out = []
+    for level in ("account", "bucket"):
+        block = guards.get(f"{level}_block_public_access")
+        value = None if block is None else bool(block.get(flag))
+        out.append(Guard(f"{level} Block Public Access {label}", value))
+    return out
+
+
+def _neutraliser(guards: list[Guard]) -> tuple[Tri, str | None]:
+    """(effective, neutralised_by) for a grant that any of `guards` switches off."""
+    for guard in guards:
+        if guard.value:
+            return False, guard.name
+    if any(g.value is None for g in guards):
+        unread = ", ".join(g.name for g in guards if g.value is None)
+        return None, f"unknown: {unread} could not be read"
+    return True, None
+
+
+def _or(values: list[Tri]) -> Tri:
+    if any(v is True for v in values):
+        return True
+    if any(v is None for v in values):
+        return None
+    return False
+
+
+def _is_public(grant: Grant) -> bool:
+    principal = grant["principal"]
+    return principal["type"] == "public" or (principal["negated"] and grant["effect"] == "allow")
+
+
+def _describe(grant: Grant) -> str:
+    p = grant["principal"]
+    who = ("everyone except " if p["negated"] else "") + f"{p['type']} {p['id']}"
+    return f"{grant['via']} grants {', '.join(grant['permissions'])} to {who}"
+
+
+class _Facts:
+    def __init__(self) -> None:
+        self.values: dict[str, list[Tri]] = {f: [] for f in FACTS}
+        self.reasons: dict[str, list[dict[str, Any]]] = {f: [] for f in FACTS}
+
+    def add(self, fact: str, grant: Grant, effective: Tri, by: str | None, detail: str) -> None:
+        self.values[fact].append(effective)
+        self.reasons[fact].append(
+            {"origin": grant["origin"], "effective": effective, "neutralised_by": by, "detail": detail}
+        )
+
+
+def derive_bucket_exposure(doc: dict[str, Any], context: Any) -> None:
+    access = doc.get("access")
+    if access is None:
+        doc["exposure"] = _all_unknown(doc, ["/access"])
+        return
+    guards = access["guards"]
+    acl_guards = [
+        Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",
+              None if guards.get("object_ownership") is None
+              else guards["object_ownership"] == "BucketOwnerEnforced"),
+    ]
+    public_acl_guards = acl_guards + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls")
+    public_policy_guards = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
+
+    facts = _Facts()
+    external_accounts: set[str] = set()
+    allows = [g for g in access["grants"] if g["effect"] == "allow"]
+    denies = [g for g in access["grants"] if g["effect"] == "deny"]
+    policy_is_public = any(
+        _is_public(g) and not restricting_condition(g["conditions"])
+        for g in allows if g["via"] == "policy"
+    )
+
+    for grant in allows:
+        permissions = set(grant["permissions"]) - _denied_to_everyone(denies)
+        if not permissions:
+            continue
+        condition = restricting_condition(grant["conditions"])
+        public_guards = public_acl_guards if grant["via"] == "acl" else public_policy_guards
+        if _is_public(grant):
+            effective, by = _neutraliser(public_guards)
+            if condition:
+                effective, by = False, f"condition {condition}"
+            for fact, needed in PUBLIC_FACTS.items():
+                if permissions & needed:
+                    facts.add(fact, grant, effective, by, _describe(grant))
+        elif grant["principal"]["type"] == "all_authenticated" and permissions & READ_LIKE:
+            effective, by = _neutraliser(public_acl_guards)
+            facts.add("all_authenticated_read", grant, effective, by, _describe(grant))
+        external = _external_account(grant, doc, access, context)
+        if external:
+            guards_here = acl_guards if grant["via"] == "acl" else (
+                public_policy_guards if policy_is_public else [])
+            effective, by = _neutraliser(guards_here)
+            if condition and grant["via"] == "policy" and "aws:sourceaccount" not in condition.lower():
+                detail = f"{_describe(grant)} (account {external}), limited by {condition}"
+            else:
+                detail = f"{_describe(grant)} (account {external})"
+            facts.add("cross_account", grant, effective, by, detail)
+            if effective is not False:
+                external_accounts.add(external)
+
+    exposure: dict[str, Any] = {}
+    for fact in FACTS:
+        value = _or(facts.values[fact])
+        if value is False:
+            value = _unread_sources(doc, access, public_acl_guards, public_policy_guards, fact)
+        exposure[fact] = value
+        if value is None:
+            derive_unknown(doc, f"/exposure/{fact}", ["/access"])
+    exposure["cross_account_principals"] = sorted(external_accounts)
+    exposure["reasons"] = facts.reasons
+    doc["exposure"] = exposure
+
+
+def _denied_to_everyone(denies: list[Grant]) -> set[str]:
+    """Permissions an unconditional Deny to everyone takes away from every grant."""
+    out: set[str] = set()
+    for deny in denies:
+        if deny["principal"]["type"] == "public" and not deny["conditions"]:
+            out |= set(deny["permissions"])
+    return out
+
+
+def _external_account(grant: Grant, doc: dict[str, Any], access: dict[str, Any], context: Any) -> str | None:
+    """The other account a grant reaches, if it is neither the owner's nor a trusted one."""
+    principal = grant["principal"]
+    trusted = getattr(context, "trusted_accounts", frozenset())
+    if principal["negated"]:
+        return None
+    if principal["type"] == "aws" and principal["account"]:
+        account = principal["account"]
+        if account != doc.get("account") and account not in trusted:
+            return account
+    if principal["type"] == "canonical_user":
+        owner = (access.get("acl") or {}).get("owner")
+        if principal["id"] != owner and principal["id"] not in trusted:
+            return principal["id"]
+    return None
+
+
+def _unread_sources(
+    doc: dict[str, Any], access: dict[str, Any], acl_guards: list[Guard],
+    policy_guards: list[Guard], fact: str,
+) -> Tri:
+    """A False fact stays False only if every grant source that could flip it was read."""
+    if fact == "cross_account" and doc.get("account") is None:
+        return None
+    for source, pointer, guards in (
+        ("acl", "/access/acl", acl_guards),
+        ("policy", "/access/policy", policy_guards),
+    ):
+        if access.get(source) is not None or not unknown_inputs(doc, [pointer]):
+            continue
+        if fact != "cross_account" and _neutraliser(guards)[0] is False:
+            continue  # whatever the unread source grants publicly is switched off
+        return None
+    return False
+
+
+def _all_unknown(doc: dict[str, Any], inputs: list[str]) -> dict[str, Any]:
+    for fact in FACTS:
+        derive_unknown(doc, f"/exposure/{fact}", inputs)
+    return {**dict.fromkeys(FACTS), "cross_account_principals": None,
+            "reasons": {f: [] for f in FACTS}}

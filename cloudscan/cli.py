@@ -1,0 +1,274 @@
+"""The `cloudscan` command line.
+
+Exit codes: 0 no FAIL at or above --fail-on; 1 such findings; 2 usage or configuration error;
+3 the scan is incomplete (UNKNOWN results or scan errors) and --strict was given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cloudscan import __version__
+from cloudscan.checks import CheckContext
+from cloudscan.model import Document
+from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+FORMATS = ("text", "json")
+
+
+class UsageError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def _policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path),
+                      help="Directory or file of extra policies (JSON Schema). Repeatable. "
+                           "Added to the built-in policies.")(fn)
+    fn = click.option("--no-builtin-policies", is_flag=True,
+                      help="Use only the policies given with --policies.")(fn)
+    return fn
+
+
+def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format: text for people, json for tickets and pipelines."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to FILE instead of standard output."),
+        click.option("--fail-on", type=click.Choice([*SEVERITIES, "none"]), default="low",
+                     show_default=True,
+                     help="Exit 1 when a FAIL of this severity or higher is found; 'none' never does."),
+        click.option("--strict", is_flag=True,
+                     help="Exit 3 when any result is UNKNOWN or a call failed (incomplete scan), "
+                          "unless exit 1 applies."),
+        click.option("--only", multiple=True, metavar="ID",
+                     help="Run only these policy ids (shell wildcards allowed). Repeatable."),
+        click.option("--skip", multiple=True, metavar="ID",
+                     help="Do not run these policy ids (shell wildcards allowed). Repeatable."),
+        click.option("--trusted-account", multiple=True, metavar="ID",
+                     help="Account (or S3 canonical user id) whose access is intended, e.g. a "
+                          "vendor's. Repeatable."),
+        click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
+        _policy_options,
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="cloudscan")
+def cli() -> None:
+    """Find medical-imaging archives left open in the cloud.
+
+    cloudscan enumerates buckets, grants and network rules, derives who can reach them, and
+    judges them against JSON-Schema policies for public exposure, broad access and weak
+    authentication. It only reads: List, Get, Describe and Head calls.
+
+    \b
+    Exit codes:
+      0  no FAIL at or above --fail-on
+      1  FAIL results at or above --fail-on
+      2  usage or configuration error (bad option, malformed policy, no credentials)
+      3  incomplete scan (UNKNOWN results or failed calls) with --strict
+    """
+
+
+@cli.group()
+def scan() -> None:
+    """Scan a live account or endpoint."""
+
+
+@scan.command("aws")
+@click.option("--profile", help="AWS profile from ~/.aws/config. Default: the standard credential "
+                                "chain (environment, profile, SSO, instance role).")
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="Region to scan for security groups, and to which buckets are limited. "
+                   "Repeatable. Default: every region enabled for the account, and all buckets.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
+              help="Parallel API calls.")
+@_scan_options
+def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **options: Any) -> None:
+    """Scan an AWS account: S3 buckets and EC2 security groups.
+
+    Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
+    (the SecurityAudit managed policy covers them).
+    """
+    import boto3  # heavy: imported only when an AWS scan runs
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise UsageError(str(exc)) from None
+    if session.get_credentials() is None:
+        raise UsageError("no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
+                         "or run where an instance or SSO role is available")
+    _run_aws(session, regions, concurrency, options)
+
+
+def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
+    from cloudscan.providers.aws import AwsScope, enumerate_aws
+    from cloudscan.scan import needed_fields
+
+    policies = _policies(options)
+
+    def documents(errors: list[dict[str, Any]]) -> Iterator[Document]:
+        scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency)
+        return enumerate_aws(session, scope, errors)
+
+    _scan_and_report("aws", documents, policies, options)
+
+
+def _policies(options: dict[str, Any]) -> list[Policy]:
+    try:
+        policies = load_policies(options["policy_dirs"], builtin=not options["no_builtin_policies"])
+    except PolicyErrors as exc:
+        raise UsageError(f"invalid policy:\n{exc}") from None
+    selected = select(policies, options.get("only", ()), options.get("skip", ()))
+    if not selected:
+        raise UsageError("no policy left to run: check --only, --skip and --policies")
+    return selected
+
+
+def _scan_and_report(
+    source: str,
+    documents: Callable[[list[dict[str, Any]]], Iterator[Document]],
+    policies: list[Policy],
+    options: dict[str, Any],
+) -> None:
+    from cloudscan import report
+    from cloudscan.scan import run
+
+    errors: list[dict[str, Any]] = []
+    context = CheckContext(trusted_accounts=frozenset(options["trusted_account"]))
+    result = run(source, documents(errors), policies, context, errors)
+    fmt = report.Format(options["fmt"])
+    output: Path | None = options["output"]
+    color = output is None and fmt is report.Format.TEXT and sys.stdout.isatty()
+    text = report.render(fmt, result, color=color, verbose=options["verbose"])
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    _summary_line(result)
+    sys.exit(exit_code(result, options["fail_on"], options["strict"]))
+
+
+def exit_code(result: Any, fail_on: str, strict: bool) -> int:
+    if fail_on != "none":
+        threshold = SEVERITIES.index(fail_on)
+        if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
+               for f in result.findings):
+            return EXIT_FINDINGS
+    incomplete = result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
+    return EXIT_INCOMPLETE if strict and incomplete else EXIT_OK
+
+
+def _summary_line(result: Any) -> None:
+    from cloudscan.report.summary import summarise
+
+    errors = len(result.errors) + sum(len(r["_meta"]["errors"]) for r in result.resources)
+    s = summarise(result.findings, len(result.resources), errors)
+    failed = ", ".join(f"{n} {sev}" for sev, n in s["failed_by_severity"].items() if n)
+    counts = s["results"]
+    click.echo(
+        f"cloudscan: {s['resources']} resources, {len(result.policies)} policies: "
+        f"{counts['FAIL']} FAIL" + (f" ({failed})" if failed else "")
+        + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS, {errors} errors",
+        err=True,
+    )
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--verbose", "-v", is_flag=True, help="List PASS results too.")
+def demo(fmt: str, output: Path | None, verbose: bool) -> None:
+    """Scan a small simulated AWS account of imaging archives, no cloud account needed.
+
+    The account is built in memory with moto (pip install 'cloudscan[demo]'): a public PACS
+    export bucket, a teleradiology inbox open to every AWS user and another account, a
+    research bucket saved by Block Public Access, a locked-down archive, and an Orthanc
+    server open to the internet. Exits 0 when the demo ran, whatever it found.
+    """
+    try:
+        from cloudscan.demo import demo_account
+    except ImportError as exc:
+        raise UsageError(f"the demo needs moto ({exc.name} is missing): "
+                         "pip install 'cloudscan[demo]'") from None
+    options = {"fmt": fmt, "output": output, "verbose": verbose, "fail_on": "none", "strict": False,
+               "trusted_account": (), "policy_dirs": (), "no_builtin_policies": False}
+    with demo_account() as (session, regions):
+        _run_aws(session, regions, 8, options)
+
+
+@cli.group("policies")
+def policies_group() -> None:
+    """List, show and validate policies."""
+
+
+def _load_for_listing(policy_dirs: tuple[Path, ...], no_builtin: bool) -> list[Policy]:
+    return _policies({"policy_dirs": policy_dirs, "no_builtin_policies": no_builtin})
+
+
+@policies_group.command("list")
+@_policy_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def policies_list(policy_dirs: tuple[Path, ...], no_builtin_policies: bool, fmt: str) -> None:
+    """List every policy: id, severity, kind and title."""
+    policies = _load_for_listing(policy_dirs, no_builtin_policies)
+    if fmt == "json":
+        click.echo(json.dumps([_policy_summary(p) for p in policies], indent=2))
+        return
+    width = max(len(p.id) for p in policies)
+    for p in policies:
+        click.echo(f"{p.id:<{width}}  {p.severity:<8}  {p.kind:<16}  {p.meta['title']}")
+
+
+@policies_group.command("show")
+@click.argument("policy_id")
+@_policy_options
+def policies_show(policy_id: str, policy_dirs: tuple[Path, ...], no_builtin_policies: bool) -> None:
+    """Print one policy file, metadata and schema, as JSON."""
+    for policy in _load_for_listing(policy_dirs, no_builtin_policies):
+        if policy.id == policy_id:
+            click.echo(json.dumps(policy.schema, indent=2))
+            return
+    raise UsageError(f"no policy with id {policy_id!r} (see: cloudscan policies list)")
+
+
+@policies_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def policies_validate(paths: tuple[Path, ...]) -> None:
+    """Validate policy files: JSON, metadata, JSON Schema, unique ids, and that every
+    property path exists in the kind's schema. Without PATHS, validates the built-in set;
+    with PATHS, validates them together with the built-in set (ids must not clash)."""
+    policies = _policies({"policy_dirs": paths, "no_builtin_policies": False})
+    click.echo(f"{len(policies)} policies valid")
+
+
+def _policy_summary(p: Policy) -> dict[str, Any]:
+    return {"id": p.id, "severity": p.severity, "category": p.meta["category"], "kind": p.kind,
+            "providers": p.providers, "title": p.meta["title"], "file": p.file}
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="cloudscan", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+

@@ -1,0 +1,140 @@
+"""Judge normalised resources against compiled policies.
+
+Results: PASS, FAIL, UNKNOWN, NOT_APPLICABLE. A failure that touches a field listed in
+`_meta.unknown` is UNKNOWN, and so is a pass that depended on one: a value that could not be
+read never passes and never fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from cloudscan.model import Document, get_pointer, join_pointer, overlaps
+from cloudscan.policyset import Policy
+
+STATUSES = ("FAIL", "UNKNOWN", "PASS", "NOT_APPLICABLE", "MUTED")
+MAX_ACTUAL_CHARS = 300
+
+
+def fingerprint(policy_id: str, provider: str, resource_id: str) -> str:
+    """Stable across scans: the same problem on the same resource always has the same id."""
+    return hashlib.sha256(f"{policy_id}\x1f{provider}\x1f{resource_id}".encode()).hexdigest()[:32]
+
+
+def evaluate(policies: list[Policy], doc: Document) -> list[dict[str, Any]]:
+    return [evaluate_one(p, doc) for p in policies if p.applies_to(doc)]
+
+
+def evaluate_one(policy: Policy, doc: Document) -> dict[str, Any]:
+    unknown = doc["_meta"]["unknown"]
+    if policy.when is not None and not policy.when.is_valid(doc):
+        if _touches_unknown(policy.leaf_paths, unknown):
+            return _finding(policy, doc, "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc))
+        return _finding(policy, doc, "NOT_APPLICABLE", [])
+    errors = list(policy.validator.iter_errors(doc))
+    known = [e for e in errors if not _error_touches_unknown(e, unknown)]
+    if known:
+        return _finding(policy, doc, "FAIL", [_evidence(policy, e, doc) for e in known])
+    if errors or _touches_unknown(policy.leaf_paths, unknown):
+        return _finding(policy, doc, "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc))
+    return _finding(policy, doc, "PASS", [])
+
+
+def _error_touches_unknown(error: ValidationError, unknown: list[str]) -> bool:
+    pointer = join_pointer(list(error.absolute_path))
+    return any(overlaps(pointer, u) for u in unknown)
+
+
+def _touches_unknown(paths: frozenset[str], unknown: list[str]) -> bool:
+    return any(overlaps(p, u) for p in paths for u in unknown)
+
+
+def _finding(policy: Policy, doc: Document, status: str, evidence: list[dict[str, Any]]) -> dict[str, Any]:
+    meta = policy.meta
+    return {
+        "fingerprint": fingerprint(policy.id, doc["provider"], doc["id"]),
+        "policy_id": policy.id,
+        "status": status,
+        "severity": meta["severity"],
+        "category": meta["category"],
+        "title": meta["title"],
+        "resource": {k: doc[k] for k in ("kind", "provider", "id", "name", "account", "region", "source")},
+        "evidence": evidence,
+        "remediation": meta["remediation"],
+        "compliance": meta["compliance"],
+        "references": meta["references"],
+        "suppression": None,
+    }
+
+
+def _evidence(policy: Policy, error: ValidationError, doc: Document) -> dict[str, Any]:
+    path = list(error.absolute_path)
+    reasons = _reasons_for(doc, path)
+    return {
+        "path": "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path),
+        "schema_path": join_pointer(list(error.absolute_schema_path)),
+        "expected": {str(error.validator): error.validator_value},
+        "actual": _compact(error.instance),
+        "message": _message(policy, error),
+        "origin": reasons[0]["origin"] if reasons else None,
+        "reasons": reasons,
+    }
+
+
+def _unknown_evidence(paths: frozenset[str], doc: Document) -> list[dict[str, Any]]:
+    """One item per failing call that left a field this policy needs unknown."""
+    out = []
+    for error in doc["_meta"]["errors"]:
+        touched = [p for p in error["pointers"] if any(overlaps(p, q) for q in paths)]
+        if touched:
+            out.append({
+                "path": "$" + touched[0].replace("/", "."),
+                "schema_path": None,
+                "expected": None,
+                "actual": None,
+                "message": f"could not evaluate: {error['call']} {error['code']}: {error['message']}",
+                "origin": error["call"],
+                "reasons": [],
+            })
+    if not out:
+        unknown = [u for u in doc["_meta"]["unknown"] if any(overlaps(u, q) for q in paths)]
+        out.append({"path": "$" + ".".join(unknown[:1]).replace("/", "."), "schema_path": None,
+                    "expected": None, "actual": None, "origin": None, "reasons": [],
+                    "message": f"could not evaluate: {', '.join(unknown) or 'an input'} is unknown"})
+    return out
+
+
+def _reasons_for(doc: Document, path: list[Any]) -> list[dict[str, Any]]:
+    """Derived blocks keep `reasons[field]` beside the field; show them with its failure."""
+    if not path:
+        return []
+    parent = get_pointer(doc, join_pointer(path[:-1]))
+    if isinstance(parent, dict) and isinstance(parent.get("reasons"), dict):
+        return [r for r in parent["reasons"].get(str(path[-1]), []) if r.get("effective") is not False]
+    return []
+
+
+def _message(policy: Policy, error: ValidationError) -> str:
+    """The nearest x-cloudscan-message on the failing subschema or its ancestors."""
+    schema_path = list(error.absolute_schema_path)
+    body = policy.validator.schema
+    for cut in range(len(schema_path), -1, -1):
+        node: Any = body
+        for part in schema_path[:cut]:
+            node = node[part] if isinstance(node, dict | list) else None
+        if isinstance(node, dict) and "x-cloudscan-message" in node:
+            return node["x-cloudscan-message"]
+    return f"{policy.meta['title']}: {error.message}"
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "reasons"}
+    text = json.dumps(value, default=str)
+    if len(text) > MAX_ACTUAL_CHARS:
+        return text[:MAX_ACTUAL_CHARS] + "…"
+    return value

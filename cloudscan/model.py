@@ -1,0 +1,130 @@
+"""The resource model: one envelope for every kind, published as JSON Schema per kind.
+
+Every field of a kind is present in every document. A value that could not be read is
+`None`, its JSON pointer is listed in `_meta.unknown`, and the failing call is recorded in
+`_meta.errors`: in JSON Schema a missing property silently passes, so absence is never used.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from referencing import Registry, Resource
+
+Document = dict[str, Any]
+
+KINDS = ("storage.bucket", "network.ingress")
+SCHEMA_BASE = "https://cloudscan.dev/schemas/"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A published schema by file stem: a kind, 'envelope', 'policy' or 'report'."""
+    text = files("cloudscan.schemas").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
+def schema_registry() -> Registry:
+    """All published schemas, resolvable by their $id (relative refs work between them)."""
+    names = ("envelope", *KINDS, "policy", "report")
+    return Registry().with_resources(
+        (SCHEMA_BASE + f"{n}.json", Resource.from_contents(load_schema(n))) for n in names
+    )
+
+
+def new_resource(
+    kind: str,
+    provider: str,
+    resource_id: str,
+    *,
+    name: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+    labels: dict[str, str] | None = None,
+    source: dict[str, Any] | None = None,
+) -> Document:
+    """A document with the envelope filled and every kind-specific field set to None."""
+    doc: Document = {
+        "kind": kind,
+        "provider": provider,
+        "id": resource_id,
+        "name": name,
+        "account": account,
+        "region": region,
+        "labels": labels if labels is not None else {},
+        "source": source or {"type": "live"},
+    }
+    for field in load_schema(kind)["required"]:
+        doc.setdefault(field, None)
+    doc["_meta"] = {"errors": [], "unknown": [], "not_collected": []}
+    return doc
+
+
+def mark_unknown(doc: Document, pointers: list[str], *, call: str, code: str, message: str) -> None:
+    """Record that `call` failed and left the fields at `pointers` unknown (set them to None)."""
+    for pointer in pointers:
+        set_pointer(doc, pointer, None)
+        if pointer not in doc["_meta"]["unknown"]:
+            doc["_meta"]["unknown"].append(pointer)
+    doc["_meta"]["errors"].append(
+        {"call": call, "code": code, "message": message, "pointers": list(pointers)}
+    )
+
+
+def derive_unknown(doc: Document, pointer: str, inputs: list[str]) -> None:
+    """A derived field is unknown because the fields at `inputs` are: link it to their errors."""
+    meta = doc["_meta"]
+    if pointer not in meta["unknown"]:
+        meta["unknown"].append(pointer)
+    for error in meta["errors"]:
+        touched = any(overlaps(p, i) for p in error["pointers"] for i in inputs)
+        if touched and pointer not in error["pointers"]:
+            error["pointers"].append(pointer)
+
+
+def unknown_inputs(doc: Document, inputs: list[str]) -> list[str]:
+    """Those of `inputs` that overlap a pointer listed in `_meta.unknown`."""
+    unknown = doc["_meta"]["unknown"]
+    return [i for i in inputs if any(overlaps(i, u) for u in unknown)]
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if pointer in ("", "/"):
+        return []
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
+
+
+def join_pointer(parts: list[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def overlaps(a: str, b: str) -> bool:
+    """True when one pointer is the other or lies inside it; '*' matches any one segment."""
+    pa, pb = split_pointer(a), split_pointer(b)
+    return all(x == y or "*" in (x, y) for x, y in zip(pa, pb, strict=False))
+
+
+def get_pointer(doc: Any, pointer: str) -> Any:
+    node = doc
+    for part in split_pointer(pointer):
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def set_pointer(doc: Document, pointer: str, value: Any) -> None:
+    parts = split_pointer(pointer)
+    node: Any = doc
+    for part in parts[:-1]:
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value

@@ -1,0 +1,241 @@
+"""Load and validate policy files: JSON Schema documents with `x-cloudscan` metadata.
+
+Validation runs in layers, each naming the file and the JSON pointer: the file parses, its
+metadata matches the policy meta-schema, it is a valid 2020-12 schema, its id is unique,
+and every property path it names exists in the schema of the kind it applies to, so that a
+misspelt key cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import cache, cached_property
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from referencing._core import Resolver
+
+from cloudscan.model import SCHEMA_BASE, join_pointer, load_schema, schema_registry, split_pointer
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used, with the file and the JSON pointer at fault."""
+
+    def __init__(self, file: str, pointer: str, message: str) -> None:
+        super().__init__(f"{file}: {pointer or '/'}: {message}")
+        self.file, self.pointer, self.message = file, pointer, message
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    file: str
+    schema: dict[str, Any]
+    meta: dict[str, Any]
+    validator: Draft202012Validator = field(repr=False)
+    when: Draft202012Validator | None = field(repr=False)
+    paths: frozenset[str] = field(repr=False)
+
+    @cached_property
+    def leaf_paths(self) -> frozenset[str]:
+        """The most specific paths: the fields whose values decide the result."""
+        return frozenset(p for p in self.paths if not any(q.startswith(p + "/") for q in self.paths))
+
+    @property
+    def kind(self) -> str:
+        return self.meta["applies_to"]["kind"]
+
+    @property
+    def providers(self) -> list[str] | None:
+        return self.meta["applies_to"].get("provider")
+
+    @property
+    def severity(self) -> str:
+        return self.meta["severity"]
+
+    def applies_to(self, doc: dict[str, Any]) -> bool:
+        return doc["kind"] == self.kind and (
+            self.providers is None or doc["provider"] in self.providers
+        )
+
+
+def builtin_policies() -> Traversable:
+    return files("cloudscan.policies")
+
+
+def load_policies(dirs: Iterable[Path | Traversable], *, builtin: bool = True) -> list[Policy]:
+    """Every policy in the built-in set (unless disabled) and in `dirs`; raise on the first
+    layer that has errors, with all of that layer's errors."""
+    sources = ([builtin_policies()] if builtin else []) + list(dirs)
+    policies, errors = [], []
+    for path in (p for source in sources for p in _policy_files(source)):
+        try:
+            policies.append(compile_policy(_read_json(path), str(path)))
+        except PolicyError as exc:
+            errors.append(exc)
+    seen: dict[str, str] = {}
+    for policy in policies:
+        if policy.id in seen:
+            errors.append(PolicyError(policy.file, "/x-cloudscan/id",
+                                      f"id {policy.id!r} is already used by {seen[policy.id]}"))
+        seen.setdefault(policy.id, policy.file)
+    if errors:
+        raise PolicyErrors(errors)
+    return sorted(policies, key=lambda p: (SEVERITIES.index(p.severity), p.id))
+
+
+class PolicyErrors(Exception):
+    def __init__(self, errors: list[PolicyError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def select(policies: list[Policy], only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Policy]:
+    """Filter by id; patterns may use shell wildcards (storage-*)."""
+    only, skip = list(only), list(skip)
+    return [
+        p for p in policies
+        if (not only or any(fnmatchcase(p.id, o) for o in only))
+        and not any(fnmatchcase(p.id, s) for s in skip)
+    ]
+
+
+def _policy_files(source: Path | Traversable) -> Iterator[Path | Traversable]:
+    if source.is_file():
+        yield source
+        return
+    if not source.is_dir():
+        raise PolicyErrors([PolicyError(str(source), "", "no such policy file or directory")])
+    for child in sorted(source.iterdir(), key=lambda c: c.name):
+        if child.is_dir() and not child.name.startswith(("_", ".")):
+            yield from _policy_files(child)
+        elif child.name.endswith(".json"):
+            yield child
+
+
+def _read_json(path: Path | Traversable) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise PolicyError(str(path), "", f"not valid JSON: {exc.msg} ({where})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), "", f"cannot be read: {exc}") from None
+
+
+def compile_policy(schema: Any, file: str) -> Policy:
+    if not isinstance(schema, dict):
+        raise PolicyError(file, "", "a policy must be a JSON object")
+    meta_errors = sorted(_meta_validator().iter_errors(schema), key=lambda e: list(e.absolute_path))
+    if meta_errors:
+        first = meta_errors[0]
+        raise PolicyError(file, join_pointer(list(first.absolute_path)), first.message)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        pointer = join_pointer(list(exc.absolute_path))
+        raise PolicyError(file, pointer, f"not a valid JSON Schema: {exc.message}") from None
+    meta = schema["x-cloudscan"]
+    kind = meta["applies_to"]["kind"]
+    paths: set[str] = set()
+    body = {k: v for k, v in schema.items() if k != "x-cloudscan"}
+    _collect_paths(body, [], "", paths, schema, file, kind)
+    when = meta["applies_to"].get("when")
+    if when is not None:
+        _collect_paths(when, [], "/x-cloudscan/applies_to/when", paths, schema, file, kind)
+    return Policy(
+        id=meta["id"], file=file, schema=schema, meta=meta,
+        validator=Draft202012Validator(body),
+        when=Draft202012Validator(when) if when is not None else None,
+        paths=frozenset(paths),
+    )
+
+
+@cache
+def _meta_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("policy"), registry=schema_registry())
+
+
+# -- property paths ------------------------------------------------------------------------
+
+SAME_PLACE = ("allOf", "anyOf", "oneOf")
+SAME_PLACE_ONE = ("not", "if", "then", "else")
+ANY_KEY = ("additionalProperties", "unevaluatedProperties", "propertyNames")
+ANY_ITEM = ("items", "contains", "unevaluatedItems")
+
+
+def _collect_paths(
+    schema: Any, path: list[str], at: str, out: set[str], root: dict[str, Any], file: str, kind: str
+) -> None:
+    """Add every instance path `schema` names to `out`; raise if the kind has no such path."""
+    if not isinstance(schema, dict):
+        return
+    for name, sub in schema.get("properties", {}).items():
+        _check_path([*path, name], f"{at}/properties/{name}", file, kind)
+        out.add(join_pointer([*path, name]))
+        _collect_paths(sub, [*path, name], f"{at}/properties/{name}", out, root, file, kind)
+    for name in schema.get("required", []):
+        _check_path([*path, name], f"{at}/required", file, kind)
+        out.add(join_pointer([*path, name]))
+    for keyword in SAME_PLACE:
+        for i, sub in enumerate(schema.get(keyword, [])):
+            _collect_paths(sub, path, f"{at}/{keyword}/{i}", out, root, file, kind)
+    for keyword in SAME_PLACE_ONE:
+        if keyword in schema:
+            _collect_paths(schema[keyword], path, f"{at}/{keyword}", out, root, file, kind)
+    for keyword in ANY_KEY + ANY_ITEM:
+        if isinstance(schema.get(keyword), dict):
+            _collect_paths(schema[keyword], [*path, "*"], f"{at}/{keyword}", out, root, file, kind)
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in split_pointer(ref[1:]):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        if target is not schema:
+            _collect_paths(target, path, ref[1:], out, root, file, kind)
+
+
+def _check_path(path: list[str], at: str, file: str, kind: str) -> None:
+    if not any(_matches(path, known) for known in kind_paths(kind)):
+        raise PolicyError(file, at, f"{join_pointer(path)} is not a field of {kind} "
+                          f"(see cloudscan/schemas/{kind}.json)")
+
+
+def _matches(path: list[str], known: tuple[str, ...]) -> bool:
+    return len(path) == len(known) and all(k == "*" or p == k for p, k in zip(path, known, strict=True))
+
+
+@cache
+def kind_paths(kind: str) -> frozenset[tuple[str, ...]]:
+    """Every instance path the published schema of `kind` defines ('*' for any key or item)."""
+    out: set[tuple[str, ...]] = set()
+    resolver = schema_registry().resolver(base_uri=SCHEMA_BASE + f"{kind}.json")
+    _walk_kind(load_schema(kind), (), resolver, out, depth=0)
+    return frozenset(out)
+
+
+def _walk_kind(schema: Any, path: tuple[str, ...], resolver: Resolver, out: set, depth: int) -> None:
+    if not isinstance(schema, dict) or depth > 20:
+        return
+    if "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        _walk_kind(resolved.contents, path, resolved.resolver, out, depth + 1)
+    for name, sub in schema.get("properties", {}).items():
+        out.add((*path, name))
+        _walk_kind(sub, (*path, name), resolver, out, depth + 1)
+    for keyword in SAME_PLACE:
+        for sub in schema.get(keyword, []):
+            _walk_kind(sub, path, resolver, out, depth + 1)
+    for keyword in ("additionalProperties", "items"):
+        if isinstance(schema.get(keyword), dict):
+            out.add((*path, "*"))
+            _walk_kind(schema[keyword], (*path, "*"), resolver, out, depth + 1)

@@ -1,0 +1,1 @@
+"""Provider adapters: enumerate and normalise resources. They read, never write, never judge."""

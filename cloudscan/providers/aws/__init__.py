@@ -1,0 +1,65 @@
+"""AWS: S3 buckets and EC2 security-group ingress, read with an injected boto3 session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cloudscan.model import Document
+from cloudscan.providers.aws import ec2, s3
+from cloudscan.providers.aws.calls import error_of
+from cloudscan.providers.aws.clients import AwsClients
+
+
+@dataclass(frozen=True)
+class AwsScope:
+    """What to read. `fields` maps a kind to the blocks needed; a kind absent is not read."""
+
+    regions: tuple[str, ...] = ()
+    fields: dict[str, frozenset[str]] | None = None
+    concurrency: int = 16
+
+    def wants(self, kind: str) -> bool:
+        return self.fields is None or kind in self.fields
+
+    def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())
+
+
+def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -> Iterator[Document]:
+    """Yield documents as they are read; account-wide failures go to `errors`."""
+    clients = AwsClients(session, max_pool=scope.concurrency)
+    account = _account_id(clients, errors)
+    with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
+        if scope.wants("storage.bucket"):
+            fields = scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
+            account_bpa = (s3.read_account_block_public_access(clients, account)
+                           if "access" in fields else {})
+            regions = frozenset(scope.regions) or None
+            futures = [
+                pool.submit(s3.describe_bucket, clients, bucket, account=account,
+                            account_bpa=account_bpa, fields=fields, regions=regions)
+                for bucket in s3.list_buckets(clients, errors)
+            ]
+            for future in futures:
+                doc = future.result()
+                if doc is not None:
+                    yield doc
+        if scope.wants("network.ingress"):
+            regions = list(scope.regions) or ec2.enabled_regions(clients, errors)
+            futures = [pool.submit(lambda r: list(ec2.ingress_rules(clients, r, account, errors)), r)
+                       for r in regions]
+            for future in futures:
+                yield from future.result()
+
+
+def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:
+    try:
+        return clients.client("sts").get_caller_identity()["Account"]
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append({"call": "sts:GetCallerIdentity", "code": code, "message": message,
+                       "resource": None})
+        return None

@@ -1,0 +1,54 @@
+"""boto3 clients for a scan, built from an injected session; no module-level clients."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from botocore.config import Config
+
+ACCOUNT_HOST_PREFIX = re.compile(r"^(https?://)\d{12}\.")
+
+
+class AwsClients:
+    """Caches one client per (service, region). Client creation is locked: sessions are not
+    thread-safe, clients are."""
+
+    def __init__(self, session: Any, *, max_pool: int = 16, retry_attempts: int = 8) -> None:
+        self.session = session
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": retry_attempts},
+            max_pool_connections=max_pool,
+            connect_timeout=10,
+            read_timeout=60,
+            user_agent_extra="cloudscan",
+        )
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def default_region(self) -> str:
+        return self.session.region_name or "us-east-1"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.default_region)
+        with self._lock:
+            if key not in self._cache:
+                client = self.session.client(service, region_name=key[1], config=self._config)
+                if service == "s3control" and _is_endpoint_override(client):
+                    # S3 Control puts the account id in front of the host. Against an endpoint
+                    # override (moto_server, a proxy) that host does not resolve, and the
+                    # account-level Block Public Access would never be read.
+                    client.meta.events.register("before-sign.s3-control.*", _strip_account_prefix)
+                self._cache[key] = client
+            return self._cache[key]
+
+
+def _is_endpoint_override(client: Any) -> bool:
+    # Covers the .amazonaws.com.cn partition too.
+    return ".amazonaws.com" not in client.meta.endpoint_url
+
+
+def _strip_account_prefix(request: Any, **_: Any) -> None:
+    request.url = ACCOUNT_HOST_PREFIX.sub(r"\1", request.url)

@@ -1,0 +1,96 @@
+"""EC2 security-group ingress rules as `network.ingress` documents, one per source range."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cloudscan.model import Document, new_resource
+from cloudscan.providers.aws.calls import error_of
+from cloudscan.providers.aws.clients import AwsClients
+
+ALL_PORTS = (0, 65535)
+
+
+def enabled_regions(clients: AwsClients, errors: list[dict[str, Any]]) -> list[str]:
+    try:
+        answer = clients.client("ec2").describe_regions()
+        return sorted(r["RegionName"] for r in answer.get("Regions", []))
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append({"call": "ec2:DescribeRegions", "code": code, "message":
+                       f"{message}; scanning only {clients.default_region}", "resource": None})
+        return [clients.default_region]
+
+
+def ingress_rules(
+    clients: AwsClients, region: str, account: str | None, errors: list[dict[str, Any]]
+) -> Iterator[Document]:
+    ec2 = clients.client("ec2", region)
+    try:
+        groups = [g for page in ec2.get_paginator("describe_security_groups").paginate()
+                  for g in page.get("SecurityGroups", [])]
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append({"call": "ec2:DescribeSecurityGroups", "code": code, "message": message,
+                       "resource": f"region {region}"})
+        return
+    attached, attach_error = _attached_groups(ec2)
+    for group in groups:
+        for permission in group.get("IpPermissions", []):
+            for source, source_type, description in _sources(permission):
+                doc = _rule_document(group, permission, source, source_type, description,
+                                     region=region, account=account or group.get("OwnerId"))
+                if attach_error:
+                    code, message = attach_error
+                    doc["_meta"]["unknown"].append("/attached")
+                    doc["_meta"]["errors"].append({"call": "ec2:DescribeNetworkInterfaces",
+                                                   "code": code, "message": message,
+                                                   "pointers": ["/attached"]})
+                else:
+                    doc["attached"] = group["GroupId"] in attached
+                yield doc
+
+
+def _attached_groups(ec2: Any) -> tuple[set[str], tuple[str, str] | None]:
+    try:
+        pages = ec2.get_paginator("describe_network_interfaces").paginate()
+        return {g["GroupId"] for page in pages for eni in page.get("NetworkInterfaces", [])
+                for g in eni.get("Groups", [])}, None
+    except Exception as exc:
+        return set(), error_of(exc)
+
+
+def _sources(permission: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    for r in permission.get("IpRanges", []):
+        yield r["CidrIp"], "cidr", r.get("Description")
+    for r in permission.get("Ipv6Ranges", []):
+        yield r["CidrIpv6"], "cidr", r.get("Description")
+    for r in permission.get("PrefixListIds", []):
+        yield r["PrefixListId"], "prefix_list", r.get("Description")
+    for r in permission.get("UserIdGroupPairs", []):
+        yield r.get("GroupId") or r.get("GroupName", ""), "security_group", r.get("Description")
+
+
+def _rule_document(
+    group: dict[str, Any], permission: dict[str, Any], source: str, source_type: str,
+    description: str | None, *, region: str, account: str | None,
+) -> Document:
+    protocol = str(permission.get("IpProtocol", "-1"))
+    protocol = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(protocol, protocol)
+    if protocol in ("tcp", "udp") and permission.get("FromPort") is not None:
+        ports = (max(permission["FromPort"], 0), min(permission.get("ToPort", 65535), 65535))
+    else:
+        ports = ALL_PORTS  # "all traffic", or a protocol without ports
+    gid = group["GroupId"]
+    rule_key = f"{protocol}/{ports[0]}-{ports[1]}/{source}"
+    doc = new_resource(
+        "network.ingress", "aws",
+        f"arn:aws:ec2:{region}:{account}:security-group/{gid}#ingress/{rule_key}",
+        name=f"{group.get('GroupName', gid)} {rule_key}", account=account, region=region,
+        labels={t["Key"]: t["Value"] for t in group.get("Tags", [])},
+    )
+    doc["group"] = {"id": gid, "name": group.get("GroupName"), "network": group.get("VpcId")}
+    doc["rule"] = {"protocol": protocol, "from_port": ports[0], "to_port": ports[1],
+                   "source": source, "source_type": source_type, "description": description}
+    return doc

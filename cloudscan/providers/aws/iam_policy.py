@@ -1,0 +1,141 @@
+"""Normalise S3 ACLs and bucket policies into cloudscan grants (AWS vocabulary in, neutral out)."""
+
+from __future__ import annotations
+
+import json
+import re
+from fnmatch import fnmatchcase
+from typing import Any
+
+# Each neutral permission stands for these S3 actions; an action pattern grants the permission
+# when it matches one of them (IAM wildcards * and ?, case-insensitive).
+PERMISSION_ACTIONS = {
+    "read": ("s3:getobject", "s3:getobjectversion"),
+    "list": ("s3:listbucket", "s3:listbucketversions"),
+    "write": ("s3:putobject", "s3:deleteobject", "s3:deleteobjectversion"),
+    "read_acl": ("s3:getbucketacl", "s3:getobjectacl", "s3:getbucketpolicy"),
+    "write_acl": ("s3:putbucketacl", "s3:putobjectacl", "s3:putbucketpolicy",
+                  "s3:deletebucketpolicy"),
+}
+ACL_PERMISSIONS = {
+    "READ": ["list"],
+    "WRITE": ["write"],
+    "READ_ACP": ["read_acl"],
+    "WRITE_ACP": ["write_acl"],
+    "FULL_CONTROL": ["list", "write", "read_acl", "write_acl"],
+}
+GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "public",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "all_authenticated",
+    "http://acs.amazonaws.com/groups/s3/LogDelivery": "log_delivery",
+}
+ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):")
+
+
+class PolicyParseError(ValueError):
+    """The bucket policy is not a readable IAM policy document."""
+
+
+def acl_grants(acl: dict[str, Any]) -> list[dict[str, Any]]:
+    grants = []
+    for i, entry in enumerate(acl.get("Grants", [])):
+        grantee = entry.get("Grantee", {})
+        kind = grantee.get("Type")
+        if kind == "Group":
+            ptype = GROUPS.get(grantee.get("URI", ""), "unknown")
+            pid = grantee.get("URI", "")
+        elif kind == "CanonicalUser":
+            ptype, pid = "canonical_user", grantee.get("ID", "")
+        else:  # AmazonCustomerByEmail
+            ptype, pid = "canonical_user", grantee.get("EmailAddress", "")
+        permission = entry.get("Permission", "")
+        grants.append({
+            "effect": "allow",
+            "principal": {"type": ptype, "id": pid, "account": None, "negated": False},
+            "permissions": ACL_PERMISSIONS.get(permission, []),
+            "actions": [permission],
+            "via": "acl",
+            "conditions": None,
+            "origin": f"Acl.Grants[{i}]",
+        })
+    return grants
+
+
+def parse_policy(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyParseError(f"bucket policy is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("Statement"), list | dict):
+        raise PolicyParseError("bucket policy has no Statement list")
+    return document
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = document["Statement"]
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def policy_grants(document: dict[str, Any]) -> list[dict[str, Any]]:
+    grants = []
+    for i, statement in enumerate(statements(document)):
+        if not isinstance(statement, dict):
+            raise PolicyParseError(f"Statement[{i}] is not an object")
+        sid = statement.get("Sid")
+        origin = f"Policy.Statement[{i}]" + (f" (Sid {sid})" if sid else "")
+        negated = "NotPrincipal" in statement
+        actions = _as_list(statement.get("Action", statement.get("NotAction", [])))
+        permissions = _permissions(actions, negate="NotAction" in statement)
+        for principal in _principals(statement.get("NotPrincipal" if negated else "Principal")):
+            grants.append({
+                "effect": "deny" if str(statement.get("Effect", "")).lower() == "deny" else "allow",
+                "principal": {**principal, "negated": negated},
+                "permissions": permissions,
+                "actions": actions,
+                "via": "policy",
+                "conditions": statement.get("Condition") or None,
+                "origin": origin,
+            })
+    return grants
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _permissions(patterns: list[str], *, negate: bool) -> list[str]:
+    lowered = [p.lower() for p in patterns]
+    out = []
+    for permission, actions in PERMISSION_ACTIONS.items():
+        matched = [any(fnmatchcase(a, p) for p in lowered) for a in actions]
+        if (not all(matched)) if negate else any(matched):
+            out.append(permission)
+    return out
+
+
+def _principals(value: Any) -> list[dict[str, Any]]:
+    if value == "*":
+        return [{"type": "public", "id": "*", "account": None}]
+    if not isinstance(value, dict):
+        return [{"type": "unknown", "id": json.dumps(value), "account": None}]
+    out = []
+    for key, ids in value.items():
+        for pid in _as_list(ids):
+            if key == "AWS":
+                out.append(_aws_principal(pid))
+            else:
+                ptype = {"Service": "service", "Federated": "federated",
+                         "CanonicalUser": "canonical_user"}.get(key, "unknown")
+                out.append({"type": ptype, "id": pid, "account": None})
+    return out
+
+
+def _aws_principal(pid: str) -> dict[str, Any]:
+    if pid == "*":
+        return {"type": "public", "id": "*", "account": None}
+    if re.fullmatch(r"\d{12}", pid):
+        return {"type": "aws", "id": pid, "account": pid}
+    match = ACCOUNT_IN_ARN.match(pid)
+    return {"type": "aws", "id": pid, "account": match.group(1) if match else None}

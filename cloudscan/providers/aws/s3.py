@@ -1,0 +1,195 @@
+"""S3 buckets as `storage.bucket` documents: at most ten read calls per bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
+from cloudscan.providers.aws.clients import AwsClients
+from cloudscan.providers.aws.iam_policy import (
+    PolicyParseError,
+    acl_grants,
+    parse_policy,
+    policy_grants,
+    statements,
+)
+
+BPA_FIELDS = {
+    "BlockPublicAcls": "block_public_acls",
+    "IgnorePublicAcls": "ignore_public_acls",
+    "BlockPublicPolicy": "block_public_policy",
+    "RestrictPublicBuckets": "restrict_public_buckets",
+}
+NO_BPA = "NoSuchPublicAccessBlockConfiguration"
+# Blocks of a bucket document, each filled by its own calls; a scan reads only those it needs.
+BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels")
+
+
+def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # No PageSize: without MaxBuckets real S3 pages by itself, and moto drops the token.
+    try:
+        pages = clients.client("s3").get_paginator("list_buckets").paginate()
+        return [bucket for page in pages for bucket in page.get("Buckets", [])]
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append({"call": "s3:ListBuckets", "code": code, "message": message, "resource": None})
+        return []
+
+
+def read_account_block_public_access(clients: AwsClients, account: str | None) -> dict[str, Any]:
+    """{'value': settings} or {'error': (code, message)}; read once, shared by every bucket."""
+    if account is None:
+        return {"error": ("AccountUnknown", "the account id could not be read (sts:GetCallerIdentity)")}
+    try:
+        answer = clients.client("s3control").get_public_access_block(AccountId=account)
+        return {"value": _bpa(answer["PublicAccessBlockConfiguration"])}
+    except Exception as exc:
+        code, message = error_of(exc)
+        if code == NO_BPA:
+            return {"value": _bpa({})}
+        return {"error": (code, message)}
+
+
+def describe_bucket(
+    clients: AwsClients,
+    bucket: dict[str, Any],
+    *,
+    account: str | None,
+    account_bpa: dict[str, Any],
+    fields: frozenset[str],
+    regions: frozenset[str] | None = None,
+) -> Document | None:
+    """The bucket as a document, or None when it lies outside `regions`."""
+    name = bucket["Name"]
+    doc = new_resource("storage.bucket", "aws", f"arn:aws:s3:::{name}", name=name, account=account)
+    region = bucket.get("BucketRegion") or _bucket_region(clients, doc)
+    if regions and region is not None and region not in regions:
+        return None
+    doc["region"] = region
+    s3 = clients.client("s3", region)
+    if "access" in fields:
+        _read_access(doc, s3, account_bpa)
+    if "encryption" in fields:
+        _read_encryption(doc, s3)
+    if "versioning" in fields:
+        answer = read(doc, "s3:GetBucketVersioning", ["/versioning"], s3.get_bucket_versioning, Bucket=name)
+        if answer is not FAILED:
+            doc["versioning"] = {"enabled": answer.get("Status") == "Enabled",
+                                 "mfa_delete": answer.get("MFADelete") == "Enabled"}
+    if "object_lock" in fields:
+        _read_object_lock(doc, s3)
+    if "logging" in fields:
+        answer = read(doc, "s3:GetBucketLogging", ["/logging"], s3.get_bucket_logging, Bucket=name)
+        if answer is not FAILED:
+            target = answer.get("LoggingEnabled", {}).get("TargetBucket")
+            doc["logging"] = {"enabled": target is not None, "target": target}
+    if "labels" in fields:
+        answer = read(doc, "s3:GetBucketTagging", ["/labels"], s3.get_bucket_tagging,
+                      absent=("NoSuchTagSet",), Bucket=name)
+        if answer is not FAILED:
+            tags = [] if answer is ABSENT else answer.get("TagSet", [])
+            doc["labels"] = {t["Key"]: t["Value"] for t in tags}
+    not_collected = [f"/{f}" for f in BUCKET_FIELDS if f not in fields]
+    for pointer in not_collected:
+        doc[pointer[1:]] = None
+    doc["_meta"]["not_collected"] = not_collected
+    return doc
+
+
+def _bucket_region(clients: AwsClients, doc: Document) -> str | None:
+    answer = read(doc, "s3:GetBucketLocation", ["/region"], clients.client("s3").get_bucket_location,
+                  Bucket=doc["name"])
+    if answer is FAILED:
+        return None
+    # us-east-1 answers null; buckets made long ago in eu-west-1 answer "EU".
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(
+        answer.get("LocationConstraint"), answer.get("LocationConstraint"))
+
+
+def _bpa(config: dict[str, Any]) -> dict[str, bool]:
+    return {ours: bool(config.get(theirs, False)) for theirs, ours in BPA_FIELDS.items()}
+
+
+def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
+    name = doc["name"]
+    access: dict[str, Any] = {
+        "guards": {"account_block_public_access": account_bpa.get("value"),
+                   "bucket_block_public_access": None, "object_ownership": None},
+        "acl": None,
+        "policy": None,
+        "grants": [],
+    }
+    doc["access"] = access
+    if "error" in account_bpa:
+        code, message = account_bpa["error"]
+        mark_unknown(doc, ["/access/guards/account_block_public_access"],
+                     call="s3control:GetPublicAccessBlock", code=code, message=message)
+
+    answer = read(doc, "s3:GetPublicAccessBlock", ["/access/guards/bucket_block_public_access"],
+                  s3.get_public_access_block, absent=(NO_BPA,), Bucket=name)
+    if answer is not FAILED:
+        config = {} if answer is ABSENT else answer["PublicAccessBlockConfiguration"]
+        access["guards"]["bucket_block_public_access"] = _bpa(config)
+
+    answer = read(doc, "s3:GetBucketOwnershipControls", ["/access/guards/object_ownership"],
+                  s3.get_bucket_ownership_controls, absent=("OwnershipControlsNotFoundError",),
+                  Bucket=name)
+    if answer is not FAILED:
+        # Without ownership controls a bucket uses ACLs the legacy way (ObjectWriter).
+        rules = [] if answer is ABSENT else answer["OwnershipControls"].get("Rules", [])
+        access["guards"]["object_ownership"] = rules[0]["ObjectOwnership"] if rules else "ObjectWriter"
+
+    answer = read(doc, "s3:GetBucketAcl", ["/access/acl"], s3.get_bucket_acl, Bucket=name)
+    if answer is not FAILED:
+        grants = acl_grants(answer)
+        access["acl"] = {"owner": answer.get("Owner", {}).get("ID"), "grant_count": len(grants)}
+        access["grants"].extend(grants)
+
+    answer = read(doc, "s3:GetBucketPolicy", ["/access/policy"], s3.get_bucket_policy,
+                  absent=("NoSuchBucketPolicy",), Bucket=name)
+    if answer is ABSENT:
+        access["policy"] = {"present": False, "statement_count": 0}
+    elif answer is not FAILED:
+        try:
+            document = parse_policy(answer["Policy"])
+            grants = policy_grants(document)
+        except PolicyParseError as exc:
+            mark_unknown(doc, ["/access/policy"], call="s3:GetBucketPolicy",
+                         code="MalformedPolicy", message=str(exc))
+        else:
+            access["policy"] = {"present": True, "statement_count": len(statements(document))}
+            access["grants"].extend(grants)
+
+
+def _read_encryption(doc: Document, s3: Any) -> None:
+    # No configuration is an answer: since 2023 S3 encrypts with SSE-S3 by default and says so,
+    # but older buckets and emulators answer this error instead.
+    answer = read(doc, "s3:GetBucketEncryption", ["/encryption"], s3.get_bucket_encryption,
+                  absent=("ServerSideEncryptionConfigurationNotFoundError",), Bucket=doc["name"])
+    if answer is FAILED:
+        return
+    rules = [] if answer is ABSENT else answer["ServerSideEncryptionConfiguration"].get("Rules", [])
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
+    doc["encryption"] = {
+        "enabled": bool(default),
+        "algorithm": default.get("SSEAlgorithm"),
+        "kms_key": default.get("KMSMasterKeyID"),
+        "bucket_key": rules[0].get("BucketKeyEnabled") if rules else None,
+    }
+
+
+def _read_object_lock(doc: Document, s3: Any) -> None:
+    answer = read(doc, "s3:GetObjectLockConfiguration", ["/object_lock"],
+                  s3.get_object_lock_configuration,
+                  absent=("ObjectLockConfigurationNotFoundError",), Bucket=doc["name"])
+    if answer is FAILED:
+        return
+    config = {} if answer is ABSENT else answer.get("ObjectLockConfiguration", {})
+    retention = config.get("Rule", {}).get("DefaultRetention", {})
+    days = retention.get("Days") or (retention.get("Years") or 0) * 365 or None
+    doc["object_lock"] = {
+        "enabled": config.get("ObjectLockEnabled") == "Enabled",
+        "mode": retention.get("Mode"),
+        "retention_days": days,
+    }

@@ -1,0 +1,59 @@
+"""Findings for a person at a terminal: by severity, then policy, with the fix said once."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+import click
+
+from cloudscan.policyset import SEVERITIES
+from cloudscan.scan import ScanResult
+
+COLORS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "white"}
+MAX_REASONS = 5
+
+
+def render(result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
+    shown = ("FAIL", "UNKNOWN", "PASS") if verbose else ("FAIL", "UNKNOWN")
+    findings = sorted(
+        (f for f in result.findings if f["status"] in shown),
+        key=lambda f: (SEVERITIES.index(f["severity"]), f["policy_id"], shown.index(f["status"]),
+                       f["resource"]["id"]),
+    )
+    lines: list[str] = []
+    for severity, in_severity in groupby(findings, key=lambda f: f["severity"]):
+        heading = severity.upper()
+        lines.append(click.style(heading, fg=COLORS[severity], bold=True) if color else heading)
+        for policy_id, in_policy in groupby(in_severity, key=lambda f: f["policy_id"]):
+            group = list(in_policy)
+            lines.append(f"  {policy_id}: {group[0]['title']}")
+            for finding in group:
+                lines.extend(_finding_lines(finding))
+            if any(f["status"] == "FAIL" for f in group):
+                lines.append(f"    fix: {group[0]['remediation']['text']}")
+        lines.append("")
+    for error in result.errors:
+        where = f" ({error['resource']})" if error.get("resource") else ""
+        lines.append(f"ERROR {error['call']}{where}: {error['code']}: {error['message']}")
+    if not lines:
+        lines.append("No failed or unknown results.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _finding_lines(finding: dict[str, Any]) -> list[str]:
+    resource = finding["resource"]
+    out = [f"    {finding['status']:<7} {resource['id']}{_location(resource)}"]
+    for item in finding["evidence"]:
+        origin = f" [{item['origin']}]" if item.get("origin") else ""
+        out.append(f"            {item['message']}{origin}")
+        for reason in item.get("reasons", [])[:MAX_REASONS]:
+            out.append(f"              {reason['origin']}: {reason['detail']}")
+    return out
+
+
+def _location(resource: dict[str, Any]) -> str:
+    source = resource.get("source") or {}
+    if source.get("type") == "terraform":
+        return f"  ({source.get('file')}:{source.get('line_start')})"
+    return f"  ({resource['region']})" if resource.get("region") else ""

@@ -1,0 +1,57 @@
+"""The flow of one scan: documents from an adapter -> derived facts -> policy results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudscan import engine
+from cloudscan.checks import DERIVED_FROM, CheckContext, derive
+from cloudscan.model import Document, split_pointer
+from cloudscan.policyset import Policy
+
+
+@dataclass
+class ScanResult:
+    source: str
+    policies: list[Policy]
+    started_at: str = field(default_factory=lambda: _now())
+    finished_at: str | None = None
+    resources: list[Document] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def needed_fields(policies: list[Policy]) -> dict[str, frozenset[str]]:
+    """Top-level blocks of each kind that the policies read, directly or through a check."""
+    out: dict[str, set[str]] = {}
+    for policy in policies:
+        names = out.setdefault(policy.kind, set())
+        for path in policy.paths:
+            top = split_pointer(path)[0]
+            names.add(top)
+            names.update(DERIVED_FROM.get(policy.kind, {}).get(top, []))
+    return {kind: frozenset(names) for kind, names in out.items()}
+
+
+def run(
+    source: str,
+    documents: Iterable[Document],
+    policies: list[Policy],
+    context: CheckContext,
+    errors: list[dict[str, Any]],
+) -> ScanResult:
+    """Judge each document as it arrives; `errors` is the adapter's sink for scan-wide failures."""
+    result = ScanResult(source=source, policies=policies, errors=errors)
+    for doc in documents:
+        derive(doc, context)
+        result.resources.append(doc)
+        result.findings.extend(engine.evaluate(policies, doc))
+    result.finished_at = _now()
+    return result
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Built-in policies (JSON Schema files); this package only carries the data."""
