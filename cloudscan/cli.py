@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cloudscan import __version__
-from cloudscan.checks import CheckContext
-from cloudscan.model import Document
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -115,16 +113,11 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
 
 
 def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
-    from cloudscan.providers.aws import AwsScope, enumerate_aws
-    from cloudscan.scan import needed_fields
+    from cloudscan.scan import scan_aws
 
-    policies = _policies(options)
-
-    def documents(errors: list[dict[str, Any]]) -> Iterator[Document]:
-        scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency)
-        return enumerate_aws(session, scope, errors)
-
-    _scan_and_report("aws", documents, policies, options)
+    result = scan_aws(session, _policies(options), regions=regions, concurrency=concurrency,
+                      trusted_accounts=options["trusted_account"])
+    _report(result, options)
 
 
 def _policies(options: dict[str, Any]) -> list[Policy]:
@@ -138,18 +131,9 @@ def _policies(options: dict[str, Any]) -> list[Policy]:
     return selected
 
 
-def _scan_and_report(
-    source: str,
-    documents: Callable[[list[dict[str, Any]]], Iterator[Document]],
-    policies: list[Policy],
-    options: dict[str, Any],
-) -> None:
+def _report(result: Any, options: dict[str, Any]) -> None:
     from cloudscan import report
-    from cloudscan.scan import run
 
-    errors: list[dict[str, Any]] = []
-    context = CheckContext(trusted_accounts=frozenset(options["trusted_account"]))
-    result = run(source, documents(errors), policies, context, errors)
     fmt = report.Format(options["fmt"])
     output: Path | None = options["output"]
     color = output is None and fmt is report.Format.TEXT and sys.stdout.isatty()

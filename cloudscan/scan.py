@@ -53,5 +53,22 @@ def run(
     return result
 
 
+def scan_aws(
+    session: Any,
+    policies: list[Policy],
+    *,
+    regions: tuple[str, ...] = (),
+    trusted_accounts: Iterable[str] = (),
+    concurrency: int = 16,
+) -> ScanResult:
+    """Scan an AWS account through `session` (a boto3.Session): the public entry point."""
+    from cloudscan.providers.aws import AwsScope, enumerate_aws
+
+    errors: list[dict[str, Any]] = []
+    scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency)
+    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
+    return run("aws", enumerate_aws(session, scope, errors), policies, context, errors)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,182 @@
+"""Build an AWS account in moto from a readable spec, and watch every call a scan makes.
+
+A spec is data, so the same scenario can later be written as Terraform and must give the
+same results:
+
+    {"account_block_public_access": {"BlockPublicAcls": true, ...},
+     "buckets": {"name": {"acl": "public-read" | [grants], "policy": {...},
+                          "block_public_access": {...}, "ownership": "BucketOwnerEnforced",
+                          "encryption": "AES256" | "aws:kms", "versioning": true,
+                          "object_lock_days": 30, "logging": "target-bucket"}},
+     "security_groups": {"name": {"attached": true,
+                                  "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
+                                               "cidr": "0.0.0.0/0"}]}}}
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+GROUPS = {
+    "AllUsers": "http://acs.amazonaws.com/groups/global/AllUsers",
+    "AuthenticatedUsers": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+    "LogDelivery": "http://acs.amazonaws.com/groups/s3/LogDelivery",
+}
+BPA_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def session() -> Any:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
+
+
+def build(spec: dict[str, Any], setup: Any | None = None) -> None:
+    setup = setup or session()
+    s3 = setup.client("s3")
+    if spec.get("account_block_public_access") is not None:
+        setup.client("s3control").put_public_access_block(
+            AccountId=ACCOUNT, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"]))
+    for name, bucket in spec.get("buckets", {}).items():
+        _build_bucket(s3, name, bucket)
+    if spec.get("security_groups"):
+        _build_groups(setup.client("ec2"), spec["security_groups"])
+
+
+def _bpa(value: dict[str, bool] | bool) -> dict[str, bool]:
+    return dict.fromkeys(BPA_KEYS, value) if isinstance(value, bool) else value
+
+
+def _build_bucket(s3: Any, name: str, bucket: dict[str, Any]) -> None:
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(bucket.get("object_lock_days")))
+    acl = bucket.get("acl")
+    if isinstance(acl, str):
+        s3.put_bucket_acl(Bucket=name, ACL=acl)
+    elif isinstance(acl, list):
+        owner = s3.get_bucket_acl(Bucket=name)["Owner"]
+        grants = [{"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"}]
+        for grant in acl:
+            grantee = ({"Type": "Group", "URI": GROUPS[grant["group"]]} if "group" in grant
+                       else {"Type": "CanonicalUser", "ID": grant["canonical_user"]})
+            grants.append({"Grantee": grantee, "Permission": grant["permission"]})
+        s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Owner": owner, "Grants": grants})
+    if "policy" in bucket:
+        text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
+        s3.put_bucket_policy(Bucket=name, Policy=text.replace("BUCKET", name))
+    if "block_public_access" in bucket:
+        s3.put_public_access_block(Bucket=name,
+                                   PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"]))
+    if "ownership" in bucket:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+            "Rules": [{"ObjectOwnership": bucket["ownership"]}]})
+    if "encryption" in bucket:
+        default = {"SSEAlgorithm": bucket["encryption"]}
+        if bucket["encryption"].startswith("aws:kms"):
+            default["KMSMasterKeyID"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test"
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
+    if bucket.get("versioning"):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if bucket.get("object_lock_days"):
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": bucket["object_lock_days"]}}})
+    if "logging" in bucket:
+        target = bucket["logging"]
+        s3.create_bucket(Bucket=target, ACL="log-delivery-write")
+        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}})
+
+
+def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    for name, group in groups.items():
+        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        if group.get("attached"):
+            ec2.create_network_interface(SubnetId=subnet, Groups=[gid])
+        permissions = []
+        for rule in group.get("ingress", []):
+            permission: dict[str, Any] = {"IpProtocol": rule["protocol"]}
+            if "from" in rule:
+                permission |= {"FromPort": rule["from"], "ToPort": rule["to"]}
+            cidr = rule["cidr"]
+            permission["Ipv6Ranges" if ":" in cidr else "IpRanges"] = [
+                {"CidrIpv6": cidr} if ":" in cidr else {"CidrIp": cidr}]
+            permissions.append(permission)
+        if permissions:
+            ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=permissions)
+
+
+# -- watching a scan -------------------------------------------------------------------------
+
+READ_ONLY = re.compile(r"^(List|Get|Describe|Head)")
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any):  # what botocore reads an HTTP body from
+        yield self.getvalue()
+
+
+class CallGuard:
+    """Installed on a session: records every API call, fails the test on any call that could
+    write, and for chosen calls answers with an error (`fail`), with canned responses in turn
+    (`answers`), or with HTTP 503 SlowDown a number of times before letting them through
+    (`throttle`, keyed by the service id in event names: s3, s3-control, ec2)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail: dict[tuple[str, str], str] = {}
+        self.throttle: dict[tuple[str, str], int] = {}
+        self.answers: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.violations: list[str] = []
+
+    def session(self) -> Any:
+        guarded = session()
+        self.install(guarded)
+        return guarded
+
+    def install(self, target: Any) -> None:
+        target.events.register("before-call.*.*", self._before_call)
+        # First, so that it answers before moto's own before-send handler.
+        target.events.register_first("before-send.*.*", self._before_send)
+
+    def _before_call(self, model: Any, **_: Any) -> Any:
+        key = (model.service_model.service_name, model.name)
+        self.calls.append(key)
+        if not READ_ONLY.match(model.name):
+            self.violations.append(f"{key[0]}:{key[1]}")
+            raise AssertionError(f"scanner made a call that is not read-only: {key[0]}:{key[1]}")
+        from botocore.awsrequest import AWSResponse
+
+        if self.answers.get(key):
+            return AWSResponse("https://injected", 200, {}, _Raw(b"")), self.answers[key].pop(0)
+        if key in self.fail:
+            code = self.fail[key]
+            status = 403 if "Denied" in code or "Unauthorized" in code else 500
+            # raw=None: there is no body for botocore's custom parsers (GetBucketLocation) to read.
+            return (AWSResponse("https://injected", status, {}, None),
+                    {"Error": {"Code": code, "Message": f"injected {code}"},
+                     "ResponseMetadata": {"HTTPStatusCode": status}})
+        return None
+
+    def _before_send(self, request: Any, event_name: str, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        operation = event_name.rsplit(".", 1)[-1]
+        service = event_name.split(".")[1]
+        key = (service, operation)
+        if self.throttle.get(key, 0) > 0:
+            self.throttle[key] -= 1
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            return AWSResponse(request.url, 503, {"Content-Type": "application/xml"}, _Raw(body))
+        return None
+
+    def count(self, service: str, operation: str) -> int:
+        return sum(1 for c in self.calls if c == (service, operation))

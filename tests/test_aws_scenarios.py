@@ -1,0 +1,52 @@
+"""Every policy, failing and passing, against an account that moto really holds.
+
+Each file in scenarios/aws/ says what is built and which status each policy must give.
+"""
+
+import json
+from pathlib import Path
+
+import aws_world
+import pytest
+
+from cloudscan.scan import scan_aws
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios" / "aws").glob("*.json"))
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def statuses_by_resource(result) -> dict[str, dict[str, str]]:
+    names = {r["id"]: r["name"] for r in result.resources}
+    out: dict[str, dict[str, str]] = {}
+    for finding in result.findings:
+        out.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
+    return out
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario(path, guard, builtin_policies):
+    scenario = load(path)
+    aws_world.build(scenario["spec"])
+
+    result = scan_aws(guard.session(), builtin_policies, regions=(aws_world.REGION,),
+                      trusted_accounts=scenario.get("trusted_accounts", ()))
+
+    found = statuses_by_resource(result)
+    for resource, expected in scenario["expect"].items():
+        assert resource in found, f"{resource} was not scanned; scanned: {sorted(found)}"
+        actual = {policy: found[resource].get(policy) for policy in expected}
+        assert actual == expected, f"{path.stem}: {resource}"
+    assert result.errors == []
+
+
+def test_every_policy_has_a_failing_and_a_passing_scenario(builtin_policies):
+    seen: dict[str, set[str]] = {p.id: set() for p in builtin_policies}
+    for path in SCENARIOS:
+        for expected in load(path)["expect"].values():
+            for policy, status in expected.items():
+                seen[policy].add(status)
+    missing = {p: sorted({"FAIL", "PASS"} - s) for p, s in seen.items() if not {"FAIL", "PASS"} <= s}
+    assert not missing, f"policies without a failing or passing moto scenario: {missing}"
