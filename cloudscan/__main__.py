@@ -1,0 +1,3 @@
+from cloudscan.cli import main
+
+main()

@@ -1,0 +1,162 @@
+"""The command line as users meet it: output formats, exit codes, options, errors."""
+
+import json
+
+import aws_world
+import botocore.handlers
+import pytest
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+
+from cloudscan import __version__
+from cloudscan.cli import cli
+from cloudscan.model import load_schema, schema_registry
+
+PUBLIC = {"buckets": {"pacs-exports": {"acl": "public-read", "encryption": "aws:kms", "versioning": True,
+                                        "object_lock_days": 1, "logging": "pacs-logs"}},
+          "security_groups": {"orthanc": {"ingress": [
+              {"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]}}}
+
+
+@pytest.fixture
+def global_guard(aws):
+    """Guards sessions the CLI makes itself: handlers in BUILTIN_HANDLERS reach every new session."""
+    from aws_world import CallGuard
+
+    watcher = CallGuard()
+    aws_world.build(PUBLIC)  # set up before the guard is installed
+    entry = ("before-call.*.*", watcher._before_call)
+    botocore.handlers.BUILTIN_HANDLERS.append(entry)
+    yield watcher
+    botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+    assert not watcher.violations
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def report_validator():
+    return Draft202012Validator(load_schema("report"), registry=schema_registry())
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_explains_exit_codes_and_options():
+    assert "3  incomplete scan" in run("--help").output
+    help_text = run("scan", "aws", "--help").output
+    for option in ("--profile", "--region", "--format", "--output", "--fail-on", "--strict",
+                   "--policies", "--only", "--skip", "--trusted-account"):
+        assert option in help_text
+
+
+def test_json_report_is_valid_and_complete(global_guard):
+    result = run("scan", "aws", "--region", "us-east-1", "--format", "json")
+    assert result.exit_code == 1  # findings at or above the default --fail-on low
+    report = json.loads(result.stdout)
+    errors = sorted(report_validator().iter_errors(report), key=str)
+    assert not errors, errors[0]
+    assert report["summary"]["resources"] == len(report["resources"]) == 3
+    failed = {(f["policy_id"], f["resource"]["name"]) for f in report["findings"] if f["status"] == "FAIL"}
+    assert ("storage-no-public-list", "pacs-exports") in failed
+    assert ("network-no-internet-dicom-ports", "orthanc tcp/4242-4242/0.0.0.0/0") in failed
+    for resource in report["resources"]:
+        kind_schema = Draft202012Validator(load_schema(resource["kind"]), registry=schema_registry())
+        assert kind_schema.is_valid(resource)
+    assert "cloudscan: 3 resources" in result.stderr
+
+
+def test_fingerprints_are_stable_between_scans(global_guard):
+    first = json.loads(run("scan", "aws", "--region", "us-east-1", "--format", "json").stdout)
+    second = json.loads(run("scan", "aws", "--region", "us-east-1", "--format", "json").stdout)
+    assert [f["fingerprint"] for f in first["findings"]] == [f["fingerprint"] for f in second["findings"]]
+    assert len({f["fingerprint"] for f in first["findings"]}) == len(first["findings"])
+
+
+def test_text_report_groups_by_severity_and_writes_to_file(global_guard, tmp_path):
+    out = tmp_path / "report.txt"
+    result = run("scan", "aws", "--region", "us-east-1", "--output", str(out))
+    text = out.read_text()
+    assert result.exit_code == 1
+    assert text.index("CRITICAL") < text.index("HIGH")
+    assert "storage-no-public-list: Bucket contents cannot be listed" in text
+    assert "[Acl.Grants[1]]" in text
+    assert "fix: " in text
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("critical", 1), ("none", 0)])
+def test_fail_on_threshold(global_guard, fail_on, code):
+    # The open Orthanc port is critical; nothing fails at "none".
+    assert run("scan", "aws", "--region", "us-east-1", "--fail-on", fail_on).exit_code == code
+
+
+def test_only_and_skip(global_guard):
+    result = run("scan", "aws", "--region", "us-east-1", "--format", "json",
+                 "--only", "storage-*", "--skip", "storage-no-public-list")
+    report = json.loads(result.stdout)
+    policies = set(report["scan"]["policies"])
+    assert "storage-no-public-read" in policies
+    assert "storage-no-public-list" not in policies
+    assert not any(p.startswith("network-") for p in policies)
+    assert {r["kind"] for r in report["resources"]} == {"storage.bucket"}
+
+
+def test_strict_exits_3_when_something_could_not_be_read(global_guard):
+    global_guard.fail[("s3", "GetBucketVersioning")] = "AccessDenied"
+    args = ("scan", "aws", "--region", "us-east-1", "--only", "storage-versioning-enabled")
+    assert run(*args).exit_code == 0
+    result = run(*args, "--strict")
+    assert result.exit_code == 3
+    assert "UNKNOWN" in result.stdout
+    assert "could not evaluate: s3:GetBucketVersioning AccessDenied" in result.stdout
+
+
+def test_no_policy_left_is_a_usage_error():
+    result = run("scan", "aws", "--only", "no-such-policy")
+    assert result.exit_code == 2
+    assert "no policy left to run" in result.output
+
+
+def test_missing_credentials_is_a_usage_error(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = run("scan", "aws")
+    assert result.exit_code == 2
+    assert "no AWS credentials found" in result.output
+
+
+def test_unknown_profile_is_a_usage_error():
+    result = run("scan", "aws", "--profile", "does-not-exist")
+    assert result.exit_code == 2
+    assert "does-not-exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_policies_list_and_show():
+    listing = run("policies", "list").output
+    assert "storage-no-public-read" in listing and "critical" in listing
+    shown = json.loads(run("policies", "show", "storage-no-public-read").output)
+    assert shown["x-cloudscan"]["severity"] == "critical"
+    assert run("policies", "show", "nope").exit_code == 2
+    as_json = json.loads(run("policies", "list", "--format", "json").output)
+    assert {p["id"] for p in as_json} >= {"network-no-internet-dicom-ports"}
+
+
+def test_demo_shows_a_real_report():
+    result = run("demo")
+    assert result.exit_code == 0
+    for expected in ("radiology-pacs-exports", "storage-no-public-read", "teleradiology-inbox",
+                     "network-no-internet-dicom-ports"):
+        assert expected in result.stdout
+    report = json.loads(run("demo", "--format", "json").stdout)
+    status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
+    # The research bucket's public ACL is neutralised by Block Public Access.
+    assert status["storage-no-public-list", "ct-research-deidentified"] == "PASS"
+    assert status["storage-no-public-read", "radiology-pacs-exports"] == "FAIL"
+    assert status["storage-no-all-authenticated-users", "teleradiology-inbox"] == "FAIL"
+    assert status["storage-no-untrusted-cross-account", "teleradiology-inbox"] == "FAIL"

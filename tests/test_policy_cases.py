@@ -1,0 +1,57 @@
+"""Each policy against normalised documents: policy_cases/<policy-id>.json.
+
+A case starts from a compliant base document, sets fields by JSON pointer (`set`), marks
+fields unreadable with the call that failed (`unknown`), and says what the policy must answer.
+NOT_EVALUATED means the policy does not apply to the document at all.
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from cloudscan.engine import evaluate_one
+from cloudscan.model import load_schema, mark_unknown, schema_registry, set_pointer
+
+HERE = Path(__file__).parent / "policy_cases"
+FILES = sorted(HERE.glob("*.json"))
+CASES = [(f.stem, c) for f in FILES for c in json.loads(f.read_text())["cases"]]
+
+
+def build_document(policy_file: str, case: dict) -> dict:
+    spec = json.loads((HERE / f"{policy_file}.json").read_text())
+    doc = copy.deepcopy(json.loads((HERE / spec["base"]).read_text()))
+    for pointer, value in case.get("set", {}).items():
+        set_pointer(doc, pointer, value)
+    for pointer, failure in case.get("unknown", {}).items():
+        call, code = failure.split(" ", 1)
+        mark_unknown(doc, [pointer], call=call, code=code, message="injected by the policy case")
+    return doc
+
+
+@pytest.mark.parametrize(("policy_id", "case"), CASES, ids=[f"{p}: {c['name']}" for p, c in CASES])
+def test_policy_case(policy_id, case, builtin_policies):
+    (policy,) = [p for p in builtin_policies if p.id == policy_id]
+    doc = build_document(policy_id, case)
+    kind_schema = Draft202012Validator(load_schema(doc["kind"]), registry=schema_registry())
+    assert not list(kind_schema.iter_errors(doc)), "the case document must be a valid resource"
+
+    if case["expect"] == "NOT_EVALUATED":
+        assert not policy.applies_to(doc)
+        return
+    finding = evaluate_one(policy, doc)
+    assert finding["status"] == case["expect"]
+    if finding["status"] == "FAIL":
+        assert finding["evidence"] and all(e["message"] for e in finding["evidence"])
+    if finding["status"] == "UNKNOWN":
+        assert any("could not evaluate" in e["message"] for e in finding["evidence"])
+
+
+def test_every_policy_has_pass_fail_and_unknown_cases(builtin_policies):
+    expected = {p.id for p in builtin_policies}
+    assert {f.stem for f in FILES} == expected
+    for policy_id in expected:
+        statuses = {c["expect"] for p, c in CASES if p == policy_id}
+        assert {"PASS", "FAIL", "UNKNOWN"} <= statuses, policy_id
