@@ -7,7 +7,8 @@ same results:
      "buckets": {"name": {"acl": "public-read" | [grants], "policy": {...},
                           "block_public_access": {...}, "ownership": "BucketOwnerEnforced",
                           "encryption": "AES256" | "aws:kms", "versioning": true,
-                          "object_lock_days": 30, "logging": "target-bucket"}},
+                          "object_lock_days": 30, "logging": "target-bucket",
+                          "tags": {"DataClassification": "PHI"}}},
      "security_groups": {"name": {"attached": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}}
@@ -81,6 +82,9 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any]) -> None:
             default["KMSMasterKeyID"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test"
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
+    if "tags" in bucket:
+        s3.put_bucket_tagging(Bucket=name, Tagging={
+            "TagSet": [{"Key": k, "Value": v} for k, v in bucket["tags"].items()]})
     if bucket.get("versioning"):
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     if bucket.get("object_lock_days"):

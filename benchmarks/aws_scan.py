@@ -1,0 +1,115 @@
+"""Time `cloudscan scan aws` against moto_server with N buckets of mixed settings.
+
+    python benchmarks/aws_scan.py 200 1000
+
+Starts moto_server on a free loopback port, fills it, runs the CLI in a child process with
+AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS and S3 calls per bucket (counted
+from moto_server's request log). A benchmark, not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+
+REQUEST_LINE = re.compile(r'"(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto(log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    moto = Path(sys.executable).with_name("moto_server")
+    command = [str(moto)] if moto.exists() else [sys.executable, "-m", "moto.server"]
+    proc = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=log_path.open("w"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("moto_server did not start")
+
+
+def fill(url: str, n: int) -> None:
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    s3 = session.client("s3", endpoint_url=url)
+    for i in range(n):
+        name = f"bench-{i:05d}"
+        s3.create_bucket(Bucket=name, ACL="public-read" if i % 3 == 0 else "private")
+        if i % 4 == 0:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*"}]}))
+        if i % 5 == 0:
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        if i % 7 == 0:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if i % 2 == 0:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict.fromkeys(
+                ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+    ec2 = session.client("ec2", endpoint_url=url)
+    group = ec2.create_security_group(GroupName="bench-pacs", Description="bench")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 104, "ToPort": 104, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def bench(n: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "moto.log"
+        proc, url = start_moto(log)
+        try:
+            fill(url, n)
+            before = log.read_text().count("\n")
+            env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench",
+                   "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+            started = time.perf_counter()
+            scan = subprocess.Popen(
+                [sys.executable, "-m", "cloudscan", "scan", "aws", "--region", "us-east-1",
+                 "--format", "json", "--output", str(Path(tmp) / "report.json")],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(scan.pid, 0)  # this child's own peak RSS, not moto's
+            wall = time.perf_counter() - started
+            time.sleep(0.5)  # let moto_server flush its request log
+            lines = log.read_text().splitlines()[before:]
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        paths = [m.group(2) for m in map(REQUEST_LINE.search, lines) if m]
+        bucket_calls = sum(1 for p in paths if p.startswith("/bench-"))
+        report = json.loads((Path(tmp) / "report.json").read_text())
+    return {
+        "buckets": n,
+        "exit_code": os.waitstatus_to_exitcode(status),
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "api_calls": len(paths),
+        "s3_calls_per_bucket": round(bucket_calls / n, 2),
+        "findings": len(report["findings"]),
+        "errors": report["summary"]["errors"],
+    }
+
+
+if __name__ == "__main__":
+    for size in [int(a) for a in sys.argv[1:]] or [200]:
+        print(json.dumps(bench(size)), flush=True)
