@@ -1,8 +1,8 @@
 """Derived facts: pure functions from a normalised resource to fields a schema cannot compute.
 
-A check reads fields an adapter filled and writes a derived block (`exposure`, `tls`, ...)
-with `reasons` for each field. It knows no severity and no wording of findings, and it
-never names a policy. When an input is unknown, the derived field is None and is linked to
+A check reads fields an adapter filled and returns a derived block (`exposure`, `tls`, ...)
+with `reasons` for each field. It knows no severity and no wording of findings, and it never
+names a policy. When an input is unknown, the derived field is None and `derive` links it to
 the error that made the input unknown.
 """
 
@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudscan.checks import exposure, network, transport
+from cloudscan.checks.derived import Derived
+
+from cloudscan.model import derive_unknown
 
 Document = dict[str, Any]
 
@@ -24,20 +27,35 @@ class CheckContext:
     trusted_accounts: frozenset[str] = field(default_factory=frozenset)
 
 
-# kind -> derivations, in order (later ones may read what earlier ones wrote).
-DERIVATIONS: dict[str, list[Callable[[Document, CheckContext], None]]] = {
-    "storage.bucket": [exposure.derive_bucket_exposure, transport.derive_bucket_tls],
-    "network.ingress": [network.derive_ingress_exposure],
+Check = Callable[[Document, CheckContext], Derived]
+
+# kind -> derived block -> (check, the top-level blocks it reads)
+CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
+    "storage.bucket": {
+        "exposure": (exposure.bucket_exposure, ["access"]),
+        "tls": (transport.bucket_tls, ["access"]),
+    },
+    "network.ingress": {
+        "exposure": (network.ingress_exposure, ["rule"]),
+    },
 }
 
-# The fields each derived block is computed from; used to fetch only what enabled policies need.
+# kind -> derived block -> inputs; the scan reads only what enabled policies need.
 DERIVED_FROM: dict[str, dict[str, list[str]]] = {
-    "storage.bucket": {"exposure": ["access"], "tls": ["access"]},
-    "network.ingress": {"exposure": ["rule"]},
+    kind: {block: inputs for block, (_, inputs) in checks.items()} for kind, checks in CHECKS.items()
 }
 
 
 def derive(doc: Document, context: CheckContext) -> Document:
-    for derivation in DERIVATIONS.get(doc["kind"], []):
-        derivation(doc, context)
+    meta = doc["_meta"]
+    for block, (check, inputs) in CHECKS.get(doc["kind"], {}).items():
+        if any(f"/{name}" in meta["not_collected"] for name in inputs):
+            doc[block] = None
+            meta["not_collected"].append(f"/{block}")
+            continue
+        result = check(doc, context)
+        doc[block] = result.block
+        meta["errors"].extend(result.errors)
+        for pointer, from_inputs in result.unknown.items():
+            derive_unknown(doc, pointer, from_inputs)
     return doc

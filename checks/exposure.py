@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudscan.checks.aws_conditions import restricting_condition
+from cloudscan.checks.derived import Derived
 
-from cloudscan.model import derive_unknown, unknown_inputs
+from cloudscan.model import unknown_inputs
 
 Grant = dict[str, Any]
 Tri = bool | None
@@ -85,11 +86,13 @@ class _Facts:
         )
 
 
-def derive_bucket_exposure(doc: dict[str, Any], context: Any) -> None:
+def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     access = doc.get("access")
     if access is None:
-        doc["exposure"] = _all_unknown(doc, ["/access"])
-        return
+        return Derived(
+            {**dict.fromkeys(FACTS), "cross_account_principals": None, "reasons": {f: [] for f in FACTS}},
+            unknown={f"/exposure/{fact}": ["/access"] for fact in FACTS},
+        )
     guards = access["guards"]
     acl_guards = [
         Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",
@@ -129,10 +132,9 @@ def derive_bucket_exposure(doc: dict[str, Any], context: Any) -> None:
             guards_here = acl_guards if grant["via"] == "acl" else (
                 public_policy_guards if policy_is_public else [])
             effective, by = _neutraliser(guards_here)
-            if condition and grant["via"] == "policy" and "aws:sourceaccount" not in condition.lower():
-                detail = f"{_describe(grant)} (account {external}), limited by {condition}"
-            else:
-                detail = f"{_describe(grant)} (account {external})"
+            detail = f"{_describe(grant)} (account {external})"
+            if condition:
+                detail += f", limited by {condition}"
             facts.add("cross_account", grant, effective, by, detail)
             if effective is not False:
                 external_accounts.add(external)
@@ -143,11 +145,10 @@ def derive_bucket_exposure(doc: dict[str, Any], context: Any) -> None:
         if value is False:
             value = _unread_sources(doc, access, public_acl_guards, public_policy_guards, fact)
         exposure[fact] = value
-        if value is None:
-            derive_unknown(doc, f"/exposure/{fact}", ["/access"])
     exposure["cross_account_principals"] = sorted(external_accounts)
     exposure["reasons"] = facts.reasons
-    doc["exposure"] = exposure
+    unknown = {f"/exposure/{fact}": ["/access"] for fact in FACTS if exposure[fact] is None}
+    return Derived(exposure, unknown=unknown)
 
 
 def _denied_to_everyone(denies: list[Grant]) -> set[str]:
@@ -193,10 +194,3 @@ def _unread_sources(
             continue  # whatever the unread source grants publicly is switched off
         return None
     return False
-
-
-def _all_unknown(doc: dict[str, Any], inputs: list[str]) -> dict[str, Any]:
-    for fact in FACTS:
-        derive_unknown(doc, f"/exposure/{fact}", inputs)
-    return {**dict.fromkeys(FACTS), "cross_account_principals": None,
-            "reasons": {f: [] for f in FACTS}}

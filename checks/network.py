@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from cloudscan.model import derive_unknown
+from cloudscan.checks.derived import Derived
 
 # A range this broad is "anyone", even if part of it is reserved space: 0.0.0.0/1, 8.0.0.0/6 ...
 # A narrower public range (a partner's /24) is an allow-list, not the internet.
@@ -23,36 +23,29 @@ def cidr_covers_internet(cidr: str) -> bool:
     return not (net.is_private or net.is_loopback or net.is_link_local)
 
 
-def derive_ingress_exposure(doc: dict[str, Any], context: Any) -> None:
+def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
     rule = doc.get("rule")
-    reasons: list[dict[str, Any]] = []
-    internet: bool | None
     if rule is None:
-        internet = None
-        derive_unknown(doc, "/exposure/internet", ["/rule"])
-    elif rule["source_type"] == "cidr":
-        internet = cidr_covers_internet(rule["source"])
-        reasons.append({
-            "origin": "rule.source",
-            "effective": internet,
-            "neutralised_by": None,
-            "detail": f"{rule['source']} {'covers' if internet else 'does not cover'} the internet",
-        })
-    else:
-        # Another security group or a prefix list: only principals inside it are allowed.
-        internet = rule["source_type"] != "security_group" and None
-        if internet is None:
-            doc["_meta"]["errors"].append({
-                "call": "cloudscan:ResolvePrefixList",
-                "code": "NotResolved",
-                "message": f"entries of prefix list {rule['source']} are not resolved",
-                "pointers": ["/exposure/internet"],
-            })
-            doc["_meta"]["unknown"].append("/exposure/internet")
-        reasons.append({
-            "origin": "rule.source",
-            "effective": internet,
-            "neutralised_by": None,
-            "detail": f"source is {rule['source_type']} {rule['source']}",
-        })
-    doc["exposure"] = {"internet": internet, "reasons": {"internet": reasons}}
+        return Derived({"internet": None, "reasons": {"internet": []}},
+                       unknown={"/exposure/internet": ["/rule"]})
+    source, source_type = rule["source"], rule["source_type"]
+    if source_type == "cidr":
+        internet = cidr_covers_internet(source)
+        detail = f"{source} {'covers' if internet else 'does not cover'} the internet"
+        return Derived(_block(internet, detail))
+    if source_type == "security_group":
+        # Only members of the other group can connect.
+        return Derived(_block(False, f"source is security group {source}"))
+    # A prefix list may hold any range; until its entries are read the answer is unknown.
+    return Derived(
+        _block(None, f"source is prefix list {source}"),
+        unknown={"/exposure/internet": ["/exposure/internet"]},
+        errors=[{"call": "cloudscan:ResolvePrefixList", "code": "NotResolved",
+                 "message": f"entries of prefix list {source} are not read yet",
+                 "pointers": ["/exposure/internet"]}],
+    )
+
+
+def _block(internet: bool | None, detail: str) -> dict[str, Any]:
+    reason = {"origin": "rule.source", "effective": internet, "neutralised_by": None, "detail": detail}
+    return {"internet": internet, "reasons": {"internet": [reason]}}

@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from cloudscan.checks.aws_conditions import requires_secure_transport
-
-from cloudscan.model import derive_unknown
+from cloudscan.checks.derived import Derived
 
 ALL_DATA = {"read", "write"}
 
 
-def derive_bucket_tls(doc: dict[str, Any], context: Any) -> None:
+def bucket_tls(doc: dict[str, Any], context: Any) -> Derived:
     access = doc.get("access")
     if access is None or access.get("policy") is None:
-        doc["tls"] = {"required": None, "reasons": {"required": []}}
-        derive_unknown(doc, "/tls/required", ["/access/policy"])
-        return
+        return Derived({"required": None, "reasons": {"required": []}},
+                       unknown={"/tls/required": ["/access/policy"]})
     reasons = []
     for grant in access["grants"]:
         if (
@@ -39,4 +37,4 @@ def derive_bucket_tls(doc: dict[str, Any], context: Any) -> None:
             "neutralised_by": None,
             "detail": "no statement denies requests with aws:SecureTransport false",
         })
-    doc["tls"] = {"required": reasons[0]["effective"], "reasons": {"required": reasons}}
+    return Derived({"required": reasons[0]["effective"], "reasons": {"required": reasons}})

@@ -155,7 +155,8 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
         if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
                for f in result.findings):
             return EXIT_FINDINGS
-    incomplete = result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
+    incomplete = (result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
+                  or any(r["_meta"]["errors"] for r in result.resources))
     return EXIT_INCOMPLETE if strict and incomplete else EXIT_OK
 
 

@@ -73,8 +73,8 @@ def builtin_policies() -> Traversable:
 
 
 def load_policies(dirs: Iterable[Path | Traversable], *, builtin: bool = True) -> list[Policy]:
-    """Every policy in the built-in set (unless disabled) and in `dirs`; raise on the first
-    layer that has errors, with all of that layer's errors."""
+    """Every policy in the built-in set (unless disabled) and in `dirs`, most severe first.
+    Raises PolicyErrors with every file's first error and every duplicate id."""
     sources = ([builtin_policies()] if builtin else []) + list(dirs)
     policies, errors = [], []
     for path in (p for source in sources for p in _policy_files(source)):
