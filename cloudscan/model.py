@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 
 Document = dict[str, Any]
 
-KINDS = ("storage.bucket", "network.ingress")
+KINDS = ("storage.account", "storage.bucket", "network.ingress")
 SCHEMA_BASE = "https://cloudscan.dev/schemas/"
 
 

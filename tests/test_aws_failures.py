@@ -29,8 +29,7 @@ CASES = {
     ("s3", "GetBucketOwnershipControls"): ["storage-no-public-list"],
     ("s3", "GetPublicAccessBlock"): ["aws-s3-bucket-block-public-access", "storage-no-public-read",
                                      "storage-no-public-list"],
-    ("s3control", "GetPublicAccessBlock"): ["aws-s3-account-block-public-access", "storage-no-public-read",
-                                            "storage-no-public-list"],
+    ("s3control", "GetPublicAccessBlock"): ["storage-no-public-read", "storage-no-public-list"],
     ("s3", "GetBucketEncryption"): ["storage-default-encryption", "aws-s3-kms-encryption"],
     ("s3", "GetBucketVersioning"): ["storage-versioning-enabled"],
     ("s3", "GetObjectLockConfiguration"): ["storage-object-lock-enabled"],
@@ -74,6 +73,14 @@ def test_access_denied_makes_dependent_results_unknown(call, guard, builtin_poli
     assert any(e["call"] == f"{call[0]}:{call[1]}" and e["code"] == "AccessDenied" for e in errors)
 
 
+def test_denied_account_settings_are_one_unknown_finding_for_the_account(guard, builtin_policies):
+    guard.fail[("s3control", "GetPublicAccessBlock")] = "AccessDenied"
+    result = scan(guard, builtin_policies)
+    account = [f for f in result.findings if f["policy_id"] == "aws-s3-account-block-public-access"]
+    assert [(f["resource"]["kind"], f["status"]) for f in account] == [("storage.account", "UNKNOWN")]
+    assert "s3control:GetPublicAccessBlock AccessDenied" in account[0]["evidence"][0]["message"]
+
+
 def test_failures_change_nothing_else(guard, builtin_policies, baseline):
     """The expectations above are relative to this: without failures nothing is unknown."""
     assert "UNKNOWN" not in baseline.values()
@@ -85,7 +92,8 @@ def test_denied_account_identity_leaves_account_facts_unknown(guard, builtin_pol
     guard.fail[("sts", "GetCallerIdentity")] = "AccessDenied"
     result = scan(guard, builtin_policies)
     public = statuses(result, "pacs-public")
-    assert public["aws-s3-account-block-public-access"]["status"] == "UNKNOWN"
+    account = statuses(result, "account (unknown) S3 settings")
+    assert account["aws-s3-account-block-public-access"]["status"] == "UNKNOWN"
     assert public["storage-no-untrusted-cross-account"]["status"] == "UNKNOWN"
     assert [e["call"] for e in result.errors] == ["sts:GetCallerIdentity"]
 
@@ -94,7 +102,7 @@ def test_denied_bucket_listing_is_a_scan_error_and_groups_are_still_scanned(guar
     guard.fail[("s3", "ListBuckets")] = "AccessDenied"
     result = scan(guard, builtin_policies)
     assert [(e["call"], e["code"]) for e in result.errors] == [("s3:ListBuckets", "AccessDenied")]
-    assert [r["kind"] for r in result.resources] == ["network.ingress"]
+    assert [r["kind"] for r in result.resources] == ["storage.account", "network.ingress"]
 
 
 def test_denied_security_groups_is_a_scan_error_naming_the_region(guard, builtin_policies):
@@ -102,7 +110,7 @@ def test_denied_security_groups_is_a_scan_error_naming_the_region(guard, builtin
     result = scan(guard, builtin_policies)
     assert [(e["call"], e["resource"]) for e in result.errors] == [
         ("ec2:DescribeSecurityGroups", "region us-east-1")]
-    assert {r["kind"] for r in result.resources} == {"storage.bucket"}
+    assert {r["kind"] for r in result.resources} == {"storage.account", "storage.bucket"}
 
 
 def test_throttling_is_retried(guard, builtin_policies):

@@ -60,14 +60,14 @@ def test_json_report_is_valid_and_complete(global_guard):
     report = json.loads(result.stdout)
     errors = sorted(report_validator().iter_errors(report), key=str)
     assert not errors, errors[0]
-    assert report["summary"]["resources"] == len(report["resources"]) == 3
+    assert report["summary"]["resources"] == len(report["resources"]) == 4
     failed = {(f["policy_id"], f["resource"]["name"]) for f in report["findings"] if f["status"] == "FAIL"}
     assert ("storage-no-public-list", "pacs-exports") in failed
     assert ("network-no-internet-dicom-ports", "orthanc tcp/4242-4242/0.0.0.0/0") in failed
     for resource in report["resources"]:
         kind_schema = Draft202012Validator(load_schema(resource["kind"]), registry=schema_registry())
         assert kind_schema.is_valid(resource)
-    assert "cloudscan: 3 resources" in result.stderr
+    assert "cloudscan: 4 resources" in result.stderr
 
 
 def test_fingerprints_are_stable_between_scans(global_guard):
@@ -102,7 +102,7 @@ def test_only_and_skip(global_guard):
     assert "storage-no-public-read" in policies
     assert "storage-no-public-list" not in policies
     assert not any(p.startswith("network-") for p in policies)
-    assert {r["kind"] for r in report["resources"]} == {"storage.bucket"}
+    assert {r["kind"] for r in report["resources"]} == {"storage.bucket"}  # the account policy is skipped
 
 
 def test_strict_exits_3_when_something_could_not_be_read(global_guard):

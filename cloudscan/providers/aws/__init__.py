@@ -33,10 +33,13 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
     clients = AwsClients(session, max_pool=scope.concurrency)
     account = _account_id(clients, errors)
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
+        fields = scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
+        account_bpa = {}
+        if scope.wants("storage.account") or "access" in fields:
+            account_bpa = s3.read_account_block_public_access(clients, account)
+        if scope.wants("storage.account"):
+            yield s3.describe_account(account, account_bpa)
         if scope.wants("storage.bucket"):
-            fields = scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
-            account_bpa = (s3.read_account_block_public_access(clients, account)
-                           if "access" in fields else {})
             regions = frozenset(scope.regions) or None
             futures = [
                 pool.submit(s3.describe_bucket, clients, bucket, account=account,

@@ -51,6 +51,19 @@ def read_account_block_public_access(clients: AwsClients, account: str | None) -
         return {"error": (code, message)}
 
 
+def describe_account(account: str | None, account_bpa: dict[str, Any]) -> Document:
+    """The account's own S3 settings, as one `storage.account` document."""
+    doc = new_resource("storage.account", "aws", f"aws-account/{account or 'unknown'}/s3",
+                       name=f"account {account or '(unknown)'} S3 settings", account=account)
+    if "error" in account_bpa:
+        code, message = account_bpa["error"]
+        mark_unknown(doc, ["/block_public_access"], call="s3control:GetPublicAccessBlock",
+                     code=code, message=message)
+    else:
+        doc["block_public_access"] = account_bpa["value"]
+    return doc
+
+
 def describe_bucket(
     clients: AwsClients,
     bucket: dict[str, Any],
