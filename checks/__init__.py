@@ -55,7 +55,6 @@ def derive(doc: Document, context: CheckContext) -> Document:
             continue
         result = check(doc, context)
         doc[block] = result.block
-        meta["errors"].extend(result.errors)
         for pointer, from_inputs in result.unknown.items():
             derive_unknown(doc, pointer, from_inputs)
     return doc

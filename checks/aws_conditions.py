@@ -9,6 +9,8 @@ variable. Conditions on other keys, such as aws:SecureTransport, do not restrict
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.checks.network import cidr_covers_internet
@@ -36,33 +38,59 @@ def _fixed(value: str) -> bool:
     return not any(ch in value for ch in "*?") and "${" not in value
 
 
-def restricting_condition(conditions: dict[str, Any] | None) -> str | None:
-    """The first condition that limits the statement to fixed values, described; else None."""
-    for operator, pairs in (conditions or {}).items():
-        name = operator.lower()
-        qualifier, _, base = name.rpartition(":")
+ACCOUNT_KEYS = frozenset(("aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"))
+ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn"))
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
+    """(operator, key, values) of conditions that only admit the listed values."""
+    if not isinstance(conditions, dict):
+        return
+    for operator, pairs in conditions.items():
+        qualifier, _, base = operator.lower().rpartition(":")
         # ...IfExists passes when the key is absent; ForAllValues passes on an empty set.
         if base.endswith("ifexists") or qualifier == "forallvalues":
             continue
         if base not in POSITIVE_OPERATORS or not isinstance(pairs, dict):
             continue
         for key, raw in pairs.items():
-            if key.lower() not in RESTRICTING_KEYS:
-                continue
-            values = _values(raw)
-            if not values:
-                continue
-            if key.lower() == "aws:sourceip":
-                if not any(cidr_covers_internet(v) for v in values):
-                    return f"{operator} {key} {', '.join(values)}"
-            elif all(_fixed(v) for v in values):
+            yield operator, key, raw
+
+
+def pinned_accounts(conditions: Any) -> set[str]:
+    """Accounts a condition pins the caller or source to (aws:PrincipalAccount, aws:SourceArn...)."""
+    out: set[str] = set()
+    for _, key, raw in _binding_pairs(conditions):
+        for value in _values(raw):
+            if key.lower() in ACCOUNT_KEYS and ACCOUNT_ID.match(value):
+                out.add(value)
+            elif key.lower() in ARN_KEYS and value.count(":") >= 5:
+                account = value.split(":")[4]
+                if ACCOUNT_ID.match(account):
+                    out.add(account)
+    return out
+
+
+def restricting_condition(conditions: Any) -> str | None:
+    """The first condition that limits the statement to fixed values, described; else None."""
+    for operator, key, raw in _binding_pairs(conditions):
+        values = _values(raw)
+        if key.lower() not in RESTRICTING_KEYS or not values:
+            continue
+        if key.lower() == "aws:sourceip":
+            if not any(cidr_covers_internet(v) for v in values):
                 return f"{operator} {key} {', '.join(values)}"
+        elif all(_fixed(v) for v in values):
+            return f"{operator} {key} {', '.join(values)}"
     return None
 
 
-def requires_secure_transport(conditions: dict[str, Any] | None) -> bool:
+def requires_secure_transport(conditions: Any) -> bool:
     """A Deny with this condition applies to every request not made over TLS."""
-    for operator, pairs in (conditions or {}).items():
+    if not isinstance(conditions, dict):
+        return False
+    for operator, pairs in conditions.items():
         if operator.lower() not in ("bool", "boolifexists") or not isinstance(pairs, dict):
             continue
         for key, raw in pairs.items():

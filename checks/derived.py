@@ -11,5 +11,3 @@ class Derived:
     block: dict[str, Any]
     # derived field pointer -> the input pointers whose unknown value made it unknown
     unknown: dict[str, list[str]] = field(default_factory=dict)
-    # failures of the check's own, in the shape of `_meta.errors`
-    errors: list[dict[str, Any]] = field(default_factory=list)

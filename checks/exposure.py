@@ -8,9 +8,10 @@ guard or a grant source that could change the answer could not be read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
-from cloudscan.checks.aws_conditions import restricting_condition
+from cloudscan.checks.aws_conditions import pinned_accounts, restricting_condition
 from cloudscan.checks.derived import Derived
 
 from cloudscan.model import unknown_inputs
@@ -101,6 +102,7 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     ]
     public_acl_guards = acl_guards + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls")
     public_policy_guards = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
+    trusted = frozenset(getattr(context, "trusted_accounts", ()))
 
     facts = _Facts()
     external_accounts: set[str] = set()
@@ -112,23 +114,26 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     )
 
     for grant in allows:
-        permissions = set(grant["permissions"]) - _denied_to_everyone(denies)
+        permissions = set(grant["permissions"]) - _denied(grant, denies)
         if not permissions:
             continue
         condition = restricting_condition(grant["conditions"])
-        public_guards = public_acl_guards if grant["via"] == "acl" else public_policy_guards
-        if _is_public(grant):
+        if _is_public(grant) or grant["principal"]["type"] == "all_authenticated":
+            # AuthenticatedUsers is anyone with an AWS account: S3 treats it as public.
+            public_guards = public_acl_guards if grant["via"] == "acl" else public_policy_guards
             effective, by = _neutraliser(public_guards)
             if condition:
                 effective, by = False, f"condition {condition}"
+            authenticated_only = grant["principal"]["type"] == "all_authenticated"
             for fact, needed in PUBLIC_FACTS.items():
+                if authenticated_only and needed <= READ_LIKE:
+                    continue  # reading by any AWS user is its own fact, below
                 if permissions & needed:
                     facts.add(fact, grant, effective, by, _describe(grant))
-        elif grant["principal"]["type"] == "all_authenticated" and permissions & READ_LIKE:
-            effective, by = _neutraliser(public_acl_guards)
-            facts.add("all_authenticated_read", grant, effective, by, _describe(grant))
-        external = _external_account(grant, doc, access, context)
-        if external:
+            if authenticated_only and permissions & READ_LIKE:
+                facts.add("all_authenticated_read", grant, effective, by, _describe(grant))
+        for external in _external_accounts(grant, doc, access) - trusted:
+            # RestrictPublicBuckets blocks cross-account access through a *public* policy.
             guards_here = acl_guards if grant["via"] == "acl" else (
                 public_policy_guards if policy_is_public else [])
             effective, by = _neutraliser(guards_here)
@@ -151,30 +156,41 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     return Derived(exposure, unknown=unknown)
 
 
-def _denied_to_everyone(denies: list[Grant]) -> set[str]:
-    """Permissions an unconditional Deny to everyone takes away from every grant."""
+def _denied(grant: Grant, denies: list[Grant]) -> set[str]:
+    """Permissions of `grant` that an unconditional Deny to everyone takes away: the Deny must
+    cover every action of the permission (the adapter says so) and every resource the grant names."""
     out: set[str] = set()
     for deny in denies:
-        if deny["principal"]["type"] == "public" and not deny["conditions"]:
+        if deny["principal"]["type"] != "public" or deny["principal"]["negated"] or deny["conditions"]:
+            continue
+        if _covers(deny.get("resources"), grant.get("resources")):
             out |= set(deny["permissions"])
     return out
 
 
-def _external_account(grant: Grant, doc: dict[str, Any], access: dict[str, Any], context: Any) -> str | None:
-    """The other account a grant reaches, if it is neither the owner's nor a trusted one."""
-    principal = grant["principal"]
-    trusted = getattr(context, "trusted_accounts", frozenset())
-    if principal["negated"]:
-        return None
+def _covers(deny_resources: list[str] | None, grant_resources: list[str] | None) -> bool:
+    if not deny_resources:
+        return False
+    if grant_resources is None:  # an ACL entry covers the bucket and its objects
+        return any(d.strip() in ("*", "arn:aws:s3:::*") for d in deny_resources)
+    return bool(grant_resources) and all(
+        any(fnmatchcase(r.lower(), d.lower()) for d in deny_resources) for r in grant_resources)
+
+
+def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]) -> set[str]:
+    """Other accounts a grant reaches: its principal's, or those its condition pins callers to.
+    Empty when the owner's own account is unknown (then the fact is unknown, not True)."""
+    principal, owner = grant["principal"], doc.get("account")
+    if principal["negated"] or owner is None:
+        return set()
+    accounts = pinned_accounts(grant["conditions"]) if grant["via"] == "policy" else set()
     if principal["type"] == "aws" and principal["account"]:
-        account = principal["account"]
-        if account != doc.get("account") and account not in trusted:
-            return account
+        accounts.add(principal["account"])
     if principal["type"] == "canonical_user":
-        owner = (access.get("acl") or {}).get("owner")
-        if principal["id"] != owner and principal["id"] not in trusted:
-            return principal["id"]
-    return None
+        acl_owner = (access.get("acl") or {}).get("owner")
+        if principal["id"] != acl_owner:
+            accounts.add(principal["id"])
+    return accounts - {owner}
 
 
 def _unread_sources(

@@ -36,14 +36,9 @@ def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
     if source_type == "security_group":
         # Only members of the other group can connect.
         return Derived(_block(False, f"source is security group {source}"))
-    # A prefix list may hold any range; until its entries are read the answer is unknown.
-    return Derived(
-        _block(None, f"source is prefix list {source}"),
-        unknown={"/exposure/internet": ["/exposure/internet"]},
-        errors=[{"call": "cloudscan:ResolvePrefixList", "code": "NotResolved",
-                 "message": f"entries of prefix list {source} are not read yet",
-                 "pointers": ["/exposure/internet"]}],
-    )
+    # A prefix list whose entries could not be read may hold any range.
+    return Derived(_block(None, f"source is prefix list {source}, whose entries are unknown"),
+                   unknown={"/exposure/internet": ["/rule/source"]})
 
 
 def _block(internet: bool | None, detail: str) -> dict[str, Any]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any
 
 from cloudscan.checks.aws_conditions import requires_secure_transport
 from cloudscan.checks.derived import Derived
 
 ALL_DATA = {"read", "write"}
+
+
+def _covers_objects(resources: list[str] | None, bucket: str) -> bool:
+    probe = f"arn:aws:s3:::{bucket}/any/object.dcm"
+    return any(fnmatchcase(probe, r) for r in resources or [])
 
 
 def bucket_tls(doc: dict[str, Any], context: Any) -> Derived:
@@ -21,7 +27,9 @@ def bucket_tls(doc: dict[str, Any], context: Any) -> Derived:
             grant["via"] == "policy"
             and grant["effect"] == "deny"
             and grant["principal"]["type"] == "public"
-            and set(grant["permissions"]) >= ALL_DATA
+            and not grant["principal"]["negated"]
+            and set(grant["permissions"]) >= ALL_DATA  # for a Deny: every read and write action
+            and _covers_objects(grant["resources"], doc["name"])
             and requires_secure_transport(grant["conditions"])
         ):
             reasons.append({

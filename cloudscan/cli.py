@@ -104,19 +104,25 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
 
     try:
         session = boto3.Session(profile_name=profile)
+        credentials = session.get_credentials()
     except BotoCoreError as exc:
-        raise UsageError(str(exc)) from None
-    if session.get_credentials() is None:
+        raise UsageError(f"AWS credentials: {exc}") from None
+    if credentials is None:
         raise UsageError("no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
                          "or run where an instance or SSO role is available")
     _run_aws(session, regions, concurrency, options)
 
 
 def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
+    from cloudscan.providers.aws import CredentialsRefused
     from cloudscan.scan import scan_aws
 
-    result = scan_aws(session, _policies(options), regions=regions, concurrency=concurrency,
-                      trusted_accounts=options["trusted_account"])
+    policies = _policies(options)
+    try:
+        result = scan_aws(session, policies, regions=regions, concurrency=concurrency,
+                          trusted_accounts=options["trusted_account"])
+    except CredentialsRefused as exc:
+        raise UsageError(f"AWS refused the credentials, nothing was scanned: {exc}") from None
     _report(result, options)
 
 

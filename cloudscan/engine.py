@@ -7,17 +7,20 @@ read never passes and never fails.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import itertools
 import json
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from cloudscan.model import Document, get_pointer, join_pointer, overlaps
-from cloudscan.policyset import Policy
+from cloudscan.model import Document, get_pointer, join_pointer, overlaps, set_pointer
+from cloudscan.policyset import Policy, boolean_fields
 
 STATUSES = ("FAIL", "UNKNOWN", "PASS", "NOT_APPLICABLE", "MUTED")
 MAX_ACTUAL_CHARS = 300
+MAX_SUBSTITUTED = 4  # unknown true/false fields tried both ways: at most 16 evaluations
 
 
 def fingerprint(policy_id: str, provider: str, resource_id: str) -> str:
@@ -30,18 +33,48 @@ def evaluate(policies: list[Policy], doc: Document) -> list[dict[str, Any]]:
 
 
 def evaluate_one(policy: Policy, doc: Document) -> dict[str, Any]:
+    status, evidence = _judge(policy, doc)
+    if status == "UNKNOWN":
+        settled = _settled_either_way(policy, doc)
+        if settled:
+            return _finding(policy, doc, settled, [])
+    return _finding(policy, doc, status, evidence)
+
+
+def _judge(policy: Policy, doc: Document) -> tuple[str, list[dict[str, Any]]]:
     unknown = doc["_meta"]["unknown"]
     if policy.when is not None and not policy.when.is_valid(doc):
-        if _touches_unknown(policy.leaf_paths, unknown):
-            return _finding(policy, doc, "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc))
-        return _finding(policy, doc, "NOT_APPLICABLE", [])
+        if _touches_unknown(policy.when_leaf_paths, unknown):
+            return "UNKNOWN", _unknown_evidence(policy.when_leaf_paths, doc)
+        return "NOT_APPLICABLE", []
     errors = list(policy.validator.iter_errors(doc))
     known = [e for e in errors if not _error_touches_unknown(e, unknown)]
     if known:
-        return _finding(policy, doc, "FAIL", [_evidence(policy, e, doc) for e in known])
+        return "FAIL", [_evidence(policy, e, doc) for e in known]
     if errors or _touches_unknown(policy.leaf_paths, unknown):
-        return _finding(policy, doc, "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc))
-    return _finding(policy, doc, "PASS", [])
+        return "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc)
+    return "PASS", []
+
+
+def _settled_either_way(policy: Policy, doc: Document) -> str | None:
+    """PASS (or NOT_APPLICABLE) when the unknown fields the policy reads are all true/false
+    fields and no combination of their values would fail: e.g. an SSH rule whose source is
+    unknown cannot open a DICOM port. Never turns UNKNOWN into FAIL."""
+    suspects = [u for u in doc["_meta"]["unknown"] if any(overlaps(u, p) for p in policy.leaf_paths)]
+    booleans = boolean_fields(doc["kind"])
+    if not suspects or len(suspects) > MAX_SUBSTITUTED or not all(
+            any(overlaps(s, b) and s.count("/") == b.count("/") for b in booleans) for s in suspects):
+        return None
+    outcomes = set()
+    for values in itertools.product((True, False), repeat=len(suspects)):
+        trial = copy.deepcopy(doc)
+        for pointer, value in zip(suspects, values, strict=True):
+            set_pointer(trial, pointer, value)
+        trial["_meta"]["unknown"] = []
+        outcomes.add(_judge(policy, trial)[0])
+    if outcomes <= {"PASS", "NOT_APPLICABLE"}:
+        return "PASS" if "PASS" in outcomes else "NOT_APPLICABLE"
+    return None
 
 
 def _error_touches_unknown(error: ValidationError, unknown: list[str]) -> bool:

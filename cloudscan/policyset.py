@@ -44,11 +44,18 @@ class Policy:
     validator: Draft202012Validator = field(repr=False)
     when: Draft202012Validator | None = field(repr=False)
     paths: frozenset[str] = field(repr=False)
+    when_paths: frozenset[str] = field(repr=False, default=frozenset())
 
     @cached_property
     def leaf_paths(self) -> frozenset[str]:
         """The most specific paths: the fields whose values decide the result."""
-        return frozenset(p for p in self.paths if not any(q.startswith(p + "/") for q in self.paths))
+        return _leaves(self.paths)
+
+    @cached_property
+    def when_leaf_paths(self) -> frozenset[str]:
+        """The fields that decide whether the policy applies."""
+        return _leaves(self.when_paths)
+
 
     @property
     def kind(self) -> str:
@@ -66,6 +73,10 @@ class Policy:
         return doc["kind"] == self.kind and (
             self.providers is None or doc["provider"] in self.providers
         )
+
+
+def _leaves(paths: frozenset[str]) -> frozenset[str]:
+    return frozenset(p for p in paths if not any(q.startswith(p + "/") for q in paths))
 
 
 def builtin_policies() -> Traversable:
@@ -150,13 +161,15 @@ def compile_policy(schema: Any, file: str) -> Policy:
     body = {k: v for k, v in schema.items() if k != "x-cloudscan"}
     _collect_paths(body, [], "", paths, schema, file, kind)
     when = meta["applies_to"].get("when")
+    when_paths: set[str] = set()
     if when is not None:
-        _collect_paths(when, [], "/x-cloudscan/applies_to/when", paths, schema, file, kind)
+        _collect_paths(when, [], "/x-cloudscan/applies_to/when", when_paths, schema, file, kind)
     return Policy(
         id=meta["id"], file=file, schema=schema, meta=meta,
         validator=Draft202012Validator(body),
         when=Draft202012Validator(when) if when is not None else None,
-        paths=frozenset(paths),
+        paths=frozenset(paths | when_paths),
+        when_paths=frozenset(when_paths),
     )
 
 
@@ -217,25 +230,41 @@ def _matches(path: list[str], known: tuple[str, ...]) -> bool:
 @cache
 def kind_paths(kind: str) -> frozenset[tuple[str, ...]]:
     """Every instance path the published schema of `kind` defines ('*' for any key or item)."""
-    out: set[tuple[str, ...]] = set()
+    return frozenset(_kind_fields(kind))
+
+
+@cache
+def boolean_fields(kind: str) -> frozenset[str]:
+    """Pointers of the fields of `kind` whose value, when known, is true or false."""
+    return frozenset(join_pointer(list(path)) for path, types in _kind_fields(kind).items()
+                     if types and types <= {"boolean", "null"})
+
+
+@cache
+def _kind_fields(kind: str) -> dict[tuple[str, ...], set[str]]:
+    """Instance path -> the JSON types the kind's schema allows there (empty when it does not say)."""
+    out: dict[tuple[str, ...], set[str]] = {}
     resolver = schema_registry().resolver(base_uri=SCHEMA_BASE + f"{kind}.json")
     _walk_kind(load_schema(kind), (), resolver, out, depth=0)
-    return frozenset(out)
+    return out
 
 
-def _walk_kind(schema: Any, path: tuple[str, ...], resolver: Resolver, out: set, depth: int) -> None:
+def _walk_kind(schema: Any, path: tuple[str, ...], resolver: Resolver, out: dict, depth: int) -> None:
     if not isinstance(schema, dict) or depth > 20:
         return
+    if path and "type" in schema:
+        types = schema["type"]
+        out.setdefault(path, set()).update([types] if isinstance(types, str) else types)
     if "$ref" in schema:
         resolved = resolver.lookup(schema["$ref"])
         _walk_kind(resolved.contents, path, resolved.resolver, out, depth + 1)
     for name, sub in schema.get("properties", {}).items():
-        out.add((*path, name))
+        out.setdefault((*path, name), set())
         _walk_kind(sub, (*path, name), resolver, out, depth + 1)
     for keyword in SAME_PLACE:
         for sub in schema.get(keyword, []):
             _walk_kind(sub, path, resolver, out, depth + 1)
     for keyword in ("additionalProperties", "items"):
         if isinstance(schema.get(keyword), dict):
-            out.add((*path, "*"))
+            out.setdefault((*path, "*"), set())
             _walk_kind(schema[keyword], (*path, "*"), resolver, out, depth + 1)

@@ -9,7 +9,7 @@ from typing import Any
 
 from cloudscan import engine
 from cloudscan.checks import DERIVED_FROM, CheckContext, derive
-from cloudscan.model import Document, split_pointer
+from cloudscan.model import Document, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
 
 
@@ -46,7 +46,11 @@ def run(
     """Judge each document as it arrives; `errors` is the adapter's sink for scan-wide failures."""
     result = ScanResult(source=source, policies=policies, errors=errors)
     for doc in documents:
-        derive(doc, context)
+        try:
+            derive(doc, context)
+        except Exception as exc:  # a check's bug must neither pass a resource nor end the scan
+            blocks = [f"/{block}" for block in DERIVED_FROM.get(doc["kind"], {})]
+            mark_unknown(doc, blocks, call="cloudscan:derive", code=type(exc).__name__, message=str(exc))
         result.resources.append(doc)
         result.findings.extend(engine.evaluate(policies, doc))
     result.finished_at = _now()

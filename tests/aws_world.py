@@ -110,9 +110,15 @@ def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
             permission: dict[str, Any] = {"IpProtocol": rule["protocol"]}
             if "from" in rule:
                 permission |= {"FromPort": rule["from"], "ToPort": rule["to"]}
-            cidr = rule["cidr"]
-            permission["Ipv6Ranges" if ":" in cidr else "IpRanges"] = [
-                {"CidrIpv6": cidr} if ":" in cidr else {"CidrIp": cidr}]
+            if "prefix_list" in rule:
+                entries = [{"Cidr": c} for c in rule["prefix_list"]]
+                listed = ec2.create_managed_prefix_list(PrefixListName=f"{name}-list", AddressFamily="IPv4",
+                                                        MaxEntries=10, Entries=entries)
+                permission["PrefixListIds"] = [{"PrefixListId": listed["PrefixList"]["PrefixListId"]}]
+            else:
+                cidr = rule["cidr"]
+                permission["Ipv6Ranges" if ":" in cidr else "IpRanges"] = [
+                    {"CidrIpv6": cidr} if ":" in cidr else {"CidrIp": cidr}]
             permissions.append(permission)
         if permissions:
             ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=permissions)

@@ -14,7 +14,10 @@ WORLD = {
         "pacs-private": {"block_public_access": True, "encryption": "aws:kms", "versioning": True},
     },
     "security_groups": {"orthanc": {"ingress": [
-        {"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]}},
+        {"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]},
+                        "partner-access": {"ingress": [
+        {"protocol": "tcp", "from": 104, "to": 104, "prefix_list": ["203.0.113.0/24"]},
+        {"protocol": "tcp", "from": 22, "to": 22, "prefix_list": ["203.0.113.0/24"]}]}},
 }
 EXPOSURE = ["storage-no-public-read", "storage-no-public-list", "storage-no-public-write",
             "storage-no-all-authenticated-users", "storage-no-untrusted-cross-account"]
@@ -102,7 +105,7 @@ def test_denied_bucket_listing_is_a_scan_error_and_groups_are_still_scanned(guar
     guard.fail[("s3", "ListBuckets")] = "AccessDenied"
     result = scan(guard, builtin_policies)
     assert [(e["call"], e["code"]) for e in result.errors] == [("s3:ListBuckets", "AccessDenied")]
-    assert [r["kind"] for r in result.resources] == ["storage.account", "network.ingress"]
+    assert {r["kind"] for r in result.resources} == {"storage.account", "network.ingress"}
 
 
 def test_denied_security_groups_is_a_scan_error_naming_the_region(guard, builtin_policies):
@@ -165,3 +168,48 @@ def test_only_the_calls_enabled_policies_need(guard, builtin_policies):
              regions=(aws_world.REGION,))
     assert sorted({op for svc, op in guard.calls}) == [
         "GetBucketLocation", "GetBucketVersioning", "GetCallerIdentity", "ListBuckets"]
+
+
+def test_unreadable_prefix_list_is_unknown_only_where_it_matters(guard, builtin_policies):
+    guard.fail[("ec2", "GetManagedPrefixListEntries")] = "UnauthorizedOperation"
+    result = scan(guard, builtin_policies)
+    rules = {r["name"]: r for r in result.resources if r["kind"] == "network.ingress"}
+    dicom = [n for n in rules if n.startswith("partner-access tcp/104-104/pl-")]
+    ssh = [n for n in rules if n.startswith("partner-access tcp/22-22/pl-")]
+    assert len(dicom) == len(ssh) == 1
+    assert statuses(result, dicom[0])["network-no-internet-dicom-ports"]["status"] == "UNKNOWN"
+    assert "ec2:GetManagedPrefixListEntries UnauthorizedOperation" in (
+        statuses(result, dicom[0])["network-no-internet-dicom-ports"]["evidence"][0]["message"])
+    # An SSH rule cannot open a DICOM port, whatever the list holds.
+    assert statuses(result, ssh[0])["network-no-internet-dicom-ports"]["status"] == "PASS"
+
+
+def test_a_bug_while_reading_one_bucket_is_that_buckets_error(guard, builtin_policies, monkeypatch):
+    from cloudscan.providers.aws import s3
+
+    real = s3.describe_bucket
+
+    def flaky(clients, bucket, **kwargs):
+        if bucket["Name"] == "pacs-private":
+            raise KeyError("Rules")
+        return real(clients, bucket, **kwargs)
+
+    monkeypatch.setattr(s3, "describe_bucket", flaky)
+    result = scan(guard, builtin_policies)
+    assert [(e["call"], e["resource"]) for e in result.errors] == [
+        ("cloudscan:read", "arn:aws:s3:::pacs-private")]
+    assert "pacs-public" in {r["name"] for r in result.resources}
+
+
+def test_a_bug_in_a_check_makes_its_results_unknown(guard, builtin_policies, monkeypatch):
+    from cloudscan import checks
+
+    def broken(doc, context):
+        raise ValueError("unexpected grant shape")
+
+    monkeypatch.setitem(checks.CHECKS["storage.bucket"], "exposure", (broken, ["access"]))
+    result = scan(guard, builtin_policies)
+    public = statuses(result, "pacs-public")
+    assert public["storage-no-public-read"]["status"] == "UNKNOWN"
+    assert "cloudscan:derive ValueError" in public["storage-no-public-read"]["evidence"][0]["message"]
+    assert public["storage-versioning-enabled"]["status"] == "FAIL"  # the rest is still judged

@@ -130,6 +130,24 @@ def test_missing_credentials_is_a_usage_error(monkeypatch):
     assert "no AWS credentials found" in result.output
 
 
+def test_refused_credentials_stop_the_scan_with_exit_2(global_guard):
+    global_guard.fail[("sts", "GetCallerIdentity")] = "InvalidClientTokenId"
+    result = run("scan", "aws", "--region", "us-east-1")
+    assert result.exit_code == 2
+    assert "AWS refused the credentials, nothing was scanned" in result.output
+    assert "InvalidClientTokenId" in result.output
+
+
+def test_credentials_that_cannot_be_loaded_are_a_usage_error(tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    config.write_text("[profile broken]\ncredential_process = /bin/false\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    result = run("scan", "aws", "--profile", "broken")
+    assert result.exit_code == 2
+    assert "AWS credentials:" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_unknown_profile_is_a_usage_error():
     result = run("scan", "aws", "--profile", "does-not-exist")
     assert result.exit_code == 2

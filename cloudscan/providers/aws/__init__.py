@@ -42,8 +42,9 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
         if scope.wants("storage.bucket"):
             regions = frozenset(scope.regions) or None
             futures = [
-                pool.submit(s3.describe_bucket, clients, bucket, account=account,
-                            account_bpa=account_bpa, fields=fields, regions=regions)
+                pool.submit(_read_safely, s3.describe_bucket, errors, f"arn:aws:s3:::{bucket['Name']}",
+                            clients, bucket, account=account, account_bpa=account_bpa, fields=fields,
+                            regions=regions)
                 for bucket in s3.list_buckets(clients, errors)
             ]
             for future in futures:
@@ -52,10 +53,28 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
                     yield doc
         if scope.wants("network.ingress"):
             regions = list(scope.regions) or ec2.enabled_regions(clients, errors)
-            futures = [pool.submit(lambda r: list(ec2.ingress_rules(clients, r, account, errors)), r)
+            futures = [pool.submit(_read_safely, _rules_of_region, errors, f"security groups in {r}",
+                                   clients, r, account, errors)
                        for r in regions]
             for future in futures:
-                yield from future.result()
+                yield from future.result() or []
+
+
+def _rules_of_region(clients: AwsClients, region: str, account: str | None,
+                     errors: list[dict[str, Any]]) -> list[Document]:
+    return list(ec2.ingress_rules(clients, region, account, errors))
+
+
+# Codes that say the credentials themselves are refused: every other call would fail too.
+CREDENTIALS_REFUSED = frozenset((
+    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
+    "UnrecognizedClientException", "InvalidAccessKeyId", "AuthFailure", "CredentialRetrievalError",
+    "NoCredentialsError", "InvalidConfigError",
+))
+
+
+class CredentialsRefused(Exception):
+    """AWS refused the credentials (or none could be loaded): nothing can be scanned."""
 
 
 def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:
@@ -63,6 +82,21 @@ def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None
         return clients.client("sts").get_caller_identity()["Account"]
     except Exception as exc:
         code, message = error_of(exc)
+        if code in CREDENTIALS_REFUSED:
+            raise CredentialsRefused(f"sts:GetCallerIdentity {code}: {message}") from None
         errors.append({"call": "sts:GetCallerIdentity", "code": code, "message": message,
                        "resource": None})
+        return None
+
+
+def _read_safely(read: Any, errors: list[dict[str, Any]], what: str, *args: Any, **kwargs: Any) -> Any:
+    """A bug or an unexpected answer while reading one resource is that resource's error,
+    not the end of the scan."""
+    try:
+        return read(*args, **kwargs)
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        errors.append({"call": "cloudscan:read", "code": type(exc).__name__,
+                       "message": f"could not read {what}: {exc}", "resource": what})
         return None

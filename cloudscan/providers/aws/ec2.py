@@ -36,11 +36,18 @@ def ingress_rules(
                        "resource": f"region {region}"})
         return
     attached, attach_error = _attached_groups(ec2)
+    prefix_lists = _PrefixLists(ec2)
     for group in groups:
         for permission in group.get("IpPermissions", []):
-            for source, source_type, description in _sources(permission):
+            for source, source_type, description in _sources(permission, prefix_lists):
                 doc = _rule_document(group, permission, source, source_type, description,
                                      region=region, account=account or group.get("OwnerId"))
+                if source_type == "prefix_list":  # its entries could not be read
+                    code, message = prefix_lists.errors[source]
+                    doc["_meta"]["unknown"].append("/rule/source")
+                    doc["_meta"]["errors"].append({"call": "ec2:GetManagedPrefixListEntries",
+                                                   "code": code, "message": message,
+                                                   "pointers": ["/rule/source"]})
                 if attach_error:
                     code, message = attach_error
                     doc["_meta"]["unknown"].append("/attached")
@@ -61,13 +68,38 @@ def _attached_groups(ec2: Any) -> tuple[set[str], tuple[str, str] | None]:
         return set(), error_of(exc)
 
 
-def _sources(permission: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+class _PrefixLists:
+    """Entries of managed prefix lists, read once per list and region."""
+
+    def __init__(self, ec2: Any) -> None:
+        self._ec2 = ec2
+        self._entries: dict[str, list[dict[str, Any]]] = {}
+        self.errors: dict[str, tuple[str, str]] = {}
+
+    def entries(self, list_id: str) -> list[dict[str, Any]] | None:
+        if list_id not in self._entries and list_id not in self.errors:
+            try:
+                pages = self._ec2.get_paginator("get_managed_prefix_list_entries").paginate(
+                    PrefixListId=list_id)
+                self._entries[list_id] = [e for page in pages for e in page.get("Entries", [])]
+            except Exception as exc:
+                self.errors[list_id] = error_of(exc)
+        return self._entries.get(list_id)
+
+
+def _sources(permission: dict[str, Any], prefix_lists: _PrefixLists) -> Iterator[tuple[str, str, str | None]]:
     for r in permission.get("IpRanges", []):
         yield r["CidrIp"], "cidr", r.get("Description")
     for r in permission.get("Ipv6Ranges", []):
         yield r["CidrIpv6"], "cidr", r.get("Description")
     for r in permission.get("PrefixListIds", []):
-        yield r["PrefixListId"], "prefix_list", r.get("Description")
+        entries = prefix_lists.entries(r["PrefixListId"])
+        if entries is None:
+            yield r["PrefixListId"], "prefix_list", r.get("Description")
+        for entry in entries or []:
+            note = f"from prefix list {r['PrefixListId']}" + (
+                f": {entry['Description']}" if entry.get("Description") else "")
+            yield entry["Cidr"], "cidr", note
     for r in permission.get("UserIdGroupPairs", []):
         yield r.get("GroupId") or r.get("GroupName", ""), "security_group", r.get("Description")
 

@@ -54,6 +54,7 @@ def acl_grants(acl: dict[str, Any]) -> list[dict[str, Any]]:
             "principal": {"type": ptype, "id": pid, "account": None, "negated": False},
             "permissions": ACL_PERMISSIONS.get(permission, []),
             "actions": [permission],
+            "resources": None,
             "via": "acl",
             "conditions": None,
             "origin": f"Acl.Grants[{i}]",
@@ -84,16 +85,24 @@ def policy_grants(document: dict[str, Any]) -> list[dict[str, Any]]:
         sid = statement.get("Sid")
         origin = f"Policy.Statement[{i}]" + (f" (Sid {sid})" if sid else "")
         negated = "NotPrincipal" in statement
+        effect = "deny" if str(statement.get("Effect", "")).lower() == "deny" else "allow"
         actions = _as_list(statement.get("Action", statement.get("NotAction", [])))
-        permissions = _permissions(actions, negate="NotAction" in statement)
+        permissions = _permissions(actions, negate="NotAction" in statement, whole=effect == "deny")
+        resources = _as_list(statement.get("Resource", statement.get("NotResource")))
+        condition = statement.get("Condition") or None
         for principal in _principals(statement.get("NotPrincipal" if negated else "Principal")):
             grants.append({
-                "effect": "deny" if str(statement.get("Effect", "")).lower() == "deny" else "allow",
+                "effect": effect,
                 "principal": {**principal, "negated": negated},
                 "permissions": permissions,
                 "actions": actions,
+                # NotResource means "everything but": kept verbatim, matched by nothing.
+                "resources": resources if "NotResource" not in statement else [],
                 "via": "policy",
-                "conditions": statement.get("Condition") or None,
+                # A Condition that is not an object (S3 refuses one, emulators may not) is kept
+                # under a key no check knows, so it restricts nothing.
+                "conditions": condition if condition is None or isinstance(condition, dict)
+                else {"unreadable": condition},
                 "origin": origin,
             })
     return grants
@@ -105,12 +114,14 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _permissions(patterns: list[str], *, negate: bool) -> list[str]:
+def _permissions(patterns: list[str], *, negate: bool, whole: bool) -> list[str]:
+    """Permissions the patterns reach. An Allow grants a permission when it reaches any of its
+    actions; a Deny (`whole`) takes a permission away only when it reaches all of them."""
     lowered = [p.lower() for p in patterns]
     out = []
     for permission, actions in PERMISSION_ACTIONS.items():
-        matched = [any(fnmatchcase(a, p) for p in lowered) for a in actions]
-        if (not all(matched)) if negate else any(matched):
+        reached = [any(fnmatchcase(a, p) for p in lowered) != negate for a in actions]
+        if all(reached) if whole else any(reached):
             out.append(permission)
     return out
 

@@ -1,0 +1,71 @@
+"""How the engine decides between PASS, FAIL, UNKNOWN and NOT_APPLICABLE around unknown fields."""
+
+import copy
+import json
+from pathlib import Path
+
+from cloudscan.engine import evaluate_one
+from cloudscan.model import mark_unknown
+from cloudscan.policyset import compile_policy
+
+BASE = json.loads((Path(__file__).parent / "policy_cases" / "_base" / "storage.bucket.json").read_text())
+META = {
+    "title": "PHI buckets are not publicly readable", "severity": "high", "category": "public-exposure",
+    "description": "A custom rule that only applies to buckets tagged as PHI.",
+    "remediation": {"text": "Make it private."}, "compliance": {}, "references": [],
+}
+
+
+def policy(body, when=None, kind="storage.bucket"):
+    applies = {"kind": kind, **({"when": when} if when else {})}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "x-cloudscan": {"id": "test-policy", **META, "applies_to": applies}, **body}
+    return compile_policy(schema, "test-policy.json")
+
+
+PHI_ONLY = {"properties": {"labels": {"properties": {"DataClassification": {"const": "PHI"}},
+                                      "required": ["DataClassification"]}}}
+NOT_PUBLIC = {"properties": {"exposure": {"properties": {"public_read": {"const": False}}}}}
+
+
+def bucket(labels, unknown=()):
+    doc = copy.deepcopy(BASE)
+    doc["labels"] = labels
+    for pointer in unknown:
+        mark_unknown(doc, [pointer], call="s3:GetBucketAcl", code="AccessDenied", message="denied")
+    return doc
+
+
+def test_a_policy_that_does_not_apply_is_not_applicable_even_if_other_fields_are_unknown():
+    doc = bucket({"DataClassification": "public-website"}, unknown=["/exposure/public_read"])
+    assert evaluate_one(policy(NOT_PUBLIC, when=PHI_ONLY), doc)["status"] == "NOT_APPLICABLE"
+
+
+def test_unknown_applicability_is_unknown():
+    doc = bucket(None, unknown=["/labels"])
+    result = evaluate_one(policy(NOT_PUBLIC, when=PHI_ONLY), doc)
+    assert result["status"] == "UNKNOWN"
+    assert "s3:GetBucketAcl AccessDenied" in result["evidence"][0]["message"]
+
+
+def test_unknown_field_the_result_depends_on_is_unknown():
+    doc = bucket({"DataClassification": "PHI"}, unknown=["/exposure/public_read"])
+    assert evaluate_one(policy(NOT_PUBLIC, when=PHI_ONLY), doc)["status"] == "UNKNOWN"
+
+
+def test_unknown_number_is_never_guessed():
+    # Only true/false fields are tried both ways; a number could be anything.
+    doc = bucket({}, unknown=["/object_lock/retention_days"])
+    doc["object_lock"] = {"enabled": True, "mode": "COMPLIANCE", "retention_days": None}
+    body = {"properties": {"object_lock": {"properties": {"retention_days": {"maximum": 3650}}}}}
+    assert evaluate_one(policy(body), doc)["status"] == "UNKNOWN"
+
+
+def test_known_failure_wins_over_unknown_elsewhere():
+    doc = bucket({}, unknown=["/versioning"])
+    doc["exposure"]["public_read"] = True
+    body = {"properties": {"exposure": NOT_PUBLIC["properties"]["exposure"],
+                           "versioning": {"properties": {"enabled": {"const": True}}}}}
+    result = evaluate_one(policy(body), doc)
+    assert result["status"] == "FAIL"
+    assert [e["path"] for e in result["evidence"]] == ["$.exposure.public_read"]
