@@ -137,6 +137,8 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             guards_here = acl_guards if grant["via"] == "acl" else (
                 public_policy_guards if policy_is_public else [])
             effective, by = _neutraliser(guards_here)
+            if doc.get("account") is None and effective is not False:
+                effective, by = None, "unknown: the bucket owner's account is not known"
             detail = f"{_describe(grant)} (account {external})"
             if condition:
                 detail += f", limited by {condition}"
@@ -178,10 +180,10 @@ def _covers(deny_resources: list[str] | None, grant_resources: list[str] | None)
 
 
 def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]) -> set[str]:
-    """Other accounts a grant reaches: its principal's, or those its condition pins callers to.
-    Empty when the owner's own account is unknown (then the fact is unknown, not True)."""
+    """Accounts a grant reaches other than the owner's: its principal's, or those its condition
+    pins callers to. When the owner's account is unknown every named account is a candidate."""
     principal, owner = grant["principal"], doc.get("account")
-    if principal["negated"] or owner is None:
+    if principal["negated"]:
         return set()
     accounts = pinned_accounts(grant["conditions"]) if grant["via"] == "policy" else set()
     if principal["type"] == "aws" and principal["account"]:
@@ -198,8 +200,6 @@ def _unread_sources(
     policy_guards: list[Guard], fact: str,
 ) -> Tri:
     """A False fact stays False only if every grant source that could flip it was read."""
-    if fact == "cross_account" and doc.get("account") is None:
-        return None
     for source, pointer, guards in (
         ("acl", "/access/acl", acl_guards),
         ("policy", "/access/policy", policy_guards),

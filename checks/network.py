@@ -7,6 +7,8 @@ from typing import Any
 
 from cloudscan.checks.derived import Derived
 
+from cloudscan.model import unknown_inputs
+
 # A range this broad is "anyone", even if part of it is reserved space: 0.0.0.0/1, 8.0.0.0/6 ...
 # A narrower public range (a partner's /24) is an allow-list, not the internet.
 WORLD_PREFIX = {4: 8, 6: 32}
@@ -29,6 +31,9 @@ def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
         return Derived({"internet": None, "reasons": {"internet": []}},
                        unknown={"/exposure/internet": ["/rule"]})
     source, source_type = rule["source"], rule["source_type"]
+    if unknown_inputs(doc, ["/rule/source"]):
+        return Derived(_block(None, f"source {source} is unknown"),
+                       unknown={"/exposure/internet": ["/rule/source"]})
     if source_type == "cidr":
         internet = cidr_covers_internet(source)
         detail = f"{source} {'covers' if internet else 'does not cover'} the internet"
@@ -36,7 +41,7 @@ def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
     if source_type == "security_group":
         # Only members of the other group can connect.
         return Derived(_block(False, f"source is security group {source}"))
-    # A prefix list whose entries could not be read may hold any range.
+    # A prefix list whose entries were not read may hold any range.
     return Derived(_block(None, f"source is prefix list {source}, whose entries are unknown"),
                    unknown={"/exposure/internet": ["/rule/source"]})
 

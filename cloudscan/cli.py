@@ -113,6 +113,32 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
     _run_aws(session, regions, concurrency, options)
 
 
+@scan.command("terraform")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A .tfvars file whose values override variable defaults. Repeatable. "
+                   "terraform.tfvars and *.auto.tfvars are read by themselves.")
+@_scan_options
+def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], **options: Any) -> None:
+    """Scan Terraform configuration before it is applied.
+
+    PATHS are .tf files or directories (read recursively; each directory is one module).
+    Resources come out as the same kinds as a live scan, so the same policies judge them.
+    What the configuration leaves out takes the value AWS gives a new resource today, and
+    what cannot be worked out from it (a variable without a value) is UNKNOWN. A file that
+    does not parse is reported with its line and the other files are still scanned.
+    """
+    from cloudscan.scan import scan_terraform as run_terraform
+
+    for var_file in var_files:
+        if not var_file.is_file():
+            raise UsageError(f"--var-file {var_file}: no such file")
+    policies = _policies(options)
+    result = run_terraform(list(paths), policies, var_files=var_files,
+                           trusted_accounts=options["trusted_account"])
+    _report(result, options)
+
+
 def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
     from cloudscan.providers.aws import CredentialsRefused
     from cloudscan.scan import scan_aws

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cloudscan import engine
@@ -72,6 +73,22 @@ def scan_aws(
     scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency)
     context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
     return run("aws", enumerate_aws(session, scope, errors), policies, context, errors)
+
+
+def scan_terraform(
+    paths: list[Path],
+    policies: list[Policy],
+    *,
+    var_files: tuple[Path, ...] = (),
+    trusted_accounts: Iterable[str] = (),
+) -> ScanResult:
+    """Judge Terraform configuration (directories are read recursively, one module each)."""
+    from cloudscan.providers.terraform import enumerate_terraform
+
+    errors: list[dict[str, Any]] = []
+    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
+    documents = enumerate_terraform(paths, errors, var_files=var_files)
+    return run("terraform", documents, policies, context, errors)
 
 
 def _now() -> str:

@@ -178,3 +178,34 @@ def test_demo_shows_a_real_report():
     assert status["storage-no-public-read", "radiology-pacs-exports"] == "FAIL"
     assert status["storage-no-all-authenticated-users", "teleradiology-inbox"] == "FAIL"
     assert status["storage-no-untrusted-cross-account", "teleradiology-inbox"] == "FAIL"
+
+
+def test_terraform_scan_reports_sources_and_validates(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = run("scan", "terraform", "terraform-fixtures/public-pacs-export", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert not list(report_validator().iter_errors(report))
+    (finding,) = [f for f in report["findings"] if f["policy_id"] == "storage-no-public-read"]
+    assert finding["resource"]["source"] == {
+        "type": "terraform", "address": "aws_s3_bucket.exports",
+        "file": "terraform-fixtures/public-pacs-export/main.tf", "line_start": 8, "line_end": 10}
+
+
+def test_terraform_broken_file_is_incomplete_under_strict(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    args = ("scan", "terraform", "terraform-fixtures/broken-hcl", "--fail-on", "none")
+    assert run(*args).exit_code == 0
+    result = run(*args, "--strict")
+    assert result.exit_code == 3
+    assert "ERROR terraform:parse (terraform-fixtures/broken-hcl/broken.tf:3): FileError: does not parse" in (
+        result.stdout)
+
+
+def test_terraform_missing_path_is_a_usage_error(tmp_path):
+    result = run("scan", "terraform", str(tmp_path / "nope"))
+    assert result.exit_code == 2

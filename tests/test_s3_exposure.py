@@ -21,7 +21,12 @@ def test_exposure(case, builtin_policies):
     with mock_aws():
         aws_world.build({"account_block_public_access": case.get("account_block_public_access"),
                          "buckets": {"case-bucket": case["bucket"]}})
-        result = scan_aws(aws_world.session(), builtin_policies, regions=(aws_world.REGION,))
+        session = aws_world.session()
+        if case.get("unknown_owner"):
+            guard = aws_world.CallGuard()
+            guard.fail[("sts", "GetCallerIdentity")] = "AccessDenied"
+            guard.install(session)
+        result = scan_aws(session, builtin_policies, regions=(aws_world.REGION,))
     (bucket,) = [r for r in result.resources if r["name"] == "case-bucket"]
     exposure = bucket["exposure"]
     assert {fact: exposure[fact] for fact in case["expect"]} == case["expect"], case["why"]

@@ -62,6 +62,28 @@ def acl_grants(acl: dict[str, Any]) -> list[dict[str, Any]]:
     return grants
 
 
+# What each canned ACL grants besides the owner's FULL_CONTROL (S3 User Guide, "Canned ACL").
+CANNED_ACLS = {
+    "private": [],
+    "public-read": [("AllUsers", "READ")],
+    "public-read-write": [("AllUsers", "READ"), ("AllUsers", "WRITE")],
+    "aws-exec-read": [],
+    "authenticated-read": [("AuthenticatedUsers", "READ")],
+    "bucket-owner-read": [],
+    "bucket-owner-full-control": [],
+    "log-delivery-write": [("LogDelivery", "WRITE"), ("LogDelivery", "READ_ACP")],
+}
+
+
+def canned_acl(name: str) -> dict[str, Any] | None:
+    """The ACL document a canned ACL name stands for (owner entry left out); None if unknown."""
+    if name not in CANNED_ACLS:
+        return None
+    uris = {uri.rsplit("/", 1)[1]: uri for uri in GROUPS}
+    return {"Grants": [{"Grantee": {"Type": "Group", "URI": uris[group]}, "Permission": permission}
+                       for group, permission in CANNED_ACLS[name]]}
+
+
 def parse_policy(text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)

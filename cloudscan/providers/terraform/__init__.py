@@ -1,0 +1,45 @@
+"""Terraform: .tf files (python-hcl2) read into the same resource kinds as the live adapters,
+with `source` naming the Terraform address, file and lines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cloudscan.model import Document
+from cloudscan.providers.terraform import aws
+from cloudscan.providers.terraform.config import Module, find_modules, load_module
+
+
+def enumerate_terraform(
+    paths: list[Path], errors: list[dict[str, Any]], *, var_files: tuple[Path, ...] = ()
+) -> Iterator[Document]:
+    """Documents for every module (directory) under `paths`; files that cannot be read or
+    parsed go to `errors` with their line, and the other files are still scanned."""
+    found, problems = find_modules(paths)
+    modules: list[Module] = []
+    for directory, files in sorted(found.items()):
+        module, module_problems = load_module(directory, files, list(var_files), _display(directory))
+        problems.extend(module_problems)
+        modules.append(module)
+    for problem in problems:
+        where = _display(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
+        errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
+                       "resource": where})
+    account_bpa = aws.declared_account_bpa(modules)
+    for module in modules:
+        yield from aws.account_settings(module)
+        yield from aws.buckets(module, account_bpa)
+        yield from aws.ingress_rules(module)
+
+
+def _display(path: Path) -> str:
+    """Paths relative to the working directory where possible, with forward slashes: they end
+    up in SARIF locations and resource ids, which must not depend on the machine."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+    return Path(relative).as_posix() if not relative.startswith("..") else path.as_posix()

@@ -1,0 +1,365 @@
+"""AWS resources of a Terraform module as the documents the live AWS adapter makes.
+
+A bucket is `aws_s3_bucket` merged with the resources that configure it (`aws_s3_bucket_acl`,
+`_policy`, `_public_access_block`, ...), matched by reference or by literal name, and with the
+legacy inline blocks. What the configuration leaves out takes the value AWS gives a new
+bucket today: Block Public Access on, ACLs disabled (BucketOwnerEnforced), SSE-S3 encryption.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.aws.iam_policy import (
+    PolicyParseError,
+    acl_grants,
+    canned_acl,
+    parse_policy,
+    policy_grants,
+    statements,
+)
+from cloudscan.providers.terraform.attributes import bucket_identity, placeholder
+from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+AWS_DEFAULT_BPA = dict.fromkeys(BPA_FLAGS, True)
+NOT_DECLARED_BPA = dict.fromkeys(BPA_FLAGS, False)
+SPLIT_TYPES = (
+    "aws_s3_bucket_acl", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_ownership_controls", "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_logging",
+    "aws_s3_bucket_object_lock_configuration",
+)
+PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+
+
+def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:
+    mark_unknown(doc, pointers, call="terraform:evaluate", code="Unresolved",
+                 message=f"{instance.address} ({instance.file}:{instance.line_start}): {reason}")
+
+
+def source_of(instance: Instance) -> dict[str, Any]:
+    return {"type": "terraform", "address": instance.address, "file": instance.file,
+            "line_start": instance.line_start, "line_end": instance.line_end}
+
+
+def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
+    prefix = "" if module.path in ("", ".") else f"{module.path}/"
+    return f"{prefix}{instance.address}{suffix}"
+
+
+# -- account ------------------------------------------------------------------------------------
+
+def account_settings(module: Module) -> Iterator[Document]:
+    for instance in _of(module, "aws_s3_account_public_access_block"):
+        account = instance.value("account_id")
+        account = account if isinstance(account, str) else module.account
+        doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
+                           name=f"account {account or '(applying account)'} S3 settings",
+                           source=source_of(instance))
+        flags = _flags(instance)
+        if isinstance(flags, Unknown):
+            unresolved(doc, ["/block_public_access"], instance, flags.reason)
+        else:
+            doc["block_public_access"] = flags
+        yield doc
+
+
+def declared_account_bpa(modules: list[Module]) -> dict[str, bool] | Unknown | None:
+    """The account-level Block Public Access the scanned configuration declares, if any."""
+    for module in modules:
+        for instance in _of(module, "aws_s3_account_public_access_block"):
+            return _flags(instance)
+    return None
+
+
+def _flags(instance: Instance) -> dict[str, bool] | Unknown:
+    values = {flag: instance.value(flag) for flag in BPA_FLAGS}
+    unknown = first_unknown(values)
+    return unknown or {flag: bool(values[flag]) for flag in BPA_FLAGS}
+
+
+# -- buckets ------------------------------------------------------------------------------------
+
+def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
+    related = _related_by_bucket(module)
+    for instance in _of(module, "aws_s3_bucket"):
+        identity = bucket_identity(instance)
+        parts = related.get(identity, {})
+        doc = new_resource("storage.bucket", "aws", resource_id(module, instance), name=identity,
+                           account=module.account, source=source_of(instance))
+        tags = instance.value("tags")
+        if isinstance(first_unknown(tags), Unknown):
+            unresolved(doc, ["/labels"], instance, first_unknown(tags).reason)
+        else:
+            doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
+        _access(doc, instance, parts, account_bpa)
+        _encryption(doc, instance, parts.get("aws_s3_bucket_server_side_encryption_configuration"))
+        _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
+        _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))
+        _logging(doc, instance, parts.get("aws_s3_bucket_logging"))
+        yield doc
+
+
+def _of(module: Module, type_: str) -> list[Instance]:
+    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
+
+
+def _related_by_bucket(module: Module) -> dict[Any, dict[str, Instance]]:
+    """bucket identity -> split resource type -> the instance configuring that bucket."""
+    out: dict[Any, dict[str, Instance]] = {}
+    for type_ in SPLIT_TYPES:
+        for instance in _of(module, type_):
+            target = instance.value("bucket")
+            if isinstance(target, str):
+                out.setdefault(target, {})[type_] = instance
+    return out
+
+
+def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
+            account_bpa: dict[str, bool] | Unknown | None) -> None:
+    access: dict[str, Any] = {
+        "guards": {"account_block_public_access": None, "bucket_block_public_access": None,
+                   "object_ownership": None},
+        "acl": None, "policy": None, "grants": [],
+    }
+    doc["access"] = access
+    guards = access["guards"]
+    if isinstance(account_bpa, Unknown):
+        unresolved(doc, ["/access/guards/account_block_public_access"], bucket, account_bpa.reason)
+    else:
+        # Not declared in this configuration: judge the bucket as written, without it.
+        guards["account_block_public_access"] = account_bpa or NOT_DECLARED_BPA
+
+    pab = parts.get("aws_s3_bucket_public_access_block")
+    flags = _flags(pab) if pab else AWS_DEFAULT_BPA
+    if isinstance(flags, Unknown):
+        unresolved(doc, ["/access/guards/bucket_block_public_access"], pab, flags.reason)
+    else:
+        guards["bucket_block_public_access"] = flags
+
+    ownership = parts.get("aws_s3_bucket_ownership_controls")
+    value = "BucketOwnerEnforced"
+    if ownership:
+        rules = ownership.blocks("rule")
+        value = rules[0].get("object_ownership") if rules else None
+    if isinstance(value, str):
+        guards["object_ownership"] = value
+    else:
+        unresolved(doc, ["/access/guards/object_ownership"], ownership or bucket,
+                   value.reason if isinstance(value, Unknown) else "no object_ownership rule")
+
+    _acl(doc, bucket, parts.get("aws_s3_bucket_acl"))
+    _policy(doc, bucket, parts.get("aws_s3_bucket_policy"))
+
+
+def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None:
+    holder = acl_resource or bucket
+    canned = holder.value("acl")
+    grants_block = holder.blocks("access_control_policy") if acl_resource else []
+    if grants_block:
+        document = {"Grants": [_grant(g) for block in grants_block for g in _as_list(block.get("grant"))]}
+    elif canned is None:
+        document = {"Grants": []}  # no ACL configured: the owner alone
+    elif isinstance(canned, str) and canned_acl(canned) is not None:
+        document = canned_acl(canned)
+    else:
+        reason = canned.reason if isinstance(canned, Unknown) else f"unknown canned ACL {canned!r}"
+        unresolved(doc, ["/access/acl"], holder, reason)
+        return
+    unknown = first_unknown(document)
+    if unknown:
+        unresolved(doc, ["/access/acl"], holder, unknown.reason)
+        return
+    grants = acl_grants(document)
+    for grant in grants:
+        grant["origin"] = f"{holder.address} {grant['origin']}"
+    doc["access"]["acl"] = {"owner": None, "grant_count": len(grants)}
+    doc["access"]["grants"].extend(grants)
+
+
+def _grant(block: dict[str, Any]) -> dict[str, Any]:
+    grantee = (_as_list(block.get("grantee")) or [{}])[0]
+    kind = grantee.get("type", "CanonicalUser")
+    if kind == "Group":
+        entry = {"Type": "Group", "URI": grantee.get("uri")}
+    elif kind == "AmazonCustomerByEmail":
+        entry = {"Type": kind, "EmailAddress": grantee.get("email_address")}
+    else:
+        entry = {"Type": "CanonicalUser", "ID": grantee.get("id")}
+    return {"Grantee": entry, "Permission": block.get("permission")}
+
+
+def _policy(doc: Document, bucket: Instance, policy_resource: Instance | None) -> None:
+    holder = policy_resource or bucket
+    text = holder.value("policy")
+    if text is None:
+        doc["access"]["policy"] = {"present": False, "statement_count": 0}
+        return
+    if isinstance(text, Unknown):
+        unresolved(doc, ["/access/policy"], holder, text.reason)
+        return
+    try:
+        document = parse_policy(text if isinstance(text, str) else json.dumps(text))
+        grants = policy_grants(document)
+    except PolicyParseError as exc:
+        unresolved(doc, ["/access/policy"], holder, str(exc))
+        return
+    for grant in grants:
+        grant["origin"] = f"{holder.address} {grant['origin']}"
+    doc["access"]["policy"] = {"present": True, "statement_count": len(statements(document))}
+    doc["access"]["grants"].extend(grants)
+
+
+def _encryption(doc: Document, bucket: Instance, resource: Instance | None) -> None:
+    if resource:
+        rules, holder = resource.blocks("rule"), resource
+    else:
+        legacy = bucket.blocks("server_side_encryption_configuration")
+        rules, holder = (_as_list(legacy[0].get("rule")) if legacy else []), bucket
+    if not rules:
+        # Since January 2023 S3 encrypts every new bucket with SSE-S3.
+        doc["encryption"] = {"enabled": True, "algorithm": "AES256", "kms_key": None, "bucket_key": None}
+        return
+    rule = rules[0]
+    default = (_as_list(rule.get("apply_server_side_encryption_by_default")) or [{}])[0]
+    value = {"enabled": bool(default.get("sse_algorithm")), "algorithm": default.get("sse_algorithm"),
+             "kms_key": default.get("kms_master_key_id"), "bucket_key": rule.get("bucket_key_enabled")}
+    _set_or_unresolved(doc, "encryption", value, holder)
+
+
+def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> None:
+    if resource:
+        config = (resource.blocks("versioning_configuration") or [{}])[0]
+        value = {"enabled": config.get("status") == "Enabled",
+                 "mfa_delete": config.get("mfa_delete") == "Enabled"}
+        unknown = first_unknown(config)
+        holder = resource
+    else:
+        legacy = (bucket.blocks("versioning") or [{}])[0]
+        value = {"enabled": legacy.get("enabled") is True, "mfa_delete": legacy.get("mfa_delete") is True}
+        unknown = first_unknown(legacy)
+        holder = bucket
+    if unknown:
+        unresolved(doc, ["/versioning"], holder, unknown.reason)
+    else:
+        doc["versioning"] = value
+
+
+def _object_lock(doc: Document, bucket: Instance, resource: Instance | None) -> None:
+    legacy = (bucket.blocks("object_lock_configuration") or [{}])[0]
+    enabled = bucket.value("object_lock_enabled") is True or legacy.get("object_lock_enabled") == "Enabled"
+    rules = resource.blocks("rule") if resource else _as_list(legacy.get("rule"))
+    retention = (_as_list(rules[0].get("default_retention")) or [{}])[0] if rules else {}
+    days = retention.get("days") or ((retention.get("years") or 0) * 365) or None
+    value = {"enabled": bool(enabled or resource), "mode": retention.get("mode"),
+             "retention_days": days if isinstance(days, int) else None}
+    _set_or_unresolved(doc, "object_lock", value, resource or bucket)
+
+
+def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None:
+    holder = resource or bucket
+    target = resource.value("target_bucket") if resource else (bucket.blocks("logging") or [{}])[0].get(
+        "target_bucket")
+    _set_or_unresolved(doc, "logging", {"enabled": target is not None, "target": target}, holder)
+
+
+def _set_or_unresolved(doc: Document, block: str, value: dict[str, Any], holder: Instance) -> None:
+    unknown = first_unknown(value)
+    if unknown:
+        unresolved(doc, [f"/{block}"], holder, unknown.reason)
+    else:
+        doc[block] = value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# -- security groups ---------------------------------------------------------------------------
+
+def ingress_rules(module: Module) -> Iterator[Document]:
+    groups = {placeholder(g, "id"): g for g in _of(module, "aws_security_group")}
+    for group in groups.values():
+        for rule in group.blocks("ingress"):
+            yield from _rule_documents(module, group, group, {
+                "protocol": rule.get("protocol"), "from": rule.get("from_port"), "to": rule.get("to_port"),
+                "cidrs": _as_list(rule.get("cidr_blocks")) + _as_list(rule.get("ipv6_cidr_blocks")),
+                "prefix_lists": _as_list(rule.get("prefix_list_ids")),
+                "groups": _as_list(rule.get("security_groups")), "description": rule.get("description")})
+    for instance in _of(module, "aws_security_group_rule"):
+        if instance.value("type") != "ingress":
+            continue
+        yield from _rule_documents(module, instance, groups.get(instance.value("security_group_id")), {
+            "protocol": instance.value("protocol"), "from": instance.value("from_port"),
+            "to": instance.value("to_port"),
+            "cidrs": _as_list(instance.value("cidr_blocks")) + _as_list(instance.value("ipv6_cidr_blocks")),
+            "prefix_lists": _as_list(instance.value("prefix_list_ids")),
+            "groups": _as_list(instance.value("source_security_group_id")),
+            "description": instance.value("description")})
+    for instance in _of(module, "aws_vpc_security_group_ingress_rule"):
+        yield from _rule_documents(module, instance, groups.get(instance.value("security_group_id")), {
+            "protocol": instance.value("ip_protocol"), "from": instance.value("from_port"),
+            "to": instance.value("to_port"),
+            "cidrs": _as_list(instance.value("cidr_ipv4")) + _as_list(instance.value("cidr_ipv6")),
+            "prefix_lists": _as_list(instance.value("prefix_list_id")),
+            "groups": _as_list(instance.value("referenced_security_group_id")),
+            "description": instance.value("description")})
+
+
+def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, str]]:
+    """Entries of prefix lists this configuration declares; others stay prefix lists."""
+    declared = {placeholder(i, "id"): i for i in _of(module, "aws_ec2_managed_prefix_list")}
+    out: list[tuple[Any, str]] = []
+    for listed in lists:
+        instance = declared.get(listed) if isinstance(listed, str) else None
+        entries = [e.get("cidr") for e in instance.blocks("entry")] if instance else None
+        if entries is None or any(not isinstance(e, str) for e in entries):
+            out.append((listed, "prefix_list"))
+        else:
+            out.extend((cidr, "cidr") for cidr in entries)
+    return out
+
+
+def _rule_documents(module: Module, holder: Instance, group: Instance | None,
+                    rule: dict[str, Any]) -> Iterator[Document]:
+    protocol = rule["protocol"]
+    protocol = PROTOCOLS.get(str(protocol).lower(), str(protocol).lower()) if protocol is not None else "all"
+    ports = (rule["from"], rule["to"])
+    unknown_ports = any(isinstance(p, Unknown) for p in ports)
+    if protocol not in ("tcp", "udp") or unknown_ports or not all(isinstance(p, int) for p in ports):
+        ports = (0, 65535)
+    low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)
+    group_name = group.value("name") if group else None
+    group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
+    sources = ([(c, "cidr") for c in rule["cidrs"]] + _prefix_list_sources(module, rule["prefix_lists"])
+               + [(g, "security_group") for g in rule["groups"]])
+    for source, source_type in sources:
+        shown = source if isinstance(source, str) else "(unknown)"
+        key = f"{protocol}/{low}-{high}/{shown}"
+        doc = new_resource("network.ingress", "aws", resource_id(module, holder, f"#ingress/{key}"),
+                           name=f"{group_name} {key}", account=module.account, source=source_of(holder))
+        doc["group"] = {"id": placeholder(group, "id") if group else "(not in this configuration)",
+                        "name": group_name, "network": None}
+        description = rule["description"]
+        doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
+                       "source_type": source_type,
+                       "description": description if isinstance(description, str) else None}
+        doc["_meta"]["not_collected"].append("/attached")
+        problems = [(p, u.reason) for p, u in (("/rule/source", source), ("/rule/from_port", rule["from"]),
+                                                ("/rule/to_port", rule["to"])) if isinstance(u, Unknown)]
+        if source_type == "prefix_list" and isinstance(source, str):
+            problems.append(("/rule/source", f"entries of prefix list {source} are not in the configuration"))
+        if isinstance(rule["protocol"], Unknown):
+            problems.append(("/rule/protocol", rule["protocol"].reason))
+        for pointer, reason in problems:
+            doc["_meta"]["unknown"].append(pointer)
+            doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
+                                           "message": f"{holder.address}: {reason}", "pointers": [pointer]})
+        yield doc

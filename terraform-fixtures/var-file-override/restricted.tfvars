@@ -1,0 +1,2 @@
+reader      = "arn:aws:iam::123456789012:role/pacs-viewer"
+environment = "staging"

@@ -1,0 +1,86 @@
+"""Terraform fixtures: terraform-fixtures/<scenario>/ holds main.tf and expected.json, which
+says for each resource (its address, relative to the fixture) which status each policy gives,
+which addresses must not exist, and which files must be reported as unreadable."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cloudscan.scan import scan_terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted(p for p in (ROOT / "terraform-fixtures").iterdir() if (p / "expected.json").is_file())
+MOTO_SCENARIOS = ROOT / "tests" / "scenarios" / "aws"
+
+# Where a moto scenario and its Terraform twin must differ, and why.
+PARITY_EXCEPTIONS = {
+    ("public-pacs-export", "storage-default-encryption"):
+        "moto models a bucket made before 2023 (no default encryption); Terraform creates a bucket "
+        "today, which S3 always encrypts with SSE-S3",
+}
+
+
+def scan_fixture(fixture: Path, policies):
+    expected = json.loads((fixture / "expected.json").read_text())
+    options = expected.get("options", {})
+    result = scan_terraform([fixture], policies,
+                            var_files=tuple(fixture / f for f in options.get("var_files", [])),
+                            trusted_accounts=options.get("trusted_accounts", ()))
+    return expected, result
+
+
+def by_address(fixture: Path, result) -> dict[str, dict[str, str]]:
+    prefix = fixture.relative_to(Path.cwd()).as_posix() + "/" if fixture.is_relative_to(Path.cwd()) else ""
+    out: dict[str, dict[str, str]] = {}
+    for finding in result.findings:
+        address = finding["resource"]["id"].removeprefix(prefix)
+        out.setdefault(address, {})[finding["policy_id"]] = finding["status"]
+    return out
+
+
+@pytest.fixture(autouse=True)
+def at_repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
+def test_fixture(fixture, builtin_policies):
+    expected, result = scan_fixture(fixture, builtin_policies)
+    found = by_address(fixture, result)
+    for address, statuses in expected["resources"].items():
+        assert address in found, f"{address} not found; found {sorted(found)}"
+        assert {p: found[address].get(p) for p in statuses} == statuses, address
+    for address in expected.get("absent", []):
+        assert not any(a == address or a.startswith(address + "[") for a in found), address
+    prefix = fixture.relative_to(ROOT).as_posix() + "/"
+    reported = sorted(e["resource"].removeprefix(prefix) for e in result.errors)
+    assert reported == sorted(expected.get("errors", [])), result.errors
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURES if (MOTO_SCENARIOS / f"{f.name}.json").is_file()],
+                         ids=lambda f: f.name)
+def test_same_statuses_as_the_moto_scenario(fixture, builtin_policies):
+    """One policy, live and IaC: the Terraform twin of a moto scenario judges alike."""
+    scenario = json.loads((MOTO_SCENARIOS / f"{fixture.name}.json").read_text())
+    _, result = scan_fixture(fixture, builtin_policies)
+    names = {r["id"]: r["name"] for r in result.resources}
+    found: dict[str, dict[str, str]] = {}
+    for finding in result.findings:
+        found.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
+    compared = 0
+    for resource, statuses in scenario["expect"].items():
+        if resource not in found:
+            continue  # e.g. the account's settings, which this configuration does not declare
+        for policy, status in statuses.items():
+            if (fixture.name, policy) in PARITY_EXCEPTIONS:
+                assert found[resource][policy] != status, "a parity exception that no longer applies"
+                continue
+            assert found[resource].get(policy) == status, f"{resource} {policy}"
+            compared += 1
+    assert compared, "the fixture shares no resource with its moto scenario"
+
+
+def test_every_aws_moto_scenario_has_a_terraform_twin():
+    twins = {f.name for f in FIXTURES}
+    assert {p.stem for p in MOTO_SCENARIOS.glob("*.json")} <= twins
