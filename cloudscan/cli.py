@@ -18,7 +18,7 @@ from cloudscan import __version__
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif")
 
 
 class UsageError(click.ClickException):
@@ -37,7 +37,8 @@ def _policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Report format: text for people, json for tickets and pipelines."),
+                     help="Report format: text for people, json for tickets and pipelines, "
+                          "sarif for GitHub code scanning."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the report to FILE instead of standard output."),
         click.option("--fail-on", type=click.Choice([*SEVERITIES, "none"]), default="low",
@@ -174,6 +175,7 @@ def _report(result: Any, options: dict[str, Any]) -> None:
         click.echo(text, nl=False)
     else:
         try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None

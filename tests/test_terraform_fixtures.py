@@ -84,3 +84,16 @@ def test_same_statuses_as_the_moto_scenario(fixture, builtin_policies):
 def test_every_aws_moto_scenario_has_a_terraform_twin():
     twins = {f.name for f in FIXTURES}
     assert {p.stem for p in MOTO_SCENARIOS.glob("*.json")} <= twins
+
+
+def test_fixtures_judge_alike_scanned_one_by_one_or_together(builtin_policies):
+    """A setting in one directory (account Block Public Access) must not leak into another."""
+    together = scan_terraform([ROOT / "terraform-fixtures"], builtin_policies)
+    statuses = {(f["resource"]["id"], f["policy_id"]): f["status"] for f in together.findings}
+    for fixture in FIXTURES:
+        expected, alone = scan_fixture(fixture, builtin_policies)
+        if expected.get("options"):
+            continue  # scanned with options of its own
+
+        for finding in alone.findings:
+            assert statuses[finding["resource"]["id"], finding["policy_id"]] == finding["status"]

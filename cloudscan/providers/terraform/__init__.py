@@ -28,10 +28,9 @@ def enumerate_terraform(
         where = _display(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
         errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
                        "resource": where})
-    account_bpa = aws.declared_account_bpa(modules)
     for module in modules:
         yield from aws.account_settings(module)
-        yield from aws.buckets(module, account_bpa)
+        yield from aws.buckets(module, aws.declared_account_bpa(module))
         yield from aws.ingress_rules(module)
 
 

@@ -69,11 +69,11 @@ def account_settings(module: Module) -> Iterator[Document]:
         yield doc
 
 
-def declared_account_bpa(modules: list[Module]) -> dict[str, bool] | Unknown | None:
-    """The account-level Block Public Access the scanned configuration declares, if any."""
-    for module in modules:
-        for instance in _of(module, "aws_s3_account_public_access_block"):
-            return _flags(instance)
+def declared_account_bpa(module: Module) -> dict[str, bool] | Unknown | None:
+    """The account-level Block Public Access this module declares, if any. Another directory
+    may well configure another account, so a declaration never reaches across modules."""
+    for instance in _of(module, "aws_s3_account_public_access_block"):
+        return _flags(instance)
     return None
 
 

@@ -1,0 +1,142 @@
+"""SARIF 2.1.0 for GitHub code scanning: one rule per policy, one result per FAIL or UNKNOWN.
+
+GitHub reads `properties.security-severity` (a number as a string) to rank alerts,
+`partialFingerprints` to follow one alert across commits, and physical locations with
+1-based lines to annotate a pull request. Live findings carry a logical location instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cloudscan import __version__
+from cloudscan.policyset import Policy
+from cloudscan.scan import ScanResult
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+FINGERPRINT_KEY = "cloudscan/v1"
+
+
+def render(result: ScanResult) -> str:
+    rules = [_rule(p) for p in result.policies]
+    index = {p.id: i for i, p in enumerate(result.policies)}
+    results = [_result(f, index) for f in result.findings if f["status"] in ("FAIL", "UNKNOWN")]
+    notifications = [_notification(e) for e in result.errors]
+    notifications += [
+        _notification({**e, "resource": r["id"]}) for r in result.resources for e in r["_meta"]["errors"]
+    ]
+    run = {
+        "tool": {"driver": {
+            "name": "cloudscan",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": "https://pypi.org/project/cloudscan/",
+            "rules": rules,
+        }},
+        "automationDetails": {"id": f"cloudscan/{result.source}/"},
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The directory cloudscan ran in."}}},
+        "invocations": [{
+            "executionSuccessful": True,
+            "startTimeUtc": result.started_at,
+            "endTimeUtc": result.finished_at or result.started_at,
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _rule(policy: Policy) -> dict[str, Any]:
+    meta = policy.meta
+    hipaa = [f"HIPAA-{control}" for control in meta["compliance"].get("hipaa", [])]
+    rule: dict[str, Any] = {
+        "id": policy.id,
+        "name": "".join(part.capitalize() for part in policy.id.split("-")),
+        "shortDescription": {"text": meta["title"]},
+        "fullDescription": {"text": meta["description"]},
+        "help": {"text": meta["remediation"]["text"], "markdown": _help_markdown(meta)},
+        "defaultConfiguration": {"level": LEVEL[meta["severity"]]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[meta["severity"]],
+            "tags": ["security", meta["category"], *hipaa],
+            "precision": "high",
+            "problem.severity": {"critical": "error", "high": "error", "medium": "warning"}.get(
+                meta["severity"], "recommendation"),
+        },
+    }
+    if meta["references"]:
+        rule["helpUri"] = meta["references"][0]
+    return rule
+
+
+def _help_markdown(meta: dict[str, Any]) -> str:
+    lines = [f"**{meta['title']}**", "", meta["description"], "", "### Remediation", "",
+             meta["remediation"]["text"]]
+    for cloud in ("aws", "gcp", "azure"):
+        how = meta["remediation"].get(cloud) or {}
+        for label, key, fence in (("Console", "console", None), ("CLI", "cli", "sh"),
+                                  ("Terraform", "terraform", "hcl")):
+            if how.get(key):
+                lines += ["", f"{label} ({cloud.upper()}):", ""]
+                lines += [f"```{fence}", how[key], "```"] if fence else [how[key]]
+    hipaa = meta["compliance"].get("hipaa", [])
+    if hipaa:
+        lines += ["", "HIPAA: " + ", ".join(f"§{c}" for c in hipaa)]
+    if meta["references"]:
+        lines += ["", "References: " + ", ".join(meta["references"])]
+    return "\n".join(lines)
+
+
+def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
+    resource = finding["resource"]
+    source = resource.get("source") or {}
+    where = source.get("address") or resource["id"]
+    messages = [e["message"] for e in finding["evidence"]] or [finding["title"]]
+    text = f"{where}: {' '.join(dict.fromkeys(messages))}"
+    out: dict[str, Any] = {
+        "ruleId": finding["policy_id"],
+        "ruleIndex": index[finding["policy_id"]],
+        "kind": "fail" if finding["status"] == "FAIL" else "open",
+        "level": LEVEL[finding["severity"]] if finding["status"] == "FAIL" else "note",
+        "message": {"text": text},
+        "locations": [_location(resource)],
+        "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
+        "properties": {"status": finding["status"], "severity": finding["severity"],
+                       "resource": resource["id"], "kind": resource["kind"]},
+    }
+    return out
+
+
+def _location(resource: dict[str, Any]) -> dict[str, Any]:
+    source = resource.get("source") or {}
+    logical = {"fullyQualifiedName": source.get("address") or resource["id"], "kind": "resource"}
+    if source.get("type") == "terraform" and source.get("file"):
+        region = {"startLine": source.get("line_start") or 1}
+        if source.get("line_end"):
+            region["endLine"] = max(source["line_end"], region["startLine"])
+        return {
+            "physicalLocation": {"artifactLocation": {"uri": source["file"], "uriBaseId": "%SRCROOT%"},
+                                 "region": region},
+            "logicalLocations": [logical],
+        }
+    return {"logicalLocations": [{**logical, "fullyQualifiedName": resource["id"]}]}
+
+
+def _notification(error: dict[str, Any]) -> dict[str, Any]:
+    note: dict[str, Any] = {
+        "level": "error",
+        "message": {"text": f"{error['call']} {error['code']}: {error['message']}"},
+        "descriptor": {"id": error["call"]},
+    }
+    where = error.get("resource") or ""
+    file, _, line = where.partition(":")
+    if where and file.endswith((".tf", ".tfvars", ".json")):
+        region = {"startLine": int(line)} if line.isdigit() else {}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": file, "uriBaseId": "%SRCROOT%"}}
+        if region:
+            physical["region"] = region
+        note["locations"] = [{"physicalLocation": physical}]
+    return note
