@@ -115,12 +115,16 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
 
 
 @scan.command("terraform")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A .tfvars file whose values override variable defaults. Repeatable. "
                    "terraform.tfvars and *.auto.tfvars are read by themselves.")
+@click.option("--plan", "plans", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved plan as JSON (terraform show -json PLANFILE > plan.json): values are "
+                   "final, variables and count already resolved. Repeatable.")
 @_scan_options
-def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], **options: Any) -> None:
+def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: tuple[Path, ...],
+                   **options: Any) -> None:
     """Scan Terraform configuration before it is applied.
 
     PATHS are .tf files or directories (read recursively; each directory is one module).
@@ -131,11 +135,13 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], **optio
     """
     from cloudscan.scan import scan_terraform as run_terraform
 
+    if not paths and not plans:
+        raise UsageError("give Terraform files or directories to scan, or --plan plan.json")
     for var_file in var_files:
         if not var_file.is_file():
             raise UsageError(f"--var-file {var_file}: no such file")
     policies = _policies(options)
-    result = run_terraform(list(paths), policies, var_files=var_files,
+    result = run_terraform(list(paths), policies, var_files=var_files, plans=plans,
                            trusted_accounts=options["trusted_account"])
     _report(result, options)
 

@@ -80,14 +80,16 @@ def scan_terraform(
     policies: list[Policy],
     *,
     var_files: tuple[Path, ...] = (),
+    plans: tuple[Path, ...] = (),
     trusted_accounts: Iterable[str] = (),
 ) -> ScanResult:
-    """Judge Terraform configuration (directories are read recursively, one module each)."""
+    """Judge Terraform configuration (directories are read recursively, one module each) and
+    saved plans (terraform show -json)."""
     from cloudscan.providers.terraform import enumerate_terraform
 
     errors: list[dict[str, Any]] = []
     context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
-    documents = enumerate_terraform(paths, errors, var_files=var_files)
+    documents = enumerate_terraform(paths, errors, var_files=var_files, plans=plans)
     return run("terraform", documents, policies, context, errors)
 
 

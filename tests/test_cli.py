@@ -209,3 +209,18 @@ def test_terraform_broken_file_is_incomplete_under_strict(monkeypatch):
 def test_terraform_missing_path_is_a_usage_error(tmp_path):
     result = run("scan", "terraform", str(tmp_path / "nope"))
     assert result.exit_code == 2
+
+
+def test_a_file_that_is_not_a_plan_is_reported(tmp_path):
+    not_a_plan = tmp_path / "state.json"
+    not_a_plan.write_text('{"format_version": "1.0", "values": {}}')
+    result = run("scan", "terraform", "--plan", str(not_a_plan), "--strict", "--format", "json")
+    assert result.exit_code == 3
+    (error,) = json.loads(result.stdout)["errors"]
+    assert "not a plan" in error["message"]
+
+
+def test_terraform_needs_something_to_scan():
+    result = run("scan", "terraform")
+    assert result.exit_code == 2
+    assert "--plan" in result.output

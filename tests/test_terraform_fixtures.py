@@ -26,6 +26,7 @@ def scan_fixture(fixture: Path, policies):
     options = expected.get("options", {})
     result = scan_terraform([fixture], policies,
                             var_files=tuple(fixture / f for f in options.get("var_files", [])),
+                            plans=tuple(fixture / f for f in options.get("plans", [])),
                             trusted_accounts=options.get("trusted_accounts", ()))
     return expected, result
 

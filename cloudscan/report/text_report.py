@@ -55,5 +55,6 @@ def _finding_lines(finding: dict[str, Any]) -> list[str]:
 def _location(resource: dict[str, Any]) -> str:
     source = resource.get("source") or {}
     if source.get("type") == "terraform":
-        return f"  ({source.get('file')}:{source.get('line_start')})"
+        line = f":{source['line_start']}" if source.get("line_start") else ""
+        return f"  ({source.get('file')}{line})"
     return f"  ({resource['region']})" if resource.get("region") else ""

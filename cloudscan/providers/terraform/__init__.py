@@ -11,19 +11,25 @@ from typing import Any
 from cloudscan.model import Document
 from cloudscan.providers.terraform import aws
 from cloudscan.providers.terraform.config import Module, find_modules, load_module
+from cloudscan.providers.terraform.plan import load_plan
 
 
 def enumerate_terraform(
-    paths: list[Path], errors: list[dict[str, Any]], *, var_files: tuple[Path, ...] = ()
+    paths: list[Path], errors: list[dict[str, Any]], *, var_files: tuple[Path, ...] = (),
+    plans: tuple[Path, ...] = (),
 ) -> Iterator[Document]:
-    """Documents for every module (directory) under `paths`; files that cannot be read or
-    parsed go to `errors` with their line, and the other files are still scanned."""
+    """Documents for every module (directory) under `paths` and in every saved plan; files that
+    cannot be read or parsed go to `errors` with their line, and the others are still scanned."""
     found, problems = find_modules(paths)
     modules: list[Module] = []
     for directory, files in sorted(found.items()):
         module, module_problems = load_module(directory, files, list(var_files), _display(directory))
         problems.extend(module_problems)
         modules.append(module)
+    for plan in plans:
+        plan_modules, plan_problems = load_plan(plan, _display(plan))
+        modules.extend(plan_modules)
+        problems.extend(plan_problems)
     for problem in problems:
         where = _display(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
         errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,

@@ -43,8 +43,9 @@ def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: s
 
 
 def source_of(instance: Instance) -> dict[str, Any]:
+    lines = (None, None) if instance.planned else (instance.line_start, instance.line_end)
     return {"type": "terraform", "address": instance.address, "file": instance.file,
-            "line_start": instance.line_start, "line_end": instance.line_end}
+            "line_start": lines[0], "line_end": lines[1]}
 
 
 def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
@@ -111,13 +112,23 @@ def _of(module: Module, type_: str) -> list[Instance]:
 
 def _related_by_bucket(module: Module) -> dict[Any, dict[str, Instance]]:
     """bucket identity -> split resource type -> the instance configuring that bucket."""
+    buckets = {i.address: bucket_identity(i) for i in _of(module, "aws_s3_bucket")}
     out: dict[Any, dict[str, Instance]] = {}
     for type_ in SPLIT_TYPES:
         for instance in _of(module, type_):
-            target = instance.value("bucket")
+            target = _target(instance, "bucket", buckets)
             if isinstance(target, str):
                 out.setdefault(target, {})[type_] = instance
     return out
+
+
+def _target(instance: Instance, attribute: str, identities: dict[str, str]) -> Any:
+    """The identity `attribute` points at: its value, or in a plan, where a value known only
+    after apply is missing, the resource its expression referred to."""
+    value = instance.value(attribute)
+    if value is None and attribute in instance.references:
+        return identities.get(instance.references[attribute])
+    return value
 
 
 def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
@@ -286,6 +297,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def ingress_rules(module: Module) -> Iterator[Document]:
     groups = {placeholder(g, "id"): g for g in _of(module, "aws_security_group")}
+    group_ids = {g.address: placeholder(g, "id") for g in groups.values()}
     for group in groups.values():
         for rule in group.blocks("ingress"):
             yield from _rule_documents(module, group, group, {
@@ -296,7 +308,8 @@ def ingress_rules(module: Module) -> Iterator[Document]:
     for instance in _of(module, "aws_security_group_rule"):
         if instance.value("type") != "ingress":
             continue
-        yield from _rule_documents(module, instance, groups.get(instance.value("security_group_id")), {
+        group = groups.get(_target(instance, "security_group_id", group_ids))
+        yield from _rule_documents(module, instance, group, {
             "protocol": instance.value("protocol"), "from": instance.value("from_port"),
             "to": instance.value("to_port"),
             "cidrs": _as_list(instance.value("cidr_blocks")) + _as_list(instance.value("ipv6_cidr_blocks")),
@@ -304,7 +317,8 @@ def ingress_rules(module: Module) -> Iterator[Document]:
             "groups": _as_list(instance.value("source_security_group_id")),
             "description": instance.value("description")})
     for instance in _of(module, "aws_vpc_security_group_ingress_rule"):
-        yield from _rule_documents(module, instance, groups.get(instance.value("security_group_id")), {
+        group = groups.get(_target(instance, "security_group_id", group_ids))
+        yield from _rule_documents(module, instance, group, {
             "protocol": instance.value("ip_protocol"), "from": instance.value("from_port"),
             "to": instance.value("to_port"),
             "cidrs": _as_list(instance.value("cidr_ipv4")) + _as_list(instance.value("cidr_ipv6")),

@@ -30,6 +30,10 @@ class Instance:
     line_start: int
     line_end: int
     module: Module = field(repr=False)
+    # From a plan: `body` holds final values, not expressions, and `references` maps an
+    # attribute whose value is known only after apply to the address it refers to.
+    planned: bool = False
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -45,6 +49,8 @@ class Instance:
             if not isinstance(node, dict) or part not in node:
                 return None
             node = node[part]
+        if self.planned:  # values, not templates: "${aws:username}" in a policy stays as it is
+            return node
         return evaluate(node, lambda parts: self.module.resolve(parts, self))
 
     def blocks(self, name: str) -> list[dict[str, Any]]:
