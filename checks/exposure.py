@@ -26,6 +26,8 @@ PUBLIC_FACTS = {
 }
 READ_LIKE = {"read", "list"}
 FACTS = (*PUBLIC_FACTS, "all_authenticated_read", "cross_account")
+# Where each kind of grant is read from: an unread source leaves its grants unknown.
+SOURCE_OF_VIA = {"acl": "acl", "container_level": "acl", "policy": "policy", "iam_binding": "policy"}
 
 
 @dataclass
@@ -94,14 +96,6 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             {**dict.fromkeys(FACTS), "cross_account_principals": None, "reasons": {f: [] for f in FACTS}},
             unknown={f"/exposure/{fact}": ["/access"] for fact in FACTS},
         )
-    guards = access["guards"]
-    acl_guards = [
-        Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",
-              None if guards.get("object_ownership") is None
-              else guards["object_ownership"] == "BucketOwnerEnforced"),
-    ]
-    public_acl_guards = acl_guards + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls")
-    public_policy_guards = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
     trusted = frozenset(getattr(context, "trusted_accounts", ()))
 
     facts = _Facts()
@@ -112,6 +106,7 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
         _is_public(g) and not restricting_condition(g["conditions"])
         for g in allows if g["via"] == "policy"
     )
+    guards = _guards(doc, access["guards"], policy_is_public)
 
     for grant in allows:
         permissions = set(grant["permissions"]) - _denied(grant, denies)
@@ -119,24 +114,20 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             continue
         condition = restricting_condition(grant["conditions"])
         if _is_public(grant) or grant["principal"]["type"] == "all_authenticated":
-            # AuthenticatedUsers is anyone with an AWS account: S3 treats it as public.
-            public_guards = public_acl_guards if grant["via"] == "acl" else public_policy_guards
-            effective, by = _neutraliser(public_guards)
+            # Anyone signed in to the provider is anyone who opens a free account: public.
+            effective, by = _neutraliser(guards.public.get(grant["via"], []))
             if condition:
                 effective, by = False, f"condition {condition}"
             authenticated_only = grant["principal"]["type"] == "all_authenticated"
             for fact, needed in PUBLIC_FACTS.items():
                 if authenticated_only and needed <= READ_LIKE:
-                    continue  # reading by any AWS user is its own fact, below
+                    continue  # reading by any signed-in user is its own fact, below
                 if permissions & needed:
                     facts.add(fact, grant, effective, by, _describe(grant))
             if authenticated_only and permissions & READ_LIKE:
                 facts.add("all_authenticated_read", grant, effective, by, _describe(grant))
         for external in _external_accounts(grant, doc, access) - trusted:
-            # RestrictPublicBuckets blocks cross-account access through a *public* policy.
-            guards_here = acl_guards if grant["via"] == "acl" else (
-                public_policy_guards if policy_is_public else [])
-            effective, by = _neutraliser(guards_here)
+            effective, by = _neutraliser(guards.every.get(grant["via"], []))
             if doc.get("account") is None and effective is not False:
                 effective, by = None, "unknown: the bucket owner's account is not known"
             detail = f"{_describe(grant)} (account {external})"
@@ -150,7 +141,7 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     for fact in FACTS:
         value = _or(facts.values[fact])
         if value is False:
-            value = _unread_sources(doc, access, public_acl_guards, public_policy_guards, fact)
+            value = _unread_sources(doc, access, guards, fact)
         exposure[fact] = value
     exposure["cross_account_principals"] = sorted(external_accounts)
     exposure["reasons"] = facts.reasons
@@ -186,7 +177,7 @@ def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]
     if principal["negated"]:
         return set()
     accounts = pinned_accounts(grant["conditions"]) if grant["via"] == "policy" else set()
-    if principal["type"] == "aws" and principal["account"]:
+    if principal["type"] in ("aws", "member") and principal["account"]:
         accounts.add(principal["account"])
     if principal["type"] == "canonical_user":
         acl_owner = (access.get("acl") or {}).get("owner")
@@ -195,18 +186,46 @@ def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]
     return accounts - {owner}
 
 
-def _unread_sources(
-    doc: dict[str, Any], access: dict[str, Any], acl_guards: list[Guard],
-    policy_guards: list[Guard], fact: str,
-) -> Tri:
+def _unread_sources(doc: dict[str, Any], access: dict[str, Any], guards: Guards, fact: str) -> Tri:
     """A False fact stays False only if every grant source that could flip it was read."""
-    for source, pointer, guards in (
-        ("acl", "/access/acl", acl_guards),
-        ("policy", "/access/policy", policy_guards),
-    ):
-        if access.get(source) is not None or not unknown_inputs(doc, [pointer]):
+    for source in ("acl", "policy"):
+        if access.get(source) is not None or not unknown_inputs(doc, [f"/access/{source}"]):
             continue
-        if fact != "cross_account" and _neutraliser(guards)[0] is False:
+        vias = [via for via, of in SOURCE_OF_VIA.items() if of == source]
+        if fact != "cross_account" and all(_neutraliser(guards.public.get(v, []))[0] is False for v in vias):
             continue  # whatever the unread source grants publicly is switched off
         return None
     return False
+
+
+@dataclass
+class Guards:
+    """Per kind of grant (`via`): what switches off grants to everyone, and what switches off
+    every grant of that kind (which also ends access by other accounts)."""
+
+    public: dict[str, list[Guard]]
+    every: dict[str, list[Guard]]
+
+
+def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool) -> Guards:
+    if doc["provider"] == "gcp":
+        acls_off = [Guard("uniform bucket-level access (ACLs disabled)", guards.get("uniform_access"))]
+        prevention = guards.get("public_access_prevention")
+        enforced = [Guard("public access prevention enforced",
+                          None if prevention is None else prevention == "enforced")]
+        return Guards(public={"acl": acls_off + enforced, "iam_binding": enforced},
+                      every={"acl": acls_off, "iam_binding": []})
+    if doc["provider"] == "azure":
+        allowed = guards.get("account_allows_public_access")
+        off = [Guard("storage account disallows public access", None if allowed is None else not allowed)]
+        return Guards(public={"container_level": off}, every={"container_level": []})
+    ownership = guards.get("object_ownership")
+    acls_off = [Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",
+                      None if ownership is None else ownership == "BucketOwnerEnforced")]
+    restrict = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
+    return Guards(
+        public={"acl": acls_off + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls"),
+                "policy": restrict},
+        # RestrictPublicBuckets also ends cross-account access, but only through a public policy.
+        every={"acl": acls_off, "policy": restrict if policy_is_public else []},
+    )
