@@ -1,6 +1,7 @@
 """A malformed policy is refused with its file and JSON pointer, by validate and by scan (exit 2)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -70,7 +71,8 @@ def test_a_good_custom_policy_validates(tmp_path):
 def test_builtin_policies_validate():
     result = CliRunner().invoke(cli, ["policies", "validate"])
     assert result.exit_code == 0
-    assert result.output.startswith("15 policies valid")
+    count = sum(1 for _ in (Path(__file__).parent.parent / "policies").rglob("*.json"))
+    assert result.output.startswith(f"{count} policies valid")
 
 
 @pytest.mark.parametrize("name", BAD)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.model import Document
-from cloudscan.providers.terraform import aws
+from cloudscan.providers.terraform import aws, azure, gcp
 from cloudscan.providers.terraform.config import Module, find_modules, load_module
 from cloudscan.providers.terraform.plan import load_plan
 
@@ -38,6 +38,10 @@ def enumerate_terraform(
         yield from aws.account_settings(module)
         yield from aws.buckets(module, aws.declared_account_bpa(module))
         yield from aws.ingress_rules(module)
+        yield from gcp.buckets(module)
+        yield from gcp.firewall_rules(module)
+        yield from azure.containers(module)
+        yield from azure.security_rules(module)
 
 
 def _display(path: Path) -> str:

@@ -10,6 +10,10 @@ from typing import Any
 from cloudscan.providers.terraform.config import Instance
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
+# Resources whose `name` argument is their identity: a reference to .name finds them even
+# when the name itself is not known.
+NAMED = ("azurerm_storage_account", "azurerm_storage_container", "azurerm_network_security_group")
+
 
 def attribute(instance: Instance, name: str) -> Any:
     if instance.mode == "managed" and instance.type == "aws_s3_bucket":
@@ -17,7 +21,16 @@ def attribute(instance: Instance, name: str) -> Any:
             return bucket_identity(instance)
         if name == "arn":
             return f"arn:aws:s3:::{bucket_identity(instance)}"
+    if instance.mode == "managed" and instance.type in NAMED and name == "name":
+        return named_identity(instance)
+    if instance.mode == "managed" and instance.type == "google_storage_bucket":
+        if name in ("id", "name"):
+            return named_identity(instance)
+        if name == "url":
+            return f"gs://{named_identity(instance)}"
     is_data = instance.mode == "data"
+    if is_data and instance.type == "google_iam_policy" and name == "policy_data":
+        return google_policy_data(instance)
     if is_data and instance.type == "aws_iam_policy_document" and name in ("json", "minified_json"):
         return policy_document_json(instance)
     if instance.mode == "data" and instance.type in ("aws_caller_identity", "aws_region", "aws_partition"):
@@ -36,6 +49,27 @@ def bucket_identity(instance: Instance) -> str:
     this bucket apart from every other one."""
     name = instance.value("bucket")
     return name if isinstance(name, str) else placeholder(instance, "bucket")
+
+
+def named_identity(instance: Instance) -> str:
+    """Like bucket_identity, for resources whose name is their `name` argument."""
+    name = instance.value("name")
+    return name if isinstance(name, str) else placeholder(instance, "name")
+
+
+def google_policy_data(instance: Instance) -> Any:
+    """The IAM policy JSON that data "google_iam_policy" renders from its binding blocks."""
+    bindings = []
+    for block in instance.blocks("binding"):
+        unknown = first_unknown(block)
+        if unknown:
+            return unknown
+        binding = {"role": block.get("role"), "members": block.get("members") or []}
+        conditions = _as_blocks(block.get("condition"))
+        if conditions:
+            binding["condition"] = conditions[0]
+        bindings.append(binding)
+    return json.dumps({"bindings": bindings})
 
 
 def policy_document_json(instance: Instance) -> Any:

@@ -67,6 +67,7 @@ class Module:
 
     path: str  # as the user wrote it, relative where possible
     account: str | None = None  # the AWS account the provider block pins (allowed_account_ids)
+    project: str | None = None  # the GCP project of the google provider block
     variables: dict[str, Any] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
@@ -225,6 +226,10 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
             else:
                 module.variables[name] = Unknown(f"var.{name} has no default and no value in a tfvars file")
     for block in parsed.get("provider", []):
+        for config in _as_configs(block.get("google")):
+            project = evaluate(config.get("project"), lambda parts: module.resolve(parts, None))
+            if isinstance(project, str):
+                module.project = project
         settings = block.get("aws")
         for config in settings if isinstance(settings, list) else [settings] if settings else []:
             allowed = evaluate(config.get("allowed_account_ids"), lambda parts: module.resolve(parts, None))
@@ -237,6 +242,12 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
             for type_, named in block.items():
                 for name, body in named.items():
                     module.instances.extend(_expand(module, mode, type_, name, body, str(file)))
+
+
+def _as_configs(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    return [v for v in value or [] if isinstance(v, dict)]
 
 
 def _expand(

@@ -1,0 +1,1 @@
+"""GCP vocabulary shared by the Terraform source and, later, the live GCP adapter."""

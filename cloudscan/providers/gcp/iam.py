@@ -1,0 +1,86 @@
+"""GCS IAM bindings and ACL entries as cloudscan grants (GCP vocabulary in, neutral out)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ALL = ["read", "list", "write", "read_acl", "write_acl"]
+# What a predefined role lets its members do with a bucket and its objects. A role not listed
+# (a custom one) is taken to allow everything: a false alarm is better than a missed leak.
+ROLE_PERMISSIONS = {
+    "roles/storage.objectViewer": ["read", "list"],
+    "roles/storage.objectUser": ["read", "list", "write"],
+    "roles/storage.objectCreator": ["write"],
+    "roles/storage.objectAdmin": ["read", "list", "write", "read_acl", "write_acl"],
+    "roles/storage.admin": ALL,
+    "roles/storage.bucketViewer": [],
+    "roles/storage.legacyBucketReader": ["list"],
+    "roles/storage.legacyBucketWriter": ["list", "write"],
+    "roles/storage.legacyBucketOwner": ["list", "write", "read_acl", "write_acl"],
+    "roles/storage.legacyObjectReader": ["read"],
+    "roles/storage.legacyObjectOwner": ["read", "read_acl", "write_acl"],
+    "roles/viewer": ["read", "list"],
+    "roles/editor": ["read", "list", "write"],
+    "roles/owner": ALL,
+}
+# Bucket ACL roles govern the bucket (listing, adding objects); default object ACL roles are
+# what every new object gets.
+BUCKET_ACL = {"READER": ["list"], "WRITER": ["list", "write"],
+              "OWNER": ["list", "write", "read_acl", "write_acl"]}
+OBJECT_ACL = {"READER": ["read"], "OWNER": ["read", "read_acl", "write_acl"]}
+PREDEFINED_BUCKET_ACL = {
+    "publicRead": [("allUsers", "READER")],
+    "publicReadWrite": [("allUsers", "WRITER")],
+    "authenticatedRead": [("allAuthenticatedUsers", "READER")],
+}
+PREDEFINED_OBJECT_ACL = {
+    "publicRead": [("allUsers", "READER")],
+    "authenticatedRead": [("allAuthenticatedUsers", "READER")],
+}
+SERVICE_ACCOUNT = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
+
+
+def principal(member: str) -> dict[str, Any]:
+    """An IAM member (allUsers, user:..., serviceAccount:...) or ACL entity (allUsers,
+    user-..., project-viewers-...) as a neutral principal."""
+    if member == "allUsers":
+        return {"type": "public", "id": member, "account": None, "negated": False}
+    if member == "allAuthenticatedUsers":
+        return {"type": "all_authenticated", "id": member, "account": None, "negated": False}
+    project = None
+    match = SERVICE_ACCOUNT.search(member)
+    if match:
+        project = match.group(1)
+    elif member.split(":", 1)[0] in ("projectViewer", "projectEditor", "projectOwner"):
+        project = member.split(":", 1)[1]
+    return {"type": "member", "id": member, "account": project, "negated": False}
+
+
+def binding_grants(role: str, members: list[str], condition: Any, origin: str) -> list[dict[str, Any]]:
+    permissions = ROLE_PERMISSIONS.get(role, ALL)
+    return [{
+        "effect": "allow", "principal": principal(member), "permissions": list(permissions),
+        "actions": [role], "resources": None, "via": "iam_binding",
+        "conditions": condition if isinstance(condition, dict) and condition else None,
+        "origin": origin,
+    } for member in members]
+
+
+def acl_grants(entries: list[tuple[str, str]], *, objects: bool, origin: str) -> list[dict[str, Any]]:
+    """(entity, role) pairs of a bucket ACL, or of the default object ACL when `objects`."""
+    table = OBJECT_ACL if objects else BUCKET_ACL
+    return [{
+        "effect": "allow", "principal": principal(entity), "permissions": list(table.get(role.upper(), ALL)),
+        "actions": [f"{'default object ' if objects else ''}{role.upper()}"], "resources": None,
+        "via": "acl", "conditions": None, "origin": f"{origin}[{i}]",
+    } for i, (entity, role) in enumerate(entries)]
+
+
+def role_entities(values: list[str]) -> list[tuple[str, str]]:
+    """"READER:allUsers" strings of google_storage_bucket_acl as (entity, role)."""
+    out = []
+    for value in values:
+        role, _, entity = str(value).partition(":")
+        out.append((entity, role))
+    return out

@@ -1,0 +1,171 @@
+"""Azure resources of a Terraform module: blob containers judged with their storage account's
+settings as guards, and network security group rules. What the configuration leaves out takes
+the azurerm provider's defaults: nested items may be public, containers are private."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cloudscan.model import Document, new_resource
+from cloudscan.providers.terraform.attributes import named_identity, placeholder
+from cloudscan.providers.terraform.aws import resource_id, source_of, unresolved
+from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+# container_access_type -> what anyone on the internet may do in the container
+CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
+# Service tags and wildcards that mean "any address"
+INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
+
+
+def _of(module: Module, type_: str) -> list[Instance]:
+    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
+
+
+def containers(module: Module) -> Iterator[Document]:
+    accounts: dict[Any, Instance] = {}
+    for account in _of(module, "azurerm_storage_account"):
+        accounts[named_identity(account)] = account
+        accounts[placeholder(account, "id")] = account
+    for container in _of(module, "azurerm_storage_container"):
+        account = accounts.get(container.value("storage_account_name")) or accounts.get(
+            container.value("storage_account_id"))
+        name = named_identity(container)
+        account_name = named_identity(account) if account else "(account not in this configuration)"
+        doc = new_resource("storage.bucket", "azure", resource_id(module, container),
+                           name=f"{account_name}/{name}", source=source_of(container),
+                           region=_str(account.value("location")) if account else None)
+        _access(doc, container, account)
+        _settings(doc, module, container, account)
+        yield doc
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _access(doc: Document, container: Instance, account: Instance | None) -> None:
+    allowed: Any = None
+    if account:
+        allowed = account.value("allow_nested_items_to_be_public")
+        if allowed is None:
+            allowed = account.value("allow_blob_public_access")
+        if allowed is None:
+            allowed = True  # the azurerm provider's default
+    guard = allowed if isinstance(allowed, bool) else None
+    doc["access"] = {"guards": {"account_allows_public_access": guard},
+                     "acl": None, "policy": {"present": False, "statement_count": 0}, "grants": []}
+    if account is None:
+        unresolved(doc, ["/access/guards/account_allows_public_access"], container,
+                   "its storage account is not in this configuration")
+    elif isinstance(allowed, Unknown):
+        unresolved(doc, ["/access/guards/account_allows_public_access"], account, allowed.reason)
+    level = container.value("container_access_type") or "private"
+    if isinstance(level, Unknown) or level not in CONTAINER_ACCESS:
+        unresolved(doc, ["/access/acl"], container,
+                   level.reason if isinstance(level, Unknown) else f"unknown access type {level!r}")
+        return
+    permissions = CONTAINER_ACCESS[level]
+    if permissions:
+        anonymous = {"type": "public", "id": "anonymous", "account": None, "negated": False}
+        doc["access"]["grants"].append({
+            "effect": "allow", "principal": anonymous, "permissions": permissions,
+            "actions": [f"container_access_type = {level}"], "resources": None, "via": "container_level",
+            "conditions": None, "origin": f"{container.address} container_access_type"})
+    doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
+
+
+def _settings(doc: Document, module: Module, container: Instance, account: Instance | None) -> None:
+    if account is None:
+        for block in ("encryption", "versioning", "object_lock", "logging"):
+            unresolved(doc, [f"/{block}"], container, "its storage account is not in this configuration")
+        return
+    blob = (account.blocks("blob_properties") or [{}])[0]
+    managed_key = bool(account.blocks("customer_managed_key")) or any(
+        i.value("storage_account_id") == placeholder(account, "id")
+        for i in _of(module, "azurerm_storage_account_customer_managed_key"))
+    locked = bool(account.blocks("immutability_policy")) or any(
+        i.value("storage_container_resource_manager_id") in (placeholder(container, "resource_manager_id"),
+                                                             placeholder(container, "id"))
+        for i in _of(module, "azurerm_storage_container_immutability_policy"))
+    account_id = placeholder(account, "id")
+    logged = any(
+        isinstance(target := i.value("target_resource_id"), str) and target.startswith(account_id)
+        and "blobServices" in target
+        for i in _of(module, "azurerm_monitor_diagnostic_setting"))
+    values = {
+        # Azure Storage always encrypts; a customer-managed key is the stronger form.
+        "encryption": {"enabled": True, "algorithm": "cmk" if managed_key else "microsoft-managed",
+                       "kms_key": None, "bucket_key": None},
+        "versioning": {"enabled": blob.get("versioning_enabled") is True, "mfa_delete": None},
+        "object_lock": {"enabled": locked, "mode": None, "retention_days": None},
+        "logging": {"enabled": logged, "target": None},
+    }
+    for block, value in values.items():
+        unknown = first_unknown(value)
+        if unknown:
+            unresolved(doc, [f"/{block}"], account, unknown.reason)
+        else:
+            doc[block] = value
+
+
+def security_rules(module: Module) -> Iterator[Document]:
+    for group in _of(module, "azurerm_network_security_group"):
+        for rule in group.blocks("security_rule"):
+            yield from _rule_documents(module, group, _str(group.value("name")) or group.address, rule)
+    groups = {named_identity(g): g for g in _of(module, "azurerm_network_security_group")}
+    for instance in _of(module, "azurerm_network_security_rule"):
+        rule = {key: instance.value(key) for key in (
+            "name", "direction", "access", "protocol", "source_address_prefix", "source_address_prefixes",
+            "destination_port_range", "destination_port_ranges")}
+        group = groups.get(instance.value("network_security_group_name"))
+        group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
+        yield from _rule_documents(module, instance, group_name or instance.address, rule)
+
+
+def _rule_documents(
+    module: Module, holder: Instance, group_name: str, rule: dict[str, Any]
+) -> Iterator[Document]:
+    if str(rule.get("direction", "")).lower() != "inbound" or str(rule.get("access", "")).lower() != "allow":
+        return
+    protocol = str(rule.get("protocol") or "*").lower()
+    protocol = "all" if protocol in ("*", "any") else protocol
+    sources = _list(rule.get("source_address_prefix")) + _list(rule.get("source_address_prefixes"))
+    ports = _list(rule.get("destination_port_range")) + _list(rule.get("destination_port_ranges"))
+    for source in sources or ["*"]:
+        for port in ports or ["*"]:
+            low, high, unknown_port = _port_range(port, protocol)
+            shown = source if isinstance(source, str) else "(unknown)"
+            cidr = "0.0.0.0/0" if shown.lower() in INTERNET else shown
+            source_type = "cidr" if cidr[0].isdigit() or ":" in cidr else "security_group"
+            key = f"{protocol}/{low}-{high}/{shown}"
+            doc = new_resource("network.ingress", "azure", resource_id(module, holder, f"#ingress/{key}"),
+                               name=f"{group_name} {key}", source=source_of(holder))
+            doc["group"] = {"id": placeholder(holder, "id"), "name": group_name, "network": None}
+            doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": cidr,
+                           "source_type": source_type, "description": _str(rule.get("name"))}
+            doc["_meta"]["not_collected"].append("/attached")
+            for pointer, problem in (("/rule/source", source), ("/rule/from_port", unknown_port)):
+                if isinstance(problem, Unknown):
+                    doc["_meta"]["unknown"].append(pointer)
+                    doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
+                                                   "message": f"{holder.address}: {problem.reason}",
+                                                   "pointers": [pointer]})
+            yield doc
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
+    if isinstance(port, Unknown):
+        return 0, 65535, port
+    text = str(port)
+    if text == "*" or protocol not in ("tcp", "udp", "all"):
+        return 0, 65535, None
+    low, _, high = text.partition("-")
+    return int(low), int(high or low), None

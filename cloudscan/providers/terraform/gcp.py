@@ -1,0 +1,209 @@
+"""GCP resources of a Terraform module: GCS buckets with their IAM and ACL resources, and
+compute firewalls. What the configuration leaves out takes GCP's defaults: public access
+prevention inherited, fine-grained ACLs, Google-managed encryption."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from cloudscan.model import Document, new_resource
+from cloudscan.providers.gcp.iam import (
+    PREDEFINED_BUCKET_ACL,
+    PREDEFINED_OBJECT_ACL,
+    acl_grants,
+    binding_grants,
+    role_entities,
+)
+from cloudscan.providers.terraform.attributes import named_identity, placeholder
+from cloudscan.providers.terraform.aws import resource_id, source_of, unresolved
+from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+IAM_TYPES = ("google_storage_bucket_iam_binding", "google_storage_bucket_iam_member",
+             "google_storage_bucket_iam_policy")
+ACL_TYPES = ("google_storage_bucket_acl", "google_storage_bucket_access_control",
+             "google_storage_default_object_acl", "google_storage_default_object_access_control")
+
+
+def _of(module: Module, type_: str) -> list[Instance]:
+    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
+
+
+def buckets(module: Module) -> Iterator[Document]:
+    related: dict[Any, list[Instance]] = {}
+    for type_ in IAM_TYPES + ACL_TYPES:
+        for instance in _of(module, type_):
+            related.setdefault(instance.value("bucket"), []).append(instance)
+    for bucket in _of(module, "google_storage_bucket"):
+        identity = named_identity(bucket)
+        project = bucket.value("project")
+        doc = new_resource("storage.bucket", "gcp", resource_id(module, bucket), name=identity,
+                           account=project if isinstance(project, str) else module.project,
+                           region=_str(bucket.value("location")), source=source_of(bucket))
+        labels = bucket.value("labels")
+        if first_unknown(labels):
+            unresolved(doc, ["/labels"], bucket, first_unknown(labels).reason)
+        else:
+            doc["labels"] = {str(k): str(v) for k, v in (labels or {}).items()}
+        parts = related.get(identity, [])
+        _access(doc, bucket, parts)
+        _settings(doc, bucket)
+        yield doc
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _access(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
+    prevention = bucket.value("public_access_prevention")
+    uniform = bucket.value("uniform_bucket_level_access")
+    doc["access"] = {
+        "guards": {"public_access_prevention": prevention if prevention is not None else "inherited",
+                   "uniform_access": bool(uniform) if uniform is not None else False},
+        "acl": None, "policy": None, "grants": [],
+    }
+    for pointer, value in (("/access/guards/public_access_prevention", prevention),
+                           ("/access/guards/uniform_access", uniform)):
+        if isinstance(value, Unknown):
+            unresolved(doc, [pointer], bucket, value.reason)
+    _acls(doc, bucket, [p for p in parts if p.type in ACL_TYPES])
+    _iam(doc, [p for p in parts if p.type in IAM_TYPES], bucket)
+
+
+def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
+    grants: list[dict[str, Any]] = []
+    for part in parts:
+        objects = "default_object" in part.type
+        if part.type.endswith("_access_control"):
+            entries = [(part.value("entity"), part.value("role"))]
+        else:
+            predefined = part.value("predefined_acl")
+            table = PREDEFINED_OBJECT_ACL if objects else PREDEFINED_BUCKET_ACL
+            entries = list(table.get(predefined, [])) if isinstance(predefined, str) else []
+            entries += role_entities(part.value("role_entity") or [])
+        unknown = first_unknown(entries)
+        if unknown or any(not isinstance(e, str) or not isinstance(r, str) for e, r in entries):
+            unresolved(doc, ["/access/acl"], part, unknown.reason if unknown else "an ACL entry is not known")
+            return
+        grants += acl_grants(entries, objects=objects, origin=part.address)
+    doc["access"]["acl"] = {"owner": None, "grant_count": len(grants)}
+    doc["access"]["grants"].extend(grants)
+
+
+def _iam(doc: Document, parts: list[Instance], bucket: Instance) -> None:
+    grants: list[dict[str, Any]] = []
+    bindings = 0
+    for part in parts:
+        if part.type.endswith("_iam_policy"):
+            data = part.value("policy_data")
+            if isinstance(data, Unknown):
+                unresolved(doc, ["/access/policy"], part, data.reason)
+                return
+            try:
+                found = json.loads(data).get("bindings", []) if isinstance(data, str) else []
+            except (json.JSONDecodeError, AttributeError):
+                unresolved(doc, ["/access/policy"], part, "policy_data is not valid JSON")
+                return
+        else:
+            members = part.value("members") if part.type.endswith("_binding") else [part.value("member")]
+            found = [{"role": part.value("role"), "members": members,
+                      "condition": (part.blocks("condition") or [None])[0]}]
+        for i, binding in enumerate(found):
+            unknown = first_unknown(binding)
+            if unknown:
+                unresolved(doc, ["/access/policy"], part, unknown.reason)
+                return
+            bindings += 1
+            origin = part.address + (f" bindings[{i}]" if part.type.endswith("_iam_policy") else "")
+            grants += binding_grants(str(binding.get("role")), [str(m) for m in binding.get("members") or []],
+                                     binding.get("condition"), origin)
+    doc["access"]["policy"] = {"present": bool(bindings), "statement_count": bindings}
+    doc["access"]["grants"].extend(grants)
+
+
+def _settings(doc: Document, bucket: Instance) -> None:
+    encryption = (bucket.blocks("encryption") or [{}])[0]
+    key = encryption.get("default_kms_key_name")
+    versioning = (bucket.blocks("versioning") or [{}])[0]
+    retention = (bucket.blocks("retention_policy") or [None])[0]
+    logging = (bucket.blocks("logging") or [{}])[0]
+    values = {
+        # GCS encrypts every object; a customer-managed key is the stronger form.
+        "encryption": {"enabled": True, "algorithm": "cmek" if key else "google-managed",
+                       "kms_key": key, "bucket_key": None},
+        "versioning": {"enabled": versioning.get("enabled") is True, "mfa_delete": None},
+        "object_lock": {"enabled": retention is not None,
+                        "mode": None if retention is None else
+                        ("COMPLIANCE" if retention.get("is_locked") is True else "GOVERNANCE"),
+                        "retention_days": (int(retention["retention_period"]) // 86400
+                                           if retention and isinstance(retention.get("retention_period"), int)
+                                           else None)},
+        "logging": {"enabled": bool(logging.get("log_bucket")), "target": logging.get("log_bucket")},
+    }
+    for block, value in values.items():
+        unknown = first_unknown(value)
+        if unknown:
+            unresolved(doc, [f"/{block}"], bucket, unknown.reason)
+        else:
+            doc[block] = value
+
+
+def firewall_rules(module: Module) -> Iterator[Document]:
+    for firewall in _of(module, "google_compute_firewall"):
+        direction = firewall.value("direction") or "INGRESS"
+        if direction != "INGRESS" or firewall.value("disabled") is True:
+            continue
+        name = firewall.value("name")
+        name = name if isinstance(name, str) else firewall.address
+        ranges = firewall.value("source_ranges")
+        tags = (firewall.value("source_tags") or []) + (firewall.value("source_service_accounts") or [])
+        # An ingress rule that names no source at all applies to 0.0.0.0/0.
+        sources = [(r, "cidr") for r in ranges or []] + [(t, "security_group") for t in tags]
+        if ranges is None and not tags:
+            sources = [("0.0.0.0/0", "cidr")]
+        for allow in firewall.blocks("allow"):
+            protocol = str(allow.get("protocol", "all")).lower()
+            for ports in _ports(allow.get("ports"), protocol):
+                for source in sources:
+                    yield _rule(module, firewall, name, protocol, ports, source)
+
+
+def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
+    if protocol not in ("tcp", "udp", "sctp") or not ports:
+        return [(0, 65535, None)]
+    if isinstance(ports, Unknown):
+        return [(0, 65535, ports)]
+    out = []
+    for spec in ports:
+        if isinstance(spec, Unknown):
+            out.append((0, 65535, spec))
+            continue
+        low, _, high = str(spec).partition("-")
+        out.append((int(low), int(high or low), None))
+    return out
+
+
+def _rule(module: Module, firewall: Instance, name: str, protocol: str,
+          ports: tuple[int, int, Unknown | None], source_of_rule: tuple[Any, str]) -> Document:
+    low, high, port_unknown = ports
+    source, source_type = source_of_rule
+    shown = source if isinstance(source, str) else "(unknown)"
+    key = f"{protocol}/{low}-{high}/{shown}"
+    network = firewall.value("network")
+    doc = new_resource("network.ingress", "gcp", resource_id(module, firewall, f"#ingress/{key}"),
+                       name=f"{name} {key}", account=module.project, source=source_of(firewall))
+    doc["group"] = {"id": placeholder(firewall, "id"), "name": name,
+                    "network": network if isinstance(network, str) else None}
+    doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
+                   "source_type": source_type, "description": None}
+    doc["_meta"]["not_collected"].append("/attached")
+    for pointer, problem in (("/rule/source", source), ("/rule/from_port", port_unknown)):
+        if isinstance(problem, Unknown):
+            doc["_meta"]["unknown"].append(pointer)
+            doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
+                                           "message": f"{firewall.address}: {problem.reason}",
+                                           "pointers": [pointer]})
+    return doc

@@ -1,0 +1,48 @@
+# Azure storage: a container open for listing in an account that allows public access, and a
+# "blob" container in an account that forbids it (so nothing is public), done right otherwise.
+resource "azurerm_storage_account" "exports" {
+  name                     = "pacsexports"
+  resource_group_name      = "imaging"
+  location                 = "westeurope"
+  account_tier             = "Standard"
+  account_replication_type = "GRS"
+}
+
+resource "azurerm_storage_container" "studies" {
+  name                  = "studies"
+  storage_account_name  = azurerm_storage_account.exports.name
+  container_access_type = "container"
+}
+
+resource "azurerm_storage_account" "archive" {
+  name                            = "pacsarchive"
+  resource_group_name             = "imaging"
+  location                        = "westeurope"
+  account_tier                    = "Standard"
+  account_replication_type        = "GRS"
+  allow_nested_items_to_be_public = false
+
+  blob_properties {
+    versioning_enabled = true
+  }
+}
+
+resource "azurerm_storage_container" "archive" {
+  name                  = "archive"
+  storage_account_id    = azurerm_storage_account.archive.id
+  container_access_type = "blob"
+}
+
+resource "azurerm_storage_container_immutability_policy" "archive" {
+  storage_container_resource_manager_id = azurerm_storage_container.archive.resource_manager_id
+  immutability_period_in_days           = 30
+}
+
+resource "azurerm_monitor_diagnostic_setting" "archive_blob" {
+  name                       = "blob-reads"
+  target_resource_id         = "${azurerm_storage_account.archive.id}/blobServices/default"
+  log_analytics_workspace_id = "/subscriptions/0000/resourceGroups/ops/providers/Microsoft.OperationalInsights/workspaces/ops"
+  enabled_log {
+    category = "StorageRead"
+  }
+}

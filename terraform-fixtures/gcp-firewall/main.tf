@@ -1,0 +1,50 @@
+# Compute firewalls in front of a PACS: DICOM open to the world, Orthanc limited to the
+# hospital network, a rule with no source at all (GCP then means 0.0.0.0/0), a deny rule and
+# an egress rule (neither lets traffic in).
+resource "google_compute_firewall" "dicom_world" {
+  name    = "dicom-from-anywhere"
+  network = "pacs"
+  allow {
+    protocol = "tcp"
+    ports    = ["104", "11112"]
+  }
+  source_ranges = ["0.0.0.0/0"]
+}
+
+resource "google_compute_firewall" "orthanc_hospital" {
+  name    = "orthanc-from-hospital"
+  network = "pacs"
+  allow {
+    protocol = "tcp"
+    ports    = ["4242", "8042"]
+  }
+  source_ranges = ["10.8.0.0/16"]
+}
+
+resource "google_compute_firewall" "viewer_no_source" {
+  name    = "viewer-https"
+  network = "pacs"
+  allow {
+    protocol = "tcp"
+    ports    = ["443"]
+  }
+}
+
+resource "google_compute_firewall" "deny_all" {
+  name     = "deny-everything"
+  network  = "pacs"
+  priority = 100
+  deny {
+    protocol = "all"
+  }
+  source_ranges = ["0.0.0.0/0"]
+}
+
+resource "google_compute_firewall" "egress" {
+  name      = "egress-all"
+  network   = "pacs"
+  direction = "EGRESS"
+  allow {
+    protocol = "all"
+  }
+}
