@@ -35,13 +35,24 @@ def enumerate_terraform(
         errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
                        "resource": where})
     for module in modules:
-        yield from aws.account_settings(module)
-        yield from aws.buckets(module, aws.declared_account_bpa(module))
-        yield from aws.ingress_rules(module)
-        yield from gcp.buckets(module)
-        yield from gcp.firewall_rules(module)
-        yield from azure.containers(module)
-        yield from azure.security_rules(module)
+        try:
+            documents = list(_documents(module))
+        except Exception as exc:  # a construct we do not handle must not end the scan
+            errors.append({"call": "terraform:read", "code": type(exc).__name__,
+                           "message": f"could not read module {module.path}: {exc}",
+                           "resource": module.path})
+            continue
+        yield from documents
+
+
+def _documents(module: Module) -> Iterator[Document]:
+    yield from aws.account_settings(module)
+    yield from aws.buckets(module, aws.declared_account_bpa(module))
+    yield from aws.ingress_rules(module)
+    yield from gcp.buckets(module)
+    yield from gcp.firewall_rules(module)
+    yield from azure.containers(module)
+    yield from azure.security_rules(module)
 
 
 def _display(path: Path) -> str:

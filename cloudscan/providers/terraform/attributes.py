@@ -87,6 +87,17 @@ def policy_document_json(instance: Instance) -> Any:
         if unknown:
             return unknown
         statements.append(_statement(block))
+    for override in instance.value("override_policy_documents") or []:
+        # Statements of an override replace those with the same Sid and are added otherwise.
+        if not isinstance(override, str):
+            return Unknown(f"{instance.address}: an override policy document is not known")
+        try:
+            extra = json.loads(override).get("Statement", [])
+        except (json.JSONDecodeError, AttributeError):
+            return Unknown(f"{instance.address}: an override policy document is not valid JSON")
+        for statement in extra if isinstance(extra, list) else [extra]:
+            sid = statement.get("Sid") if isinstance(statement, dict) else None
+            statements = [s for s in statements if not sid or s.get("Sid") != sid] + [statement]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

@@ -23,7 +23,7 @@ from cloudscan.providers.aws.iam_policy import (
 )
 from cloudscan.providers.terraform.attributes import bucket_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
-from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+from cloudscan.providers.terraform.expressions import Unknown, as_bool, as_int, first_unknown
 
 BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
 AWS_DEFAULT_BPA = dict.fromkeys(BPA_FLAGS, True)
@@ -35,6 +35,17 @@ SPLIT_TYPES = (
     "aws_s3_bucket_object_lock_configuration",
 )
 PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+# The bucket field each split resource sets.
+SPLIT_FIELDS = {
+    "aws_s3_bucket_acl": "/access/acl",
+    "aws_s3_bucket_policy": "/access/policy",
+    "aws_s3_bucket_public_access_block": "/access/guards/bucket_block_public_access",
+    "aws_s3_bucket_ownership_controls": "/access/guards/object_ownership",
+    "aws_s3_bucket_versioning": "/versioning",
+    "aws_s3_bucket_server_side_encryption_configuration": "/encryption",
+    "aws_s3_bucket_logging": "/logging",
+    "aws_s3_bucket_object_lock_configuration": "/object_lock",
+}
 
 
 def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:
@@ -75,11 +86,15 @@ def declared_account_bpa(module: Module) -> dict[str, bool] | Unknown | None:
     may well configure another account, so a declaration never reaches across modules."""
     for instance in _of(module, "aws_s3_account_public_access_block"):
         return _flags(instance)
+    if module.unreadable:
+        return Unknown(f"{', '.join(module.unreadable)} could not be read and may declare it")
     return None
 
 
 def _flags(instance: Instance) -> dict[str, bool] | Unknown:
-    values = {flag: instance.value(flag) for flag in BPA_FLAGS}
+    if instance.uncertain:
+        return Unknown(f"{instance.address}: {instance.uncertain}")
+    values = {flag: as_bool(instance.value(flag), False) for flag in BPA_FLAGS}
     unknown = first_unknown(values)
     return unknown or {flag: bool(values[flag]) for flag in BPA_FLAGS}
 
@@ -87,7 +102,7 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 # -- buckets ------------------------------------------------------------------------------------
 
 def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
-    related = _related_by_bucket(module)
+    related, unlinked = _related_by_bucket(module)
     for instance in _of(module, "aws_s3_bucket"):
         identity = bucket_identity(instance)
         parts = related.get(identity, {})
@@ -103,6 +118,17 @@ def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> It
         _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
         _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))
         _logging(doc, instance, parts.get("aws_s3_bucket_logging"))
+        for type_, pointer in SPLIT_FIELDS.items():
+            # A setting this scan could not attach (or a file it could not read) may be this
+            # bucket's: what was taken from the bucket or from defaults is then not known.
+            if type_ in parts:
+                continue
+            if type_ in unlinked:
+                other, reason = unlinked[type_]
+                unresolved(doc, [pointer], other, f"configures a bucket this scan cannot tell: {reason}")
+            elif module.unreadable:
+                unresolved(doc, [pointer], instance,
+                           f"{', '.join(module.unreadable)} could not be read and may configure it")
         yield doc
 
 
@@ -110,23 +136,32 @@ def _of(module: Module, type_: str) -> list[Instance]:
     return [i for i in module.instances if i.mode == "managed" and i.type == type_]
 
 
-def _related_by_bucket(module: Module) -> dict[Any, dict[str, Instance]]:
-    """bucket identity -> split resource type -> the instance configuring that bucket."""
+def _related_by_bucket(
+    module: Module,
+) -> tuple[dict[Any, dict[str, Instance]], dict[str, tuple[Instance, str]]]:
+    """bucket identity -> split resource type -> the instance configuring that bucket; and per
+    type, a split resource whose bucket (or existence) cannot be known, with the reason."""
     buckets = {i.address: bucket_identity(i) for i in _of(module, "aws_s3_bucket")}
-    out: dict[Any, dict[str, Instance]] = {}
+    linked: dict[Any, dict[str, Instance]] = {}
+    unlinked: dict[str, tuple[Instance, str]] = {}
     for type_ in SPLIT_TYPES:
         for instance in _of(module, type_):
             target = _target(instance, "bucket", buckets)
-            if isinstance(target, str):
-                out.setdefault(target, {})[type_] = instance
-    return out
+            if instance.uncertain:
+                unlinked.setdefault(type_, (instance, f"{instance.address}: {instance.uncertain}"))
+            elif isinstance(target, str):
+                linked.setdefault(target, {})[type_] = instance
+            else:
+                reason = target.reason if isinstance(target, Unknown) else "its bucket argument is missing"
+                unlinked.setdefault(type_, (instance, f"{instance.address}: {reason}"))
+    return linked, unlinked
 
 
 def _target(instance: Instance, attribute: str, identities: dict[str, str]) -> Any:
     """The identity `attribute` points at: its value, or in a plan, where a value known only
     after apply is missing, the resource its expression referred to."""
     value = instance.value(attribute)
-    if value is None and attribute in instance.references:
+    if (value is None or isinstance(value, Unknown)) and attribute in instance.references:
         return identities.get(instance.references[attribute])
     return value
 
@@ -172,8 +207,14 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
     holder = acl_resource or bucket
     canned = holder.value("acl")
     grants_block = holder.blocks("access_control_policy") if acl_resource else []
+    legacy_grants = bucket.blocks("grant") if not acl_resource else []
     if grants_block:
         document = {"Grants": [_grant(g) for block in grants_block for g in _as_list(block.get("grant"))]}
+    elif legacy_grants:  # grant { type, uri or id, permissions = [...] } on aws_s3_bucket
+        document = {"Grants": [
+            _grant({"grantee": {"type": g.get("type"), "uri": g.get("uri"), "id": g.get("id")},
+                    "permission": permission})
+            for g in legacy_grants for permission in _as_list(g.get("permissions"))]}
     elif canned is None:
         document = {"Grants": []}  # no ACL configured: the owner alone
     elif isinstance(canned, str) and canned_acl(canned) is not None:
@@ -239,7 +280,8 @@ def _encryption(doc: Document, bucket: Instance, resource: Instance | None) -> N
     rule = rules[0]
     default = (_as_list(rule.get("apply_server_side_encryption_by_default")) or [{}])[0]
     value = {"enabled": bool(default.get("sse_algorithm")), "algorithm": default.get("sse_algorithm"),
-             "kms_key": default.get("kms_master_key_id"), "bucket_key": rule.get("bucket_key_enabled")}
+             "kms_key": default.get("kms_master_key_id"),
+             "bucket_key": as_bool(rule.get("bucket_key_enabled"))}
     _set_or_unresolved(doc, "encryption", value, holder)
 
 
@@ -252,7 +294,8 @@ def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> N
         holder = resource
     else:
         legacy = (bucket.blocks("versioning") or [{}])[0]
-        value = {"enabled": legacy.get("enabled") is True, "mfa_delete": legacy.get("mfa_delete") is True}
+        value = {"enabled": as_bool(legacy.get("enabled"), False),
+                 "mfa_delete": as_bool(legacy.get("mfa_delete"), False)}
         unknown = first_unknown(legacy)
         holder = bucket
     if unknown:
@@ -263,7 +306,8 @@ def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> N
 
 def _object_lock(doc: Document, bucket: Instance, resource: Instance | None) -> None:
     legacy = (bucket.blocks("object_lock_configuration") or [{}])[0]
-    enabled = bucket.value("object_lock_enabled") is True or legacy.get("object_lock_enabled") == "Enabled"
+    enabled = as_bool(bucket.value("object_lock_enabled"), False) is True or (
+        legacy.get("object_lock_enabled") == "Enabled")
     rules = resource.blocks("rule") if resource else _as_list(legacy.get("rule"))
     retention = (_as_list(rules[0].get("default_retention")) or [{}])[0] if rules else {}
     days = retention.get("days") or ((retention.get("years") or 0) * 365) or None
@@ -345,10 +389,8 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
                     rule: dict[str, Any]) -> Iterator[Document]:
     protocol = rule["protocol"]
     protocol = PROTOCOLS.get(str(protocol).lower(), str(protocol).lower()) if protocol is not None else "all"
-    ports = (rule["from"], rule["to"])
-    unknown_ports = any(isinstance(p, Unknown) for p in ports)
-    if protocol not in ("tcp", "udp") or unknown_ports or not all(isinstance(p, int) for p in ports):
-        ports = (0, 65535)
+    given = (as_int(rule["from"]), as_int(rule["to"]))
+    ports = given if protocol in ("tcp", "udp") and all(isinstance(p, int) for p in given) else (0, 65535)
     low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)
     group_name = group.value("name") if group else None
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
@@ -366,8 +408,8 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
                        "source_type": source_type,
                        "description": description if isinstance(description, str) else None}
         doc["_meta"]["not_collected"].append("/attached")
-        problems = [(p, u.reason) for p, u in (("/rule/source", source), ("/rule/from_port", rule["from"]),
-                                                ("/rule/to_port", rule["to"])) if isinstance(u, Unknown)]
+        problems = [(p, u.reason) for p, u in (("/rule/source", source), ("/rule/from_port", given[0]),
+                                                ("/rule/to_port", given[1])) if isinstance(u, Unknown)]
         if source_type == "prefix_list" and isinstance(source, str):
             problems.append(("/rule/source", f"entries of prefix list {source} are not in the configuration"))
         if isinstance(rule["protocol"], Unknown):

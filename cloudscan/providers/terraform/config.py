@@ -34,6 +34,8 @@ class Instance:
     # attribute whose value is known only after apply to the address it refers to.
     planned: bool = False
     references: dict[str, str] = field(default_factory=dict)
+    # Why it may not exist at all (a count or for_each that cannot be worked out), or None.
+    uncertain: str | None = None
 
     @property
     def address(self) -> str:
@@ -54,11 +56,15 @@ class Instance:
         return evaluate(node, lambda parts: self.module.resolve(parts, self))
 
     def blocks(self, name: str) -> list[dict[str, Any]]:
-        """Nested blocks of `name`, evaluated (python-hcl2 gives blocks as lists of objects)."""
+        """Nested blocks of `name`, evaluated (python-hcl2 gives blocks as lists of objects),
+        with those a `dynamic "name"` block generates."""
         found = self.value(name)
-        if isinstance(found, dict):
-            return [found]
-        return [b for b in found or [] if isinstance(b, dict)]
+        blocks = [found] if isinstance(found, dict) else [b for b in found or [] if isinstance(b, dict)]
+        if "dynamic" in self.body and not self.planned:
+            resolve = lambda parts: self.module.resolve(parts, self)  # noqa: E731
+            generated = evaluate({"dynamic": self.body["dynamic"]}, resolve)
+            blocks += [b for b in generated.get(name, []) if isinstance(b, dict)]
+        return blocks
 
 
 @dataclass
@@ -66,6 +72,8 @@ class Module:
     """The .tf files of one directory."""
 
     path: str  # as the user wrote it, relative where possible
+    # Files of the module that could not be read: a resource there may configure another.
+    unreadable: list[str] = field(default_factory=list)
     account: str | None = None  # the AWS account the provider block pins (allowed_account_ids)
     project: str | None = None  # the GCP project of the google provider block
     variables: dict[str, Any] = field(default_factory=dict)
@@ -154,7 +162,7 @@ def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Pa
         elif path.is_dir():
             for directory, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
-                tf = sorted(Path(directory) / f for f in files if f.endswith(".tf"))
+                tf = sorted(Path(directory) / f for f in files if f.endswith((".tf", ".tf.json")))
                 if tf:
                     modules.setdefault(Path(directory), []).extend(tf)
         else:
@@ -210,6 +218,8 @@ def load_module(
             problems.append(problem)
         else:
             values.update({k: v for k, v in (parsed or {}).items() if not k.startswith("__")})
+    module.unreadable = [f"{p.file}" + (f":{p.line}" if p.line else "") for p in problems
+                         if p.file.endswith((".tf", ".tf.json"))]
     for file, parsed in documents:
         _collect(module, Path(display) / file.name if display not in ("", ".") else Path(file.name),
                  parsed, values)
@@ -217,7 +227,7 @@ def load_module(
 
 
 def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[str, Any]) -> None:
-    for block in parsed.get("variable", []):
+    for block in _as_configs(parsed.get("variable")):
         for name, body in block.items():
             if name in values:
                 module.variables[name] = values[name]
@@ -225,7 +235,7 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
                 module.variables[name] = body["default"]
             else:
                 module.variables[name] = Unknown(f"var.{name} has no default and no value in a tfvars file")
-    for block in parsed.get("provider", []):
+    for block in _as_configs(parsed.get("provider")):
         for config in _as_configs(block.get("google")):
             project = evaluate(config.get("project"), lambda parts: module.resolve(parts, None))
             if isinstance(project, str):
@@ -235,13 +245,15 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
             allowed = evaluate(config.get("allowed_account_ids"), lambda parts: module.resolve(parts, None))
             if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
                 module.account = allowed[0]
-    for block in parsed.get("locals", []):
+    for block in _as_configs(parsed.get("locals")):
         module.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
     for mode, key in (("managed", "resource"), ("data", "data")):
-        for block in parsed.get(key, []):
+        for block in _as_configs(parsed.get(key)):  # .tf.json has objects where HCL has lists
             for type_, named in block.items():
-                for name, body in named.items():
-                    module.instances.extend(_expand(module, mode, type_, name, body, str(file)))
+                for named_block in _as_configs(named):
+                    for name, body in named_block.items():
+                        for one in _as_configs(body):
+                            module.instances.extend(_expand(module, mode, type_, name, one, str(file)))
 
 
 def _as_configs(value: Any) -> list[dict[str, Any]]:
@@ -254,9 +266,10 @@ def _expand(
     module: Module, mode: str, type_: str, name: str, body: dict[str, Any], file: str
 ) -> Iterator[Instance]:
     """One instance, or one per count index / for_each key; none for count = 0 or empty for_each."""
-    def make(key: Any, each_value: Any) -> Instance:
+    def make(key: Any, each_value: Any, uncertain: str | None = None) -> Instance:
         return Instance(mode, type_, name, key, each_value, body, file,
-                        body.get("__start_line__", 1), body.get("__end_line__", 1), module)
+                        body.get("__start_line__", 1), body.get("__end_line__", 1), module,
+                        uncertain=uncertain)
 
     if "count" in body:
         count = evaluate(body["count"], lambda parts: module.resolve(parts, None))
@@ -266,7 +279,8 @@ def _expand(
             for index in range(int(count)):
                 yield make(index, None)
             return
-        yield make(None, None)  # unknown count: judge the one configuration written
+        reason = count.reason if isinstance(count, Unknown) else f"count = {count!r}"
+        yield make(None, None, f"whether it exists is not known: {reason}")  # judged as written
         return
     if "for_each" in body:
         each = evaluate(body["for_each"], lambda parts: module.resolve(parts, None))
@@ -278,6 +292,7 @@ def _expand(
             for key in each:
                 yield make(key, key)
             return
-        yield make(None, None)
+        reason = each.reason if isinstance(each, Unknown) else "for_each is not a known map or set"
+        yield make(None, None, f"how many exist is not known: {reason}")
         return
     yield make(None, None)

@@ -55,8 +55,74 @@ def evaluate(value: Any, resolve: Resolver) -> Any:
     if isinstance(value, list):
         return [evaluate(v, resolve) for v in value]
     if isinstance(value, dict):
-        return {k: evaluate(v, resolve) for k, v in value.items() if not k.startswith("__")}
+        out = {k: evaluate(v, resolve) for k, v in value.items() if not k.startswith("__") and k != "dynamic"}
+        for label, spec in _dynamic_specs(value.get("dynamic")):
+            blocks = out.get(label)
+            blocks = [blocks] if isinstance(blocks, dict) else list(blocks or [])
+            out[label] = blocks + _expand_dynamic(label, spec, resolve)
+        return out
     return value
+
+
+def _dynamic_specs(raw: Any) -> list[tuple[str, dict[str, Any]]]:
+    entries = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+    return [(label, spec) for entry in entries for label, spec in entry.items() if isinstance(spec, dict)]
+
+
+def _expand_dynamic(label: str, spec: dict[str, Any], resolve: Resolver) -> list[Any]:
+    """The blocks a `dynamic "label"` block generates: one per for_each item, its content
+    evaluated with the iterator (the label, or `iterator = name`) bound to key and value."""
+    iterator = str(spec.get("iterator") or label).removeprefix("${").removesuffix("}")
+    contents = spec.get("content")
+    content = contents[0] if isinstance(contents, list) and contents else contents or {}
+    items = evaluate(spec.get("for_each"), resolve)
+    if isinstance(items, dict) and is_known(list(items)):
+        pairs = list(items.items())
+    elif isinstance(items, list):
+        pairs = list(enumerate(items))
+    else:
+        reason = items.reason if isinstance(items, Unknown) else "for_each is not a map or list"
+        pairs = [(Unknown(reason), Unknown(reason))]  # judged once, with what depends on it unknown
+
+    def bound(key: Any, item: Any) -> Resolver:
+        def resolve_here(parts: list[Any]) -> Any:
+            if parts[0] != iterator:
+                return resolve(parts)
+            value: Any = {"key": key, "value": item}
+            for step in parts[1:]:
+                part = step.key if isinstance(step, Index) else step
+                if isinstance(value, Unknown):
+                    return value
+                try:
+                    value = value[part]
+                except (KeyError, IndexError, TypeError):
+                    return Unknown(f"no {part!r} in {iterator}")
+            return value
+        return resolve_here
+
+    return [evaluate(content, bound(key, item)) for key, item in pairs]
+
+
+def as_bool(value: Any, default: bool | None = None) -> bool | Unknown | None:
+    """A bool the way Terraform converts one: true/false, or the strings "true"/"false"."""
+    if value is None:
+        return default
+    if isinstance(value, bool | Unknown):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return Unknown(f"{value!r} is not a boolean")
+
+
+def as_int(value: Any) -> int | Unknown | None:
+    """A whole number the way Terraform converts one: 104 or "104"."""
+    if value is None or (isinstance(value, int | Unknown) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return Unknown(f"{value!r} is not a whole number")
 
 
 def is_known(value: Any) -> bool:
@@ -90,7 +156,10 @@ def _template(text: str, resolve: Resolver) -> Any:
             value = _expression(part.source, resolve)
             if isinstance(value, Unknown):
                 return value
-            out.append(_as_string(value))
+            try:
+                out.append(_as_string(value))
+            except Unsupported as exc:
+                return Unknown(f"${{{part.source.strip()}}} in a string: {exc}")
         else:
             out.append(part)
     return "".join(out)
@@ -287,7 +356,12 @@ class _Parser:
         if function is None:
             raise Unsupported(f"function {name}()")
         unknown = first_unknown(args)
-        return unknown if unknown else function(*args)
+        if unknown:
+            return unknown
+        try:
+            return function(*args)
+        except Exception as exc:  # a wrong argument is the configuration's problem, not ours
+            return Unknown(f"{name}() cannot be evaluated here: {type(exc).__name__}")
 
     def _traversal(self, root: str) -> Any:
         parts: list[Any] = [root]
