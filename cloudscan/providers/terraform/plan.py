@@ -8,11 +8,13 @@ which is how a policy finds its bucket when the bucket's name is generated.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cloudscan.providers.terraform.config import Instance, Module, ParseError
+from cloudscan.providers.terraform.expressions import Unknown
 
 
 def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]:
@@ -25,8 +27,10 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
     if not isinstance(plan, dict) or "planned_values" not in plan:
         return [], [ParseError(display, None, "not a plan: no planned_values "
                                               "(write it with terraform show -json PLANFILE)")]
-    references = _references(plan.get("configuration", {}).get("root_module", {}))
+    references = _references(plan.get("configuration", {}).get("root_module", {}), "")
     account = _allowed_account(plan.get("configuration", {}))
+    after_unknown = {change["address"]: change.get("change", {}).get("after_unknown")
+                     for change in plan.get("resource_changes", []) if "address" in change}
     modules: dict[str, Module] = {}
     planned = plan["planned_values"].get("root_module", {})
     prior = plan.get("prior_state", {}).get("values", {}).get("root_module", {})
@@ -35,7 +39,10 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
     for prefix, resource in [*data, *_resources(planned)]:
         if prefix not in modules:
             modules[prefix] = Module(path=display + (f"#{prefix}" if prefix else ""), account=account)
-        modules[prefix].instances.append(_instance(modules[prefix], resource, display, references))
+        config_prefix = re.sub(r"\[[^\]]*\]", "", prefix) + ("." if prefix else "")
+        modules[prefix].instances.append(_instance(
+            modules[prefix], resource, display, references.get(config_prefix, {}),
+            after_unknown.get(resource["address"])))
     return list(modules.values()), []
 
 
@@ -47,21 +54,44 @@ def _resources(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _instance(module: Module, resource: dict[str, Any], display: str,
-              references: dict[str, dict[str, str]]) -> Instance:
-    address = resource["address"]
-    local = address.split(".", 2)[-1] if address.startswith("module.") else address
-    config_address = local.split("[", 1)[0]
+              references: dict[str, dict[str, str]], unknown: Any) -> Instance:
+    config_address = f"{resource['type']}.{resource['name']}"
+    if resource.get("mode") == "data":
+        config_address = "data." + config_address
     return Instance(
         mode=resource.get("mode", "managed"), type=resource["type"], name=resource["name"],
-        key=resource.get("index"), each_value=None, body=resource.get("values") or {},
+        key=resource.get("index"), each_value=None,
+        body=_known_after_apply(resource.get("values") or {}, unknown),
         file=display, line_start=1, line_end=1, module=module, planned=True,
         references=references.get(config_address, {}),
     )
 
 
-def _references(config_module: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """config address -> attribute -> the resource address its expression refers to."""
-    out: dict[str, dict[str, str]] = {}
+def _known_after_apply(values: Any, unknown: Any) -> Any:
+    """Values with what the plan marks as known only after apply replaced by Unknown: a policy
+    built from a bucket's arn is missing from `values`, not absent from the configuration."""
+    if unknown is True:
+        return Unknown("known only after apply")
+    if isinstance(unknown, dict) and isinstance(values, dict | None):
+        out = dict(values or {})
+        for key, marker in unknown.items():
+            out[key] = _known_after_apply(out.get(key), marker)
+        return out
+    if isinstance(unknown, list) and isinstance(values, list | None):
+        out_list = list(values or [])
+        for index, marker in enumerate(unknown):
+            if index < len(out_list):
+                out_list[index] = _known_after_apply(out_list[index], marker)
+            elif marker is True:
+                out_list.append(Unknown("known only after apply"))
+        return out_list
+    return values
+
+
+def _references(config_module: dict[str, Any], prefix: str) -> dict[str, dict[str, dict[str, str]]]:
+    """module prefix ("" or "module.archive.") -> config address -> attribute -> the address
+    (inside that module) its expression refers to."""
+    out: dict[str, dict[str, dict[str, str]]] = {prefix: {}}
     for resource in config_module.get("resources", []):
         refs = {}
         for attribute, expression in (resource.get("expressions") or {}).items():
@@ -69,7 +99,9 @@ def _references(config_module: dict[str, Any]) -> dict[str, dict[str, str]]:
             if found:
                 # ["aws_s3_bucket.b.id", "aws_s3_bucket.b"]: the last names the resource itself
                 refs[attribute] = found[-1]
-        out[resource["address"]] = refs
+        out[prefix][resource["address"]] = refs
+    for name, call in (config_module.get("module_calls") or {}).items():
+        out.update(_references(call.get("module") or {}, f"{prefix}module.{name}."))
     return out
 
 
