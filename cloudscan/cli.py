@@ -17,7 +17,7 @@ import click
 from cloudscan import __version__
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 FORMATS = ("text", "json", "sarif")
 
 
@@ -77,6 +77,7 @@ def cli() -> None:
       1  FAIL results at or above --fail-on
       2  usage or configuration error (bad option, malformed policy, no credentials)
       3  incomplete scan (UNKNOWN results or failed calls) with --strict
+      4  internal error (a bug in cloudscan)
     """
 
 
@@ -296,4 +297,11 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception:  # a bug: never let it pass for "findings" (1) or "clean" (0)
+        import traceback
+
+        traceback.print_exc()
+        click.echo("cloudscan: internal error (exit 4): please report it with the traceback above",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)
 

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text())
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def run_step(step, inputs, context, env):
@@ -42,15 +45,19 @@ def runner(tmp_path_factory):
     repo = work / "repo"
     shutil.copytree(ROOT / "terraform-fixtures" / "public-pacs-export", repo / "infra" / "storage")
     shutil.copytree(ROOT / "terraform-fixtures" / "imaging-ports", repo / "infra" / "network")
-    python_env = work / "python"
-    venv.create(python_env, with_pip=True, system_site_packages=True)
-    python = str(python_env / "bin" / "python")
+    runner_temp = work / "runner-temp"
+    runner_temp.mkdir()
     context = {"github.action_path": str(ROOT), "github.workspace": str(repo)}
-    env = {**os.environ, "GITHUB_WORKSPACE": str(repo), "GITHUB_ACTION_PATH": str(ROOT)}
+    env = {**os.environ, "GITHUB_WORKSPACE": str(repo), "GITHUB_ACTION_PATH": str(ROOT),
+           "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(work / "install_output")}
+    (work / "install_output").write_text("")
     install, _ = ACTION["runs"]["steps"]
-    done = run_step(install, {"python": python}, context, env)
+    done = run_step(install, {"python": sys.executable}, context, env)
     assert done.returncode == 0, done.stderr
-    return repo, python, context, env
+    installed = read_outputs(work / "install_output")["python"]
+    assert installed.startswith(str(runner_temp)), "cloudscan goes into a virtualenv of its own"
+    context["steps.install.outputs.python"] = installed
+    return repo, sys.executable, context, env
 
 
 def scan(runner, tmp_path, **overrides):
@@ -60,8 +67,7 @@ def scan(runner, tmp_path, **overrides):
     output_file = tmp_path / "github_output"
     output_file.write_text("")
     done = run_step(ACTION["runs"]["steps"][1], inputs, context, {**env, "GITHUB_OUTPUT": str(output_file)})
-    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
-    return done, outputs
+    return done, read_outputs(output_file)
 
 
 @pytest.mark.slow
@@ -109,3 +115,18 @@ def test_action_declares_the_documented_inputs_and_outputs():
     assert set(ACTION["outputs"]) == {"sarif-file", "findings"}
     assert ACTION["runs"]["using"] == "composite"
     assert sys.version_info >= (3, 11)
+
+
+@pytest.mark.slow
+def test_action_refuses_an_old_python(tmp_path):
+    old = tmp_path / "python"
+    old.write_text("#!/bin/sh\nexit 1\n")  # stands for a Python older than 3.11
+    old.chmod(0o755)
+    install, _ = ACTION["runs"]["steps"]
+    output = tmp_path / "out"
+    output.write_text("")
+    env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)}
+    done = run_step(install, {"python": str(old)}, {"github.action_path": str(ROOT),
+                                                    "github.workspace": str(tmp_path)}, env)
+    assert done.returncode == 2
+    assert "needs Python 3.11 or newer" in done.stderr

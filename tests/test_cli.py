@@ -224,3 +224,16 @@ def test_terraform_needs_something_to_scan():
     result = run("scan", "terraform")
     assert result.exit_code == 2
     assert "--plan" in result.output
+
+
+def test_a_bug_exits_4_not_1(monkeypatch, capsys):
+    import cloudscan.cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cloudscan.cli.cli, "main", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cloudscan.cli.main()
+    assert exit_info.value.code == 4
+    assert "internal error" in capsys.readouterr().err

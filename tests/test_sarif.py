@@ -55,13 +55,19 @@ def test_rules_carry_what_code_scanning_shows(terraform_sarif):
     assert rules["storage-access-logging"]["properties"]["security-severity"] == "3.0"
 
 
-def test_levels_follow_severity_and_unknown_is_open(terraform_sarif):
-    _, document = terraform_sarif
-    results = document["runs"][0]["results"]
-    levels = {(r["ruleId"], r["kind"], r["level"]) for r in results}
+def test_levels_follow_severity_and_unknown_is_a_notification(terraform_sarif):
+    result, document = terraform_sarif
+    (run,) = document["runs"]
+    levels = {(r["ruleId"], r["kind"], r["level"]) for r in run["results"]}
     assert ("network-no-internet-dicom-ports", "fail", "error") in levels
     assert ("storage-versioning-enabled", "fail", "warning") in levels
-    assert ("storage-no-public-read", "open", "note") in levels  # the unresolved variable
+    assert {r["kind"] for r in run["results"]} == {"fail"}
+    unknown = [n for n in run["invocations"][0]["toolExecutionNotifications"]
+               if n["descriptor"]["id"] == "cloudscan/unknown"]
+    assert len(unknown) == sum(f["status"] == "UNKNOWN" for f in result.findings) > 0
+    (unresolved,) = [n for n in unknown if "unresolved-variable" in json.dumps(n["locations"])
+                     and n["associatedRule"]["id"] == "storage-no-public-read"]
+    assert "var.reader has no default" in unresolved["message"]["text"]
 
 
 def test_unreadable_files_are_tool_notifications_with_their_line(terraform_sarif):

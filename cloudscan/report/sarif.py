@@ -1,13 +1,16 @@
-"""SARIF 2.1.0 for GitHub code scanning: one rule per policy, one result per FAIL or UNKNOWN.
+"""SARIF 2.1.0 for GitHub code scanning: one rule per policy, one result per FAIL.
 
 GitHub reads `properties.security-severity` (a number as a string) to rank alerts,
 `partialFingerprints` to follow one alert across commits, and physical locations with
 1-based lines to annotate a pull request. Live findings carry a logical location instead.
+An UNKNOWN result is not an alert of the rule's severity: it is a tool notification, at the
+resource's location, saying what could not be evaluated.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from cloudscan import __version__
@@ -23,8 +26,9 @@ FINGERPRINT_KEY = "cloudscan/v1"
 def render(result: ScanResult) -> str:
     rules = [_rule(p) for p in result.policies]
     index = {p.id: i for i, p in enumerate(result.policies)}
-    results = [_result(f, index) for f in result.findings if f["status"] in ("FAIL", "UNKNOWN")]
-    notifications = [_notification(e) for e in result.errors]
+    results = [_result(f, index) for f in result.findings if f["status"] == "FAIL"]
+    notifications = [_unknown(f, index) for f in result.findings if f["status"] == "UNKNOWN"]
+    notifications += [_notification(e) for e in result.errors]
     notifications += [
         _notification({**e, "resource": r["id"]}) for r in result.resources for e in r["_meta"]["errors"]
     ]
@@ -99,8 +103,8 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": finding["policy_id"],
         "ruleIndex": index[finding["policy_id"]],
-        "kind": "fail" if finding["status"] == "FAIL" else "open",
-        "level": LEVEL[finding["severity"]] if finding["status"] == "FAIL" else "note",
+        "kind": "fail",
+        "level": LEVEL[finding["severity"]],
         "message": {"text": text},
         "locations": [_location(resource)],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
@@ -110,19 +114,40 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     return out
 
 
+def _unknown(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
+    resource = finding["resource"]
+    where = (resource.get("source") or {}).get("address") or resource["id"]
+    reasons = " ".join(dict.fromkeys(e["message"] for e in finding["evidence"]))
+    return {
+        "level": "warning",
+        "message": {"text": f"{finding['policy_id']} could not be evaluated on {where}: {reasons}"},
+        "locations": [_location(resource)],
+        "descriptor": {"id": "cloudscan/unknown"},
+        "associatedRule": {"id": finding["policy_id"], "index": index[finding["policy_id"]]},
+        "properties": {"fingerprint": finding["fingerprint"], "status": "UNKNOWN"},
+    }
+
+
 def _location(resource: dict[str, Any]) -> dict[str, Any]:
     source = resource.get("source") or {}
     logical = {"fullyQualifiedName": source.get("address") or resource["id"], "kind": "resource"}
     if source.get("type") == "terraform" and source.get("file"):
-        region = {"startLine": source.get("line_start") or 1}
-        if source.get("line_end"):
-            region["endLine"] = max(source["line_end"], region["startLine"])
-        return {
-            "physicalLocation": {"artifactLocation": {"uri": source["file"], "uriBaseId": "%SRCROOT%"},
-                                 "region": region},
-            "logicalLocations": [logical],
-        }
+        physical: dict[str, Any] = {"artifactLocation": _artifact(source["file"])}
+        if source.get("line_start"):  # a plan has no lines: the whole file
+            region = {"startLine": source["line_start"]}
+            if source.get("line_end"):
+                region["endLine"] = max(source["line_end"], region["startLine"])
+            physical["region"] = region
+        return {"physicalLocation": physical, "logicalLocations": [logical]}
     return {"logicalLocations": [{**logical, "fullyQualifiedName": resource["id"]}]}
+
+
+def _artifact(file: str) -> dict[str, Any]:
+    """Relative paths are relative to where cloudscan ran (the repository root in the Action)."""
+    path = Path(file)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": path.as_posix(), "uriBaseId": "%SRCROOT%"}
 
 
 def _notification(error: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +160,7 @@ def _notification(error: dict[str, Any]) -> dict[str, Any]:
     file, _, line = where.partition(":")
     if where and file.endswith((".tf", ".tfvars", ".json")):
         region = {"startLine": int(line)} if line.isdigit() else {}
-        physical: dict[str, Any] = {"artifactLocation": {"uri": file, "uriBaseId": "%SRCROOT%"}}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(file)}
         if region:
             physical["region"] = region
         note["locations"] = [{"physicalLocation": physical}]
