@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.model import Document
-from cloudscan.providers.terraform import aws, azure, gcp
+from cloudscan.providers.terraform import aws, azure, gcp, modules
 from cloudscan.providers.terraform.config import Module, find_modules, load_module
 from cloudscan.providers.terraform.plan import load_plan
 
@@ -21,20 +21,28 @@ def enumerate_terraform(
     """Documents for every module (directory) under `paths` and in every saved plan; files that
     cannot be read or parsed go to `errors` with their line, and the others are still scanned."""
     found, problems = find_modules(paths)
-    modules: list[Module] = []
+    roots: list[Module] = []
     for directory, files in sorted(found.items()):
         module, module_problems = load_module(directory, files, list(var_files), _display(directory))
         problems.extend(module_problems)
-        modules.append(module)
+        roots.append(module)
+    # A directory another one calls is judged through that call, with the caller's arguments.
+    called = modules.called_directories(roots)
+    loaded: list[Module] = []
+    for root in roots:
+        if root.directory is not None and root.directory.resolve() in called:
+            continue
+        loaded.append(root)
+        loaded.extend(modules.instantiate(root, _display, problems))
     for plan in plans:
         plan_modules, plan_problems = load_plan(plan, _display(plan))
-        modules.extend(plan_modules)
+        loaded.extend(plan_modules)
         problems.extend(plan_problems)
     for problem in problems:
         where = _display(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
         errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
                        "resource": where})
-    for module in modules:
+    for module in loaded:
         try:
             documents = list(_documents(module))
         except Exception as exc:  # a construct we do not handle must not end the scan

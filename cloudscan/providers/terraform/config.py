@@ -74,6 +74,9 @@ class Module:
     path: str  # as the user wrote it, relative where possible
     # Files of the module that could not be read: a resource there may configure another.
     unreadable: list[str] = field(default_factory=list)
+    directory: Path | None = None
+    # module blocks: (name, body, file, line)
+    calls: list[tuple[str, dict[str, Any], str, int]] = field(default_factory=list)
     account: str | None = None  # the AWS account the provider block pins (allowed_account_ids)
     project: str | None = None  # the GCP project of the google provider block
     variables: dict[str, Any] = field(default_factory=dict)
@@ -199,9 +202,13 @@ def read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
 
 
 def load_module(
-    directory: Path, files: list[Path], var_files: list[Path], display: str
+    directory: Path, files: list[Path], var_files: list[Path], display: str,
+    *, inputs: dict[str, Any] | None = None, files_display: str | None = None,
 ) -> tuple[Module, list[ParseError]]:
-    module = Module(path=display)
+    """One directory as a module. `inputs` are the arguments of a module block calling it
+    (then tfvars files do not apply); `files_display` is where its files are shown to be."""
+    module = Module(path=display, directory=directory)
+    files_display = display if files_display is None else files_display
     problems: list[ParseError] = []
     documents = []
     for file in files:
@@ -210,9 +217,9 @@ def load_module(
             problems.append(problem)
         else:
             documents.append((file, parsed or {}))
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(inputs or {})
     auto = [directory / "terraform.tfvars", *sorted(directory.glob("*.auto.tfvars"))]
-    for var_file in [f for f in auto if f.is_file()] + list(var_files):
+    for var_file in [] if inputs is not None else [f for f in auto if f.is_file()] + list(var_files):
         parsed, problem = read_hcl(var_file)
         if problem:
             problems.append(problem)
@@ -221,8 +228,8 @@ def load_module(
     module.unreadable = [f"{p.file}" + (f":{p.line}" if p.line else "") for p in problems
                          if p.file.endswith((".tf", ".tf.json"))]
     for file, parsed in documents:
-        _collect(module, Path(display) / file.name if display not in ("", ".") else Path(file.name),
-                 parsed, values)
+        shown = Path(files_display) / file.name if files_display not in ("", ".") else Path(file.name)
+        _collect(module, shown, parsed, values)
     return module, problems
 
 
@@ -245,6 +252,10 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
             allowed = evaluate(config.get("allowed_account_ids"), lambda parts: module.resolve(parts, None))
             if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
                 module.account = allowed[0]
+    for block in _as_configs(parsed.get("module")):
+        for name, body in block.items():
+            if isinstance(body, dict):
+                module.calls.append((name, body, str(file), body.get("__start_line__", 1)))
     for block in _as_configs(parsed.get("locals")):
         module.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
     for mode, key in (("managed", "resource"), ("data", "data")):
