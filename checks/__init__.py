@@ -38,6 +38,9 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
     "network.ingress": {
         "exposure": (network.ingress_exposure, ["rule"]),
     },
+    "dicom.store": {
+        "exposure": (exposure.store_exposure, ["access"]),
+    },
 }
 
 # kind -> derived block -> inputs; the scan reads only what enabled policies need.

@@ -229,3 +229,28 @@ def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool)
         # RestrictPublicBuckets also ends cross-account access, but only through a public policy.
         every={"acl": acls_off, "policy": restrict if policy_is_public else []},
     )
+
+
+STORE_FACTS = {"public_read": {"read", "list"}, "public_write": {"write", "write_acl"}}
+
+
+def store_exposure(doc: dict[str, Any], context: Any) -> Derived:
+    """Who can reach a managed DICOM store: its IAM grants, with no guard in between."""
+    facts = ("public_read", "public_write", "all_authenticated_read")
+    access = doc.get("access")
+    reasons: dict[str, list[dict[str, Any]]] = {f: [] for f in facts}
+    if access is None or access.get("policy") is None:
+        return Derived({**dict.fromkeys(facts), "reasons": reasons},
+                       unknown={f"/exposure/{f}": ["/access/policy"] for f in facts})
+    values = dict.fromkeys(facts, False)
+    for grant in access["grants"]:
+        permissions = set(grant["permissions"])
+        wanted = ({"all_authenticated_read": {"read", "list"}, "public_write": {"write", "write_acl"}}
+                  if grant["principal"]["type"] == "all_authenticated"
+                  else STORE_FACTS if _is_public(grant) else {})
+        for fact, needed in wanted.items():
+            if permissions & needed and grant["effect"] == "allow":
+                values[fact] = True
+                reasons[fact].append({"origin": grant["origin"], "effective": True,
+                                      "neutralised_by": None, "detail": _describe(grant)})
+    return Derived({**values, "reasons": reasons})

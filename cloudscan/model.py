@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 
 Document = dict[str, Any]
 
-KINDS = ("storage.account", "storage.bucket", "network.ingress")
+KINDS = ("storage.account", "storage.bucket", "network.ingress", "dicom.store")
 SCHEMA_BASE = "https://cloudscan.dev/schemas/"
 
 

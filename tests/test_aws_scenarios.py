@@ -43,7 +43,9 @@ def test_scenario(path, guard, builtin_policies):
 
 
 def test_every_aws_policy_has_a_failing_and_a_passing_scenario(builtin_policies):
-    aws = [p for p in builtin_policies if p.providers is None or "aws" in p.providers]
+    live_kinds = {"storage.account", "storage.bucket", "network.ingress"}  # what the AWS adapter makes
+    aws = [p for p in builtin_policies
+           if (p.providers is None or "aws" in p.providers) and p.kind in live_kinds]
     seen: dict[str, set[str]] = {p.id: set() for p in aws}
     for path in SCENARIOS:
         for expected in load(path)["expect"].values():

@@ -24,6 +24,19 @@ ROLE_PERMISSIONS = {
     "roles/editor": ["read", "list", "write"],
     "roles/owner": ALL,
 }
+# What a role lets its members do with the studies of a Healthcare DICOM store (search and
+# retrieve are read and list; store and delete are write).
+DICOM_ROLE_PERMISSIONS = {
+    "roles/healthcare.dicomViewer": ["read", "list"],
+    "roles/healthcare.dicomEditor": ["read", "list", "write"],
+    "roles/healthcare.dicomStoreAdmin": ALL,
+    "roles/healthcare.dicomStoreViewer": [],
+    "roles/healthcare.datasetAdmin": ALL,
+    "roles/healthcare.datasetViewer": [],
+    "roles/viewer": ["read", "list"],
+    "roles/editor": ["read", "list", "write"],
+    "roles/owner": ALL,
+}
 # Bucket ACL roles govern the bucket (listing, adding objects); default object ACL roles are
 # what every new object gets.
 BUCKET_ACL = {"READER": ["list"], "WRITER": ["list", "write"],
@@ -57,8 +70,9 @@ def principal(member: str) -> dict[str, Any]:
     return {"type": "member", "id": member, "account": project, "negated": False}
 
 
-def binding_grants(role: str, members: list[str], condition: Any, origin: str) -> list[dict[str, Any]]:
-    permissions = ROLE_PERMISSIONS.get(role, ALL)
+def binding_grants(role: str, members: list[str], condition: Any, origin: str,
+                   roles: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    permissions = (roles or ROLE_PERMISSIONS).get(role, ALL)
     return [{
         "effect": "allow", "principal": principal(member), "permissions": list(permissions),
         "actions": [role], "resources": None, "via": "iam_binding",

@@ -59,8 +59,10 @@ def _documents(module: Module) -> Iterator[Document]:
     yield from aws.ingress_rules(module)
     yield from gcp.buckets(module)
     yield from gcp.firewall_rules(module)
+    yield from gcp.dicom_stores(module)
     yield from azure.containers(module)
     yield from azure.security_rules(module)
+    yield from azure.dicom_services(module)
 
 
 def _display(path: Path) -> str:

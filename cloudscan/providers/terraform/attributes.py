@@ -12,7 +12,8 @@ from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
 # Resources whose `name` argument is their identity: a reference to .name finds them even
 # when the name itself is not known.
-NAMED = ("azurerm_storage_account", "azurerm_storage_container", "azurerm_network_security_group")
+NAMED = ("azurerm_storage_account", "azurerm_storage_container", "azurerm_network_security_group",
+         "google_healthcare_dicom_store", "azurerm_healthcare_dicom_service")
 
 
 def attribute(instance: Instance, name: str) -> Any:

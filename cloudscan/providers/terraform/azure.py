@@ -11,7 +11,7 @@ from cloudscan.model import Document, new_resource
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.aws import resource_id, source_of, unresolved
 from cloudscan.providers.terraform.config import Instance, Module
-from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
 # container_access_type -> what anyone on the internet may do in the container
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
@@ -169,3 +169,27 @@ def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
         return 0, 65535, None
     low, _, high = text.partition("-")
     return int(low), int(high or low), None
+
+
+def dicom_services(module: Module) -> Iterator[Document]:
+    """Azure Health Data Services DICOM services: reached with Entra ID tokens only, so what
+    matters is whether public networks reach them and which origins their CORS lets in."""
+    for service in _of(module, "azurerm_healthcare_dicom_service"):
+        doc = new_resource("dicom.store", "azure", resource_id(module, service), name=named_identity(service),
+                           region=_str(service.value("location")), source=source_of(service))
+        doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
+        public = as_bool(service.value("public_network_access_enabled"), True)
+        cors = (service.blocks("cors") or [{}])[0]
+        origins = cors.get("allowed_origins") or []
+        values = {
+            "network": {"public_network_access": public},
+            "cors": {"allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
+                     "allow_credentials": as_bool(cors.get("allow_credentials"), False)},
+        }
+        for block, value in values.items():
+            unknown = first_unknown(value)
+            if unknown:
+                unresolved(doc, [f"/{block}"], service, unknown.reason)
+            else:
+                doc[block] = value
+        yield doc

@@ -10,6 +10,7 @@ from typing import Any
 
 from cloudscan.model import Document, new_resource
 from cloudscan.providers.gcp.iam import (
+    DICOM_ROLE_PERMISSIONS,
     PREDEFINED_BUCKET_ACL,
     PREDEFINED_OBJECT_ACL,
     acl_grants,
@@ -93,7 +94,8 @@ def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
     doc["access"]["grants"].extend(grants)
 
 
-def _iam(doc: Document, parts: list[Instance], bucket: Instance) -> None:
+def _iam(doc: Document, parts: list[Instance], bucket: Instance,
+         roles: dict[str, list[str]] | None = None) -> None:
     grants: list[dict[str, Any]] = []
     bindings = 0
     for part in parts:
@@ -119,7 +121,7 @@ def _iam(doc: Document, parts: list[Instance], bucket: Instance) -> None:
             bindings += 1
             origin = part.address + (f" bindings[{i}]" if part.type.endswith("_iam_policy") else "")
             grants += binding_grants(str(binding.get("role")), [str(m) for m in binding.get("members") or []],
-                                     binding.get("condition"), origin)
+                                     binding.get("condition"), origin, roles)
     doc["access"]["policy"] = {"present": bool(bindings), "statement_count": bindings}
     doc["access"]["grants"].extend(grants)
 
@@ -207,3 +209,25 @@ def _rule(module: Module, firewall: Instance, name: str, protocol: str,
                                            "message": f"{firewall.address}: {problem.reason}",
                                            "pointers": [pointer]})
     return doc
+
+
+STORE_IAM = ("google_healthcare_dicom_store_iam_binding", "google_healthcare_dicom_store_iam_member",
+             "google_healthcare_dicom_store_iam_policy")
+DATASET_IAM = ("google_healthcare_dataset_iam_binding", "google_healthcare_dataset_iam_member",
+               "google_healthcare_dataset_iam_policy")
+
+
+def dicom_stores(module: Module) -> Iterator[Document]:
+    """Healthcare DICOM stores with the IAM of the store and of its dataset (which it inherits)."""
+    for store in _of(module, "google_healthcare_dicom_store"):
+        store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
+        parts = [i for t in STORE_IAM for i in _of(module, t) if i.value("dicom_store_id") == store_id]
+        parts += [i for t in DATASET_IAM for i in _of(module, t) if i.value("dataset_id") == dataset_id]
+        doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
+                           account=module.project, source=source_of(store))
+        doc["access"] = {"policy": None, "grants": []}
+        _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
+        # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
+        doc["network"] = {"public_network_access": True}
+        doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
+        yield doc
