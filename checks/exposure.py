@@ -217,7 +217,10 @@ def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool)
                       every={"acl": acls_off, "iam_binding": []})
     if doc["provider"] == "azure":
         allowed = guards.get("account_allows_public_access")
-        off = [Guard("storage account disallows public access", None if allowed is None else not allowed)]
+        reachable = guards.get("account_public_network_access")
+        off = [Guard("storage account disallows public access", None if allowed is None else not allowed),
+               Guard("storage account closed to public networks",
+                     None if reachable is None else not reachable)]
         return Guards(public={"container_level": off}, every={"container_level": []})
     ownership = guards.get("object_ownership")
     acls_off = [Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",

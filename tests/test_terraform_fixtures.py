@@ -99,3 +99,32 @@ def test_fixtures_judge_alike_scanned_one_by_one_or_together(builtin_policies):
 
         for finding in alone.findings:
             assert statuses[finding["resource"]["id"], finding["policy_id"]] == finding["status"]
+
+
+# Policies that no Terraform can make fail, and why.
+NEVER_FAILS_IN_TERRAFORM = {
+    "storage-default-encryption": "S3, GCS and Azure encrypt every new bucket; no argument turns it off "
+                                  "(buckets made before 2023 can fail live: see the moto scenarios)",
+}
+
+
+def test_every_policy_has_a_failing_and_a_passing_fixture(builtin_policies):
+    seen: dict[str, set[str]] = {p.id: set() for p in builtin_policies}
+    for policy in NEVER_FAILS_IN_TERRAFORM:
+        seen[policy].add("FAIL")
+    for fixture in FIXTURES:
+        for statuses in json.loads((fixture / "expected.json").read_text())["resources"].values():
+            for policy, status in statuses.items():
+                seen[policy].add(status)
+    missing = {p: sorted({"FAIL", "PASS"} - s) for p, s in seen.items() if not {"FAIL", "PASS"} <= s}
+    assert not missing, f"policies without a failing or passing Terraform fixture: {missing}"
+
+
+def test_a_huge_file_is_skipped_with_a_message(tmp_path, builtin_policies):
+    (tmp_path / "generated.tf").write_text("# padding\n" * 600_000)  # about 6 MB
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "small"\n}\n')
+    result = scan_terraform([tmp_path], builtin_policies)
+    (error,) = result.errors
+    assert error["resource"].endswith("generated.tf")
+    assert "skipped" in error["message"] and "bytes" in error["message"]
+    assert [r["name"] for r in result.resources] == ["small"]

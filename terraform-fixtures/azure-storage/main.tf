@@ -46,3 +46,24 @@ resource "azurerm_monitor_diagnostic_setting" "archive_blob" {
     category = "StorageRead"
   }
 }
+
+# A public container in an account that only its virtual network reaches.
+resource "azurerm_storage_account" "internal" {
+  name                     = "pacsinternal"
+  resource_group_name      = "imaging"
+  location                 = "westeurope"
+  account_tier             = "Standard"
+  account_replication_type = "GRS"
+}
+
+resource "azurerm_storage_account_network_rules" "internal" {
+  storage_account_id = azurerm_storage_account.internal.id
+  default_action     = "Deny"
+  bypass             = ["AzureServices"]
+}
+
+resource "azurerm_storage_container" "internal" {
+  name                  = "viewer-cache"
+  storage_account_id    = azurerm_storage_account.internal.id
+  container_access_type = "container"
+}

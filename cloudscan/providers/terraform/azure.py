@@ -54,10 +54,16 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
         if allowed is None:
             allowed = True  # the azurerm provider's default
     guard = allowed if isinstance(allowed, bool) else None
-    doc["access"] = {"guards": {"account_allows_public_access": guard},
+    reachable = _public_network_access(account) if account else None
+    doc["access"] = {"guards": {"account_allows_public_access": guard,
+                                "account_public_network_access":
+                                    reachable if isinstance(reachable, bool) else None},
                      "acl": None, "policy": {"present": False, "statement_count": 0}, "grants": []}
+    if isinstance(reachable, Unknown):
+        unresolved(doc, ["/access/guards/account_public_network_access"], account, reachable.reason)
     if account is None:
-        unresolved(doc, ["/access/guards/account_allows_public_access"], container,
+        unresolved(doc, ["/access/guards/account_allows_public_access",
+                         "/access/guards/account_public_network_access"], container,
                    "its storage account is not in this configuration")
     elif isinstance(allowed, Unknown):
         unresolved(doc, ["/access/guards/account_allows_public_access"], account, allowed.reason)
@@ -74,6 +80,27 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
             "actions": [f"container_access_type = {level}"], "resources": None, "via": "container_level",
             "conditions": None, "origin": f"{container.address} container_access_type"})
     doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
+
+
+def _public_network_access(account: Instance) -> bool | Unknown:
+    """Whether the internet reaches the account: public network access on, and its network
+    rules (inline or azurerm_storage_account_network_rules) not denying by default. A Deny
+    default lets in only the listed ip_rules, which Azure limits to named public ranges."""
+    enabled = as_bool(account.value("public_network_access_enabled"), True)
+    if enabled is not True:
+        return enabled
+    rules = account.blocks("network_rules") + [
+        {"default_action": i.value("default_action"), "ip_rules": i.value("ip_rules")}
+        for i in account.module.instances
+        if i.type == "azurerm_storage_account_network_rules"
+        and i.value("storage_account_id") == placeholder(account, "id")]
+    for rule in rules:
+        action = rule.get("default_action")
+        if isinstance(action, Unknown):
+            return action
+        if str(action).lower() == "deny":
+            return False
+    return True
 
 
 def _settings(doc: Document, module: Module, container: Instance, account: Instance | None) -> None:
