@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, new_resource
 from cloudscan.providers.aws.iam_policy import (
     PolicyParseError,
     acl_grants,
@@ -23,6 +23,14 @@ from cloudscan.providers.aws.iam_policy import (
 )
 from cloudscan.providers.terraform.attributes import bucket_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.documents import (
+    ingress,
+    resource_id,
+    set_blocks,
+    source_of,
+    unknown_problems,
+    unresolved,
+)
 from cloudscan.providers.terraform.expressions import Unknown, as_bool, as_int, first_unknown
 
 BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
@@ -46,22 +54,6 @@ SPLIT_FIELDS = {
     "aws_s3_bucket_logging": "/logging",
     "aws_s3_bucket_object_lock_configuration": "/object_lock",
 }
-
-
-def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:
-    mark_unknown(doc, pointers, call="terraform:evaluate", code="Unresolved",
-                 message=f"{instance.address} ({instance.file}:{instance.line_start}): {reason}")
-
-
-def source_of(instance: Instance) -> dict[str, Any]:
-    lines = (None, None) if instance.planned else (instance.line_start, instance.line_end)
-    return {"type": "terraform", "address": instance.address, "file": instance.file,
-            "line_start": lines[0], "line_end": lines[1]}
-
-
-def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
-    prefix = "" if module.path in ("", ".") else f"{module.path}/"
-    return f"{prefix}{instance.address}{suffix}"
 
 
 # -- account ------------------------------------------------------------------------------------
@@ -282,7 +274,7 @@ def _encryption(doc: Document, bucket: Instance, resource: Instance | None) -> N
     value = {"enabled": bool(default.get("sse_algorithm")), "algorithm": default.get("sse_algorithm"),
              "kms_key": default.get("kms_master_key_id"),
              "bucket_key": as_bool(rule.get("bucket_key_enabled"))}
-    _set_or_unresolved(doc, "encryption", value, holder)
+    set_blocks(doc, {"encryption": value}, holder)
 
 
 def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> None:
@@ -313,22 +305,14 @@ def _object_lock(doc: Document, bucket: Instance, resource: Instance | None) -> 
     days = retention.get("days") or ((retention.get("years") or 0) * 365) or None
     value = {"enabled": bool(enabled or resource), "mode": retention.get("mode"),
              "retention_days": days if isinstance(days, int) else None}
-    _set_or_unresolved(doc, "object_lock", value, resource or bucket)
+    set_blocks(doc, {"object_lock": value}, resource or bucket)
 
 
 def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None:
     holder = resource or bucket
     target = resource.value("target_bucket") if resource else (bucket.blocks("logging") or [{}])[0].get(
         "target_bucket")
-    _set_or_unresolved(doc, "logging", {"enabled": target is not None, "target": target}, holder)
-
-
-def _set_or_unresolved(doc: Document, block: str, value: dict[str, Any], holder: Instance) -> None:
-    unknown = first_unknown(value)
-    if unknown:
-        unresolved(doc, [f"/{block}"], holder, unknown.reason)
-    else:
-        doc[block] = value
+    set_blocks(doc, {"logging": {"enabled": target is not None, "target": target}}, holder)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -396,26 +380,17 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
     sources = ([(c, "cidr") for c in rule["cidrs"]] + _prefix_list_sources(module, rule["prefix_lists"])
                + [(g, "security_group") for g in rule["groups"]])
+    description = rule["description"]
     for source, source_type in sources:
         shown = source if isinstance(source, str) else "(unknown)"
-        key = f"{protocol}/{low}-{high}/{shown}"
-        doc = new_resource("network.ingress", "aws", resource_id(module, holder, f"#ingress/{key}"),
-                           name=f"{group_name} {key}", account=module.account, source=source_of(holder))
-        doc["group"] = {"id": placeholder(group, "id") if group else "(not in this configuration)",
-                        "name": group_name, "network": None}
-        description = rule["description"]
-        doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
-                       "source_type": source_type,
-                       "description": description if isinstance(description, str) else None}
-        doc["_meta"]["not_collected"].append("/attached")
-        problems = [(p, u.reason) for p, u in (("/rule/source", source), ("/rule/from_port", given[0]),
-                                                ("/rule/to_port", given[1])) if isinstance(u, Unknown)]
+        problems = unknown_problems([("/rule/source", source), ("/rule/from_port", given[0]),
+                                     ("/rule/to_port", given[1]), ("/rule/protocol", rule["protocol"])])
         if source_type == "prefix_list" and isinstance(source, str):
             problems.append(("/rule/source", f"entries of prefix list {source} are not in the configuration"))
-        if isinstance(rule["protocol"], Unknown):
-            problems.append(("/rule/protocol", rule["protocol"].reason))
-        for pointer, reason in problems:
-            doc["_meta"]["unknown"].append(pointer)
-            doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
-                                           "message": f"{holder.address}: {reason}", "pointers": [pointer]})
-        yield doc
+        yield ingress(module, "aws", holder,
+                      {"id": placeholder(group, "id") if group else "(not in this configuration)",
+                       "name": group_name, "network": None},
+                      {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
+                       "source_type": source_type,
+                       "description": description if isinstance(description, str) else None},
+                      problems)

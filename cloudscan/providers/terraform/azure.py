@@ -9,9 +9,16 @@ from typing import Any
 
 from cloudscan.model import Document, new_resource
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
-from cloudscan.providers.terraform.aws import resource_id, source_of, unresolved
 from cloudscan.providers.terraform.config import Instance, Module
-from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
+from cloudscan.providers.terraform.documents import (
+    ingress,
+    resource_id,
+    set_blocks,
+    source_of,
+    unknown_problems,
+    unresolved,
+)
+from cloudscan.providers.terraform.expressions import Unknown, as_bool
 
 # container_access_type -> what anyone on the internet may do in the container
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
@@ -129,12 +136,7 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
         "object_lock": {"enabled": locked, "mode": None, "retention_days": None},
         "logging": {"enabled": logged, "target": None},
     }
-    for block, value in values.items():
-        unknown = first_unknown(value)
-        if unknown:
-            unresolved(doc, [f"/{block}"], account, unknown.reason)
-        else:
-            doc[block] = value
+    set_blocks(doc, values, account)
 
 
 def security_rules(module: Module) -> Iterator[Document]:
@@ -166,20 +168,12 @@ def _rule_documents(
             shown = source if isinstance(source, str) else "(unknown)"
             cidr = "0.0.0.0/0" if shown.lower() in INTERNET else shown
             source_type = "cidr" if cidr[0].isdigit() or ":" in cidr else "security_group"
-            key = f"{protocol}/{low}-{high}/{shown}"
-            doc = new_resource("network.ingress", "azure", resource_id(module, holder, f"#ingress/{key}"),
-                               name=f"{group_name} {key}", source=source_of(holder))
-            doc["group"] = {"id": placeholder(holder, "id"), "name": group_name, "network": None}
-            doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": cidr,
-                           "source_type": source_type, "description": _str(rule.get("name"))}
-            doc["_meta"]["not_collected"].append("/attached")
-            for pointer, problem in (("/rule/source", source), ("/rule/from_port", unknown_port)):
-                if isinstance(problem, Unknown):
-                    doc["_meta"]["unknown"].append(pointer)
-                    doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
-                                                   "message": f"{holder.address}: {problem.reason}",
-                                                   "pointers": [pointer]})
-            yield doc
+            yield ingress(module, "azure", holder,
+                          {"id": placeholder(holder, "id"), "name": group_name, "network": None},
+                          {"protocol": protocol, "from_port": low, "to_port": high, "source": cidr,
+                           "source_type": source_type, "description": _str(rule.get("name"))},
+                          unknown_problems([("/rule/source", source), ("/rule/from_port", unknown_port)]),
+                          written=shown)
 
 
 def _list(value: Any) -> list[Any]:
@@ -213,10 +207,5 @@ def dicom_services(module: Module) -> Iterator[Document]:
             "cors": {"allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
                      "allow_credentials": as_bool(cors.get("allow_credentials"), False)},
         }
-        for block, value in values.items():
-            unknown = first_unknown(value)
-            if unknown:
-                unresolved(doc, [f"/{block}"], service, unknown.reason)
-            else:
-                doc[block] = value
+        set_blocks(doc, values, service)
         yield doc

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudscan.providers.terraform.expressions import Index, Unknown, evaluate, is_known
+from cloudscan.providers.terraform.expressions import Index, Unknown, dig, evaluate, is_known
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
@@ -90,13 +90,13 @@ class Module:
     def resolve(self, parts: list[Any], here: Instance | None) -> Any:
         root = parts[0]
         if root == "var":
-            return _dig(self.variables.get(parts[1], Unknown(f"var.{parts[1]} is not declared")), parts[2:])
+            return dig(self.variables.get(parts[1], Unknown(f"var.{parts[1]} is not declared")), parts[2:])
         if root == "local":
-            return _dig(self._local(parts[1]), parts[2:])
+            return dig(self._local(parts[1]), parts[2:])
         if root == "count" and here is not None and isinstance(here.key, int):
             return here.key
         if root == "each" and here is not None and here.key is not None:
-            return _dig({"key": here.key, "value": here.each_value}, parts[1:])
+            return dig({"key": here.key, "value": here.each_value}, parts[1:])
         if root == "data" and len(parts) >= 3:
             return self._attribute("data", parts[1], parts[2], parts[3:])
         if root in ("path", "terraform", "module", "self", "count", "each"):
@@ -131,19 +131,7 @@ class Module:
         instance = found[0]
         if not rest:
             return Unknown(f"{label} as a whole object is not supported")
-        return _dig(attributes.attribute(instance, str(rest[0])), rest[1:])
-
-
-def _dig(value: Any, path: list[Any]) -> Any:
-    for step in path:
-        part = step.key if isinstance(step, Index) else step
-        if isinstance(value, Unknown):
-            return value
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return Unknown(f"no {part!r} in the value")
-    return value
+        return dig(attributes.attribute(instance, str(rest[0])), rest[1:])
 
 
 # -- reading files -----------------------------------------------------------------------------

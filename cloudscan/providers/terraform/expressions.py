@@ -88,16 +88,7 @@ def _expand_dynamic(label: str, spec: dict[str, Any], resolve: Resolver) -> list
         def resolve_here(parts: list[Any]) -> Any:
             if parts[0] != iterator:
                 return resolve(parts)
-            value: Any = {"key": key, "value": item}
-            for step in parts[1:]:
-                part = step.key if isinstance(step, Index) else step
-                if isinstance(value, Unknown):
-                    return value
-                try:
-                    value = value[part]
-                except (KeyError, IndexError, TypeError):
-                    return Unknown(f"no {part!r} in {iterator}")
-            return value
+            return dig({"key": key, "value": item}, parts[1:])
         return resolve_here
 
     return [evaluate(content, bound(key, item)) for key, item in pairs]
@@ -123,6 +114,19 @@ def as_int(value: Any) -> int | Unknown | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return Unknown(f"{value!r} is not a whole number")
+
+
+def dig(value: Any, path: list[Any]) -> Any:
+    """Follow `.name` and `[key]` steps into a value; Unknown where one leads nowhere."""
+    for step in path:
+        part = step.key if isinstance(step, Index) else step
+        if isinstance(value, Unknown):
+            return value
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return Unknown(f"no {part!r} in the value")
+    return value
 
 
 def is_known(value: Any) -> bool:

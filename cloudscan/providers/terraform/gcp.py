@@ -18,8 +18,15 @@ from cloudscan.providers.gcp.iam import (
     role_entities,
 )
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
-from cloudscan.providers.terraform.aws import resource_id, source_of, unresolved
 from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.documents import (
+    ingress,
+    resource_id,
+    set_blocks,
+    source_of,
+    unknown_problems,
+    unresolved,
+)
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
 IAM_TYPES = ("google_storage_bucket_iam_binding", "google_storage_bucket_iam_member",
@@ -145,12 +152,7 @@ def _settings(doc: Document, bucket: Instance) -> None:
                                            else None)},
         "logging": {"enabled": bool(logging.get("log_bucket")), "target": logging.get("log_bucket")},
     }
-    for block, value in values.items():
-        unknown = first_unknown(value)
-        if unknown:
-            unresolved(doc, [f"/{block}"], bucket, unknown.reason)
-        else:
-            doc[block] = value
+    set_blocks(doc, values, bucket)
 
 
 def firewall_rules(module: Module) -> Iterator[Document]:
@@ -192,23 +194,14 @@ def _rule(module: Module, firewall: Instance, name: str, protocol: str,
           ports: tuple[int, int, Unknown | None], source_of_rule: tuple[Any, str]) -> Document:
     low, high, port_unknown = ports
     source, source_type = source_of_rule
-    shown = source if isinstance(source, str) else "(unknown)"
-    key = f"{protocol}/{low}-{high}/{shown}"
     network = firewall.value("network")
-    doc = new_resource("network.ingress", "gcp", resource_id(module, firewall, f"#ingress/{key}"),
-                       name=f"{name} {key}", account=module.project, source=source_of(firewall))
-    doc["group"] = {"id": placeholder(firewall, "id"), "name": name,
-                    "network": network if isinstance(network, str) else None}
-    doc["rule"] = {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
-                   "source_type": source_type, "description": None}
-    doc["_meta"]["not_collected"].append("/attached")
-    for pointer, problem in (("/rule/source", source), ("/rule/from_port", port_unknown)):
-        if isinstance(problem, Unknown):
-            doc["_meta"]["unknown"].append(pointer)
-            doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
-                                           "message": f"{firewall.address}: {problem.reason}",
-                                           "pointers": [pointer]})
-    return doc
+    return ingress(module, "gcp", firewall,
+                   {"id": placeholder(firewall, "id"), "name": name,
+                    "network": network if isinstance(network, str) else None},
+                   {"protocol": protocol, "from_port": low, "to_port": high,
+                    "source": source if isinstance(source, str) else "(unknown)",
+                    "source_type": source_type, "description": None},
+                   unknown_problems([("/rule/source", source), ("/rule/from_port", port_unknown)]))
 
 
 STORE_IAM = ("google_healthcare_dicom_store_iam_binding", "google_healthcare_dicom_store_iam_member",

@@ -1,0 +1,62 @@
+"""Building resource documents from Terraform instances, shared by the AWS, GCP and Azure
+mappers: ids, sources, unresolved values, and ingress rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.terraform.config import Instance, Module
+from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+
+def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
+    prefix = "" if module.path in ("", ".") else f"{module.path}/"
+    return f"{prefix}{instance.address}{suffix}"
+
+
+def source_of(instance: Instance) -> dict[str, Any]:
+    lines = (None, None) if instance.planned else (instance.line_start, instance.line_end)
+    return {"type": "terraform", "address": instance.address, "file": instance.file,
+            "line_start": lines[0], "line_end": lines[1]}
+
+
+def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:
+    """Fields at `pointers` are null and unknown because of `reason` in `instance`."""
+    mark_unknown(doc, pointers, call="terraform:evaluate", code="Unresolved",
+                 message=f"{instance.address} ({instance.file}:{instance.line_start}): {reason}")
+
+
+def set_blocks(doc: Document, values: dict[str, dict[str, Any]], holder: Instance) -> None:
+    """Each block of `values` into the document, or unknown if any of its values is."""
+    for block, value in values.items():
+        unknown = first_unknown(value)
+        if unknown:
+            unresolved(doc, [f"/{block}"], holder, unknown.reason)
+        else:
+            doc[block] = value
+
+
+def ingress(module: Module, provider: str, holder: Instance, group: dict[str, Any],
+            rule: dict[str, Any], problems: list[tuple[str, str]], written: str | None = None) -> Document:
+    """A network.ingress document. `rule` has the rule block's fields; `problems` lists the
+    (pointer, reason) of fields that could not be worked out: they keep a placeholder value
+    (the schema wants a number or a string) and are listed as unknown. The id names the
+    source as `written` in the configuration when that differs from the normalised one."""
+    key = f"{rule['protocol']}/{rule['from_port']}-{rule['to_port']}/{written or rule['source']}"
+    doc = new_resource("network.ingress", provider, resource_id(module, holder, f"#ingress/{key}"),
+                       name=f"{group['name']} {key}", account=module.account if provider == "aws"
+                       else module.project if provider == "gcp" else None, source=source_of(holder))
+    doc["group"] = group
+    doc["rule"] = rule
+    doc["_meta"]["not_collected"].append("/attached")
+    for pointer, reason in problems:
+        doc["_meta"]["unknown"].append(pointer)
+        doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
+                                       "message": f"{holder.address}: {reason}", "pointers": [pointer]})
+    return doc
+
+
+def unknown_problems(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(pointer, reason) for each value of `pairs` that is Unknown."""
+    return [(pointer, value.reason) for pointer, value in pairs if isinstance(value, Unknown)]
