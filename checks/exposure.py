@@ -13,6 +13,7 @@ from typing import Any
 
 from cloudscan.checks.aws_conditions import pinned_accounts, restricting_condition
 from cloudscan.checks.derived import Derived
+from cloudscan.checks.network import cidr_covers_internet
 
 from cloudscan.model import unknown_inputs
 
@@ -198,6 +199,18 @@ def _unread_sources(doc: dict[str, Any], access: dict[str, Any], guards: Guards,
     return False
 
 
+def _closed_network(guards: dict[str, Any]) -> Tri:
+    """Azure: public network access off, or network rules that deny by default and let in no
+    range as broad as the internet."""
+    network = guards.get("account_network")
+    if network is None:
+        return None
+    if not network["public_network_access"]:
+        return True
+    return network["default_action"] == "Deny" and not any(
+        cidr_covers_internet(ip) for ip in network["ip_rules"])
+
+
 @dataclass
 class Guards:
     """Per kind of grant (`via`): what switches off grants to everyone, and what switches off
@@ -217,10 +230,8 @@ def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool)
                       every={"acl": acls_off, "iam_binding": []})
     if doc["provider"] == "azure":
         allowed = guards.get("account_allows_public_access")
-        reachable = guards.get("account_public_network_access")
         off = [Guard("storage account disallows public access", None if allowed is None else not allowed),
-               Guard("storage account closed to public networks",
-                     None if reachable is None else not reachable)]
+               Guard("storage account closed to public networks", _closed_network(guards))]
         return Guards(public={"container_level": off}, every={"container_level": []})
     ownership = guards.get("object_ownership")
     acls_off = [Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",

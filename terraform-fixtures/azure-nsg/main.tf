@@ -55,3 +55,22 @@ resource "azurerm_network_security_rule" "anything" {
   resource_group_name         = "imaging"
   network_security_group_name = azurerm_network_security_group.pacs.name
 }
+
+variable "dicom_access" {
+  description = "Allow or Deny, set by the pipeline"
+}
+
+# Whether this rule lets traffic in is not known here.
+resource "azurerm_network_security_rule" "maybe" {
+  name                        = "dicom-maybe"
+  priority                    = 300
+  direction                   = "Inbound"
+  access                      = var.dicom_access
+  protocol                    = "Tcp"
+  source_port_range           = "*"
+  destination_port_range      = "104"
+  source_address_prefix       = "Internet"
+  destination_address_prefix  = "*"
+  resource_group_name         = "imaging"
+  network_security_group_name = azurerm_network_security_group.pacs.name
+}

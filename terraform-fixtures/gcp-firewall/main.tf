@@ -48,3 +48,28 @@ resource "google_compute_firewall" "egress" {
     protocol = "all"
   }
 }
+
+variable "protocol" {
+  description = "Set by the pipeline"
+}
+
+# A protocol given by number is still TCP; one nobody set may be anything.
+resource "google_compute_firewall" "numeric" {
+  name    = "dicom-by-number"
+  network = "pacs"
+  allow {
+    protocol = "6"
+    ports    = ["11112"]
+  }
+  source_ranges = ["0.0.0.0/0"]
+}
+
+resource "google_compute_firewall" "unknown_protocol" {
+  name    = "dicom-unknown-protocol"
+  network = "pacs"
+  allow {
+    protocol = var.protocol
+    ports    = ["104"]
+  }
+  source_ranges = ["0.0.0.0/0"]
+}

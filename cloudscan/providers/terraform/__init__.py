@@ -27,7 +27,7 @@ def enumerate_terraform(
         problems.extend(module_problems)
         roots.append(module)
     # A directory another one calls is judged through that call, with the caller's arguments.
-    called = modules.called_directories(roots)
+    called = modules.judged_through_callers(roots)
     loaded: list[Module] = []
     for root in roots:
         if root.directory is not None and root.directory.resolve() in called:

@@ -25,6 +25,7 @@ from cloudscan.providers.terraform.attributes import bucket_identity, placeholde
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     ingress,
+    protocol_name,
     resource_id,
     set_blocks,
     source_of,
@@ -42,7 +43,6 @@ SPLIT_TYPES = (
     "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_logging",
     "aws_s3_bucket_object_lock_configuration",
 )
-PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 # The bucket field each split resource sets.
 SPLIT_FIELDS = {
     "aws_s3_bucket_acl": "/access/acl",
@@ -371,8 +371,7 @@ def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, st
 
 def _rule_documents(module: Module, holder: Instance, group: Instance | None,
                     rule: dict[str, Any]) -> Iterator[Document]:
-    protocol = rule["protocol"]
-    protocol = PROTOCOLS.get(str(protocol).lower(), str(protocol).lower()) if protocol is not None else "all"
+    protocol, _ = protocol_name(rule["protocol"])
     given = (as_int(rule["from"]), as_int(rule["to"]))
     ports = given if protocol in ("tcp", "udp") and all(isinstance(p, int) for p in given) else (0, 65535)
     low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)

@@ -12,13 +12,14 @@ from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     ingress,
+    protocol_name,
     resource_id,
     set_blocks,
     source_of,
     unknown_problems,
     unresolved,
 )
-from cloudscan.providers.terraform.expressions import Unknown, as_bool
+from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
 # container_access_type -> what anyone on the internet may do in the container
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
@@ -55,22 +56,19 @@ def _str(value: Any) -> str | None:
 def _access(doc: Document, container: Instance, account: Instance | None) -> None:
     allowed: Any = None
     if account:
-        allowed = account.value("allow_nested_items_to_be_public")
+        allowed = as_bool(account.value("allow_nested_items_to_be_public"))
         if allowed is None:
-            allowed = account.value("allow_blob_public_access")
-        if allowed is None:
-            allowed = True  # the azurerm provider's default
+            allowed = as_bool(account.value("allow_blob_public_access"), True)  # the provider's default
     guard = allowed if isinstance(allowed, bool) else None
-    reachable = _public_network_access(account) if account else None
+    network = _network(account) if account else None
     doc["access"] = {"guards": {"account_allows_public_access": guard,
-                                "account_public_network_access":
-                                    reachable if isinstance(reachable, bool) else None},
+                                "account_network": None if isinstance(network, Unknown) else network},
                      "acl": None, "policy": {"present": False, "statement_count": 0}, "grants": []}
-    if isinstance(reachable, Unknown):
-        unresolved(doc, ["/access/guards/account_public_network_access"], account, reachable.reason)
+    if isinstance(network, Unknown):
+        unresolved(doc, ["/access/guards/account_network"], account, network.reason)
     if account is None:
         unresolved(doc, ["/access/guards/account_allows_public_access",
-                         "/access/guards/account_public_network_access"], container,
+                         "/access/guards/account_network"], container,
                    "its storage account is not in this configuration")
     elif isinstance(allowed, Unknown):
         unresolved(doc, ["/access/guards/account_allows_public_access"], account, allowed.reason)
@@ -89,25 +87,21 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
     doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
 
 
-def _public_network_access(account: Instance) -> bool | Unknown:
-    """Whether the internet reaches the account: public network access on, and its network
-    rules (inline or azurerm_storage_account_network_rules) not denying by default. A Deny
-    default lets in only the listed ip_rules, which Azure limits to named public ranges."""
-    enabled = as_bool(account.value("public_network_access_enabled"), True)
-    if enabled is not True:
-        return enabled
+def _network(account: Instance) -> dict[str, Any] | Unknown:
+    """The account's network access as configured: public network access, and the network
+    rules given inline or by azurerm_storage_account_network_rules."""
     rules = account.blocks("network_rules") + [
         {"default_action": i.value("default_action"), "ip_rules": i.value("ip_rules")}
         for i in account.module.instances
         if i.type == "azurerm_storage_account_network_rules"
         and i.value("storage_account_id") == placeholder(account, "id")]
-    for rule in rules:
-        action = rule.get("default_action")
-        if isinstance(action, Unknown):
-            return action
-        if str(action).lower() == "deny":
-            return False
-    return True
+    rule = rules[0] if rules else {"default_action": "Allow", "ip_rules": []}
+    action = rule.get("default_action")
+    network = {"public_network_access": as_bool(account.value("public_network_access_enabled"), True),
+               "default_action": action.capitalize() if isinstance(action, str) else action,
+               "ip_rules": rule.get("ip_rules") or []}
+    unknown = first_unknown(network)
+    return unknown if unknown else network
 
 
 def _settings(doc: Document, module: Module, container: Instance, account: Instance | None) -> None:
@@ -156,10 +150,12 @@ def security_rules(module: Module) -> Iterator[Document]:
 def _rule_documents(
     module: Module, holder: Instance, group_name: str, rule: dict[str, Any]
 ) -> Iterator[Document]:
-    if str(rule.get("direction", "")).lower() != "inbound" or str(rule.get("access", "")).lower() != "allow":
+    direction, access = rule.get("direction"), rule.get("access")
+    if str(direction).lower() == "outbound" or str(access).lower() == "deny":
         return
-    protocol = str(rule.get("protocol") or "*").lower()
-    protocol = "all" if protocol in ("*", "any") else protocol
+    # An unknown direction or access may let traffic in: every result depends on it.
+    maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
+    protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
     sources = _list(rule.get("source_address_prefix")) + _list(rule.get("source_address_prefixes"))
     ports = _list(rule.get("destination_port_range")) + _list(rule.get("destination_port_ranges"))
     for source in sources or ["*"]:
@@ -172,7 +168,8 @@ def _rule_documents(
                           {"id": placeholder(holder, "id"), "name": group_name, "network": None},
                           {"protocol": protocol, "from_port": low, "to_port": high, "source": cidr,
                            "source_type": source_type, "description": _str(rule.get("name"))},
-                          unknown_problems([("/rule/source", source), ("/rule/from_port", unknown_port)]),
+                          unknown_problems([("/rule/source", source), ("/rule/from_port", unknown_port),
+                                            ("/rule/protocol", protocol_unknown), *maybe]),
                           written=shown)
 
 

@@ -57,6 +57,22 @@ def ingress(module: Module, provider: str, holder: Instance, group: dict[str, An
     return doc
 
 
+# Protocol names and numbers as firewalls write them, to the names rules use.
+PROTOCOLS = {"-1": "all", "all": "all", "*": "all", "any": "all", "6": "tcp", "17": "udp",
+             "1": "icmp", "58": "icmpv6", "132": "sctp"}
+
+
+def protocol_name(value: Any) -> tuple[str, Unknown | None]:
+    """("tcp", None) for "tcp", "Tcp" or 6; ("all", reason) when the value is not known, so
+    that the rule is judged on all ports with its protocol marked unknown."""
+    if isinstance(value, Unknown):
+        return "all", value
+    if value is None:
+        return "all", None
+    text = str(value).lower()
+    return PROTOCOLS.get(text, text), None
+
+
 def unknown_problems(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(pointer, reason) for each value of `pairs` that is Unknown."""
     return [(pointer, value.reason) for pointer, value in pairs if isinstance(value, Unknown)]

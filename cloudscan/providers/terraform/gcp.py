@@ -21,13 +21,14 @@ from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     ingress,
+    protocol_name,
     resource_id,
     set_blocks,
     source_of,
     unknown_problems,
     unresolved,
 )
-from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
 IAM_TYPES = ("google_storage_bucket_iam_binding", "google_storage_bucket_iam_member",
              "google_storage_bucket_iam_policy")
@@ -39,11 +40,27 @@ def _of(module: Module, type_: str) -> list[Instance]:
     return [i for i in module.instances if i.mode == "managed" and i.type == type_]
 
 
+def _unknown_target(instance: Instance, target: Any) -> str | None:
+    """Why `instance` might configure any resource of this module, or None if it is clear."""
+    if instance.uncertain:
+        return f"{instance.address}: {instance.uncertain}"
+    if isinstance(target, Unknown):
+        return f"{instance.address}: {target.reason}"
+    return None
+
+
 def buckets(module: Module) -> Iterator[Document]:
     related: dict[Any, list[Instance]] = {}
+    unlinked: dict[str, str] = {}  # pointer -> why a grant may be any bucket's
     for type_ in IAM_TYPES + ACL_TYPES:
         for instance in _of(module, type_):
-            related.setdefault(instance.value("bucket"), []).append(instance)
+            target = instance.value("bucket")
+            target = target.removeprefix("b/") if isinstance(target, str) else target
+            why = _unknown_target(instance, target)
+            if why:
+                unlinked.setdefault("/access/policy" if type_ in IAM_TYPES else "/access/acl", why)
+            else:
+                related.setdefault(target, []).append(instance)
     for bucket in _of(module, "google_storage_bucket"):
         identity = named_identity(bucket)
         project = bucket.value("project")
@@ -58,6 +75,8 @@ def buckets(module: Module) -> Iterator[Document]:
         parts = related.get(identity, [])
         _access(doc, bucket, parts)
         _settings(doc, bucket)
+        for pointer, why in unlinked.items():
+            unresolved(doc, [pointer], bucket, f"a grant this scan cannot place may be this bucket's: {why}")
         yield doc
 
 
@@ -91,7 +110,9 @@ def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
             predefined = part.value("predefined_acl")
             table = PREDEFINED_OBJECT_ACL if objects else PREDEFINED_BUCKET_ACL
             entries = list(table.get(predefined, [])) if isinstance(predefined, str) else []
-            entries += role_entities(part.value("role_entity") or [])
+            role_entity = part.value("role_entity")
+            entries += [(role_entity, role_entity)] if isinstance(role_entity, Unknown) else role_entities(
+                role_entity or [])
         unknown = first_unknown(entries)
         if unknown or any(not isinstance(e, str) or not isinstance(r, str) for e, r in entries):
             unresolved(doc, ["/access/acl"], part, unknown.reason if unknown else "an ACL entry is not known")
@@ -158,21 +179,31 @@ def _settings(doc: Document, bucket: Instance) -> None:
 def firewall_rules(module: Module) -> Iterator[Document]:
     for firewall in _of(module, "google_compute_firewall"):
         direction = firewall.value("direction") or "INGRESS"
-        if direction != "INGRESS" or firewall.value("disabled") is True:
+        disabled = as_bool(firewall.value("disabled"), False)
+        if direction == "EGRESS" or disabled is True:
             continue
+        # Whether it lets traffic in at all may be unknown: then every result depends on it.
+        maybe = [u for u in (direction, disabled) if isinstance(u, Unknown)]
         name = firewall.value("name")
         name = name if isinstance(name, str) else firewall.address
         ranges = firewall.value("source_ranges")
-        tags = (firewall.value("source_tags") or []) + (firewall.value("source_service_accounts") or [])
+        tags = _items(firewall.value("source_tags")) + _items(firewall.value("source_service_accounts"))
         # An ingress rule that names no source at all applies to 0.0.0.0/0.
-        sources = [(r, "cidr") for r in ranges or []] + [(t, "security_group") for t in tags]
+        sources = [(r, "cidr") for r in _items(ranges)] + [(t, "security_group") for t in tags]
         if ranges is None and not tags:
             sources = [("0.0.0.0/0", "cidr")]
         for allow in firewall.blocks("allow"):
-            protocol = str(allow.get("protocol", "all")).lower()
+            protocol, protocol_unknown = protocol_name(allow.get("protocol", "all"))
             for ports in _ports(allow.get("ports"), protocol):
                 for source in sources:
-                    yield _rule(module, firewall, name, protocol, ports, source)
+                    yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
+
+
+def _items(value: Any) -> list[Any]:
+    """A list argument's items; an unknown list is one unknown item, never none."""
+    if isinstance(value, Unknown):
+        return [value]
+    return list(value or [])
 
 
 def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
@@ -190,8 +221,10 @@ def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
     return out
 
 
-def _rule(module: Module, firewall: Instance, name: str, protocol: str,
-          ports: tuple[int, int, Unknown | None], source_of_rule: tuple[Any, str]) -> Document:
+def _rule(module: Module, firewall: Instance, name: str, protocols: tuple[str, Unknown | None],
+          ports: tuple[int, int, Unknown | None], source_of_rule: tuple[Any, str],
+          maybe: list[Unknown]) -> Document:
+    protocol, protocol_unknown = protocols
     low, high, port_unknown = ports
     source, source_type = source_of_rule
     network = firewall.value("network")
@@ -201,7 +234,8 @@ def _rule(module: Module, firewall: Instance, name: str, protocol: str,
                    {"protocol": protocol, "from_port": low, "to_port": high,
                     "source": source if isinstance(source, str) else "(unknown)",
                     "source_type": source_type, "description": None},
-                   unknown_problems([("/rule/source", source), ("/rule/from_port", port_unknown)]))
+                   unknown_problems([("/rule/source", source), ("/rule/from_port", port_unknown),
+                                     ("/rule/protocol", protocol_unknown)] + [("/rule", u) for u in maybe]))
 
 
 STORE_IAM = ("google_healthcare_dicom_store_iam_binding", "google_healthcare_dicom_store_iam_member",
@@ -212,6 +246,9 @@ DATASET_IAM = ("google_healthcare_dataset_iam_binding", "google_healthcare_datas
 
 def dicom_stores(module: Module) -> Iterator[Document]:
     """Healthcare DICOM stores with the IAM of the store and of its dataset (which it inherits)."""
+    targets = [(t, "dicom_store_id") for t in STORE_IAM] + [(t, "dataset_id") for t in DATASET_IAM]
+    unlinked = [why for t, key in targets for i in _of(module, t)
+                if (why := _unknown_target(i, i.value(key)))]
     for store in _of(module, "google_healthcare_dicom_store"):
         store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
         parts = [i for t in STORE_IAM for i in _of(module, t) if i.value("dicom_store_id") == store_id]
@@ -223,4 +260,7 @@ def dicom_stores(module: Module) -> Iterator[Document]:
         # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
         doc["network"] = {"public_network_access": True}
         doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
+        if unlinked:
+            unresolved(doc, ["/access/policy"], store,
+                       f"a grant this scan cannot place may be this store's: {unlinked[0]}")
         yield doc

@@ -14,22 +14,38 @@ META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depend
 MAX_DEPTH = 8
 
 
-def called_directories(modules: list[Module]) -> set[Path]:
-    """Directories that a scanned module calls through a local source."""
+def _callees(module: Module) -> set[Path]:
     out = set()
-    for module in modules:
-        for _, body, _, _ in module.calls:
-            source = body.get("source")
-            if module.directory and isinstance(source, str) and _is_local(source):
-                out.add((module.directory / source).resolve())
+    for _, body, _, _ in module.calls:
+        source = body.get("source")
+        if module.directory and isinstance(source, str) and _is_local(source):
+            out.add((module.directory / source).resolve())
     return out
 
 
+def judged_through_callers(modules: list[Module]) -> set[Path]:
+    """Scanned directories that a chain of calls from an uncalled directory reaches: they are
+    judged with their callers' arguments. A directory only called from within a cycle is
+    still judged on its own, so a cycle cannot hide it."""
+    calls = {m.directory.resolve(): _callees(m) for m in modules if m.directory is not None}
+    called = set().union(*calls.values()) if calls else set()
+    reached: set[Path] = set()
+    todo = [d for d in calls if d not in called]
+    while todo:
+        for callee in calls.get(todo.pop(), set()):
+            if callee not in reached:
+                reached.add(callee)
+                todo.append(callee)
+    return reached
+
+
 def instantiate(
-    module: Module, display: Callable[[Path], str], problems: list[ParseError], depth: int = 0
+    module: Module, display: Callable[[Path], str], problems: list[ParseError],
+    chain: tuple[Path, ...] = (),
 ) -> list[Module]:
     """The modules `module` calls, read with its arguments, and theirs in turn."""
     out: list[Module] = []
+    chain = chain or ((module.directory.resolve(),) if module.directory else ())
     for name, body, file, line in module.calls:
         source = body.get("source")
         where = f"{file}:{line}"
@@ -37,7 +53,11 @@ def instantiate(
             problems.append(ParseError(where, None, f"module.{name}: source {source!r} is not read "
                                                     "(only local modules are); its resources are not judged"))
             continue
-        if depth >= MAX_DEPTH:
+        directory = (module.directory / source).resolve()
+        if directory in chain:
+            problems.append(ParseError(where, None, f"module.{name}: calls a module that calls it (a cycle)"))
+            continue
+        if len(chain) > MAX_DEPTH:
             problems.append(ParseError(where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}"))
             continue
         resolve = lambda parts: module.resolve(parts, None)  # noqa: E731
@@ -45,7 +65,6 @@ def instantiate(
         each = evaluate(body.get("for_each"), resolve) if "for_each" in body else None
         if count == 0 or each in ({}, []):
             continue
-        directory = (module.directory / source).resolve()
         found, missing = find_modules([directory])
         problems.extend(missing)
         files = found.get(directory, [])
@@ -58,7 +77,7 @@ def instantiate(
         child.account = child.account or module.account
         child.project = child.project or module.project
         out.append(child)
-        out.extend(instantiate(child, display, problems, depth + 1))
+        out.extend(instantiate(child, display, problems, (*chain, directory)))
     return out
 
 
