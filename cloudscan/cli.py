@@ -54,6 +54,10 @@ def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--trusted-account", multiple=True, metavar="ID",
                      help="Account (or S3 canonical user id) whose access is intended, e.g. a "
                           "vendor's. Repeatable."),
+        click.option("--mute", "mute_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="JSON file of accepted risks ({\"mutes\": [{\"policy\", \"resource\", "
+                          "\"reason\", \"until\"}]}): matching findings are reported as MUTED "
+                          "with their reason and no longer fail the run."),
         click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
         _policy_options,
     ]
@@ -104,6 +108,7 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
     import boto3  # heavy: imported only when an AWS scan runs
     from botocore.exceptions import BotoCoreError
 
+    options["mutes"] = _mutes(options)
     try:
         session = boto3.Session(profile_name=profile)
         credentials = session.get_credentials()
@@ -138,6 +143,7 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
 
     if not paths and not plans:
         raise UsageError("give Terraform files or directories to scan, or --plan plan.json")
+    options["mutes"] = _mutes(options)
     for var_file in var_files:
         if not var_file.is_file():
             raise UsageError(f"--var-file {var_file}: no such file")
@@ -160,6 +166,18 @@ def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: 
     _report(result, options)
 
 
+def _mutes(options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read the mute file before scanning: a broken one is a configuration error (exit 2)."""
+    from cloudscan.mutes import MuteFileError, load_mutes
+
+    if not options.get("mute_file"):
+        return []
+    try:
+        return load_mutes(options["mute_file"])
+    except MuteFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _policies(options: dict[str, Any]) -> list[Policy]:
     try:
         policies = load_policies(options["policy_dirs"], builtin=not options["no_builtin_policies"])
@@ -172,7 +190,12 @@ def _policies(options: dict[str, Any]) -> list[Policy]:
 
 
 def _report(result: Any, options: dict[str, Any]) -> None:
+    from datetime import date
+
     from cloudscan import report
+    from cloudscan.mutes import apply_mutes
+
+    apply_mutes(result.findings, options.get("mutes") or [], date.today())
 
     fmt = report.Format(options["fmt"])
     output: Path | None = options["output"]
@@ -211,7 +234,8 @@ def _summary_line(result: Any) -> None:
     click.echo(
         f"cloudscan: {s['resources']} resources, {len(result.policies)} policies: "
         f"{counts['FAIL']} FAIL" + (f" ({failed})" if failed else "")
-        + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS, {errors} errors",
+        + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
+        + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "") + f", {errors} errors",
         err=True,
     )
 
@@ -236,6 +260,7 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
         raise UsageError(f"the demo needs moto ({exc.name} is missing): "
                          "pip install 'cloudscan[demo]'") from None
     options = {"fmt": fmt, "output": output, "verbose": verbose, "fail_on": "none", "strict": False,
+               "mute_file": None,
                "trusted_account": (), "policy_dirs": (), "no_builtin_policies": False}
     with demo_account() as (session, regions):
         _run_aws(session, regions, 8, options)

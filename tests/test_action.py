@@ -130,3 +130,13 @@ def test_action_refuses_an_old_python(tmp_path):
                                                     "github.workspace": str(tmp_path)}, env)
     assert done.returncode == 2
     assert "needs Python 3.11 or newer" in done.stderr
+
+
+@pytest.mark.slow
+def test_action_honours_a_mute_file(runner, tmp_path):
+    mutes = tmp_path / "mutes.json"
+    accepted = {"policy": "*", "resource": "*", "reason": "test: all accepted"}
+    mutes.write_text(json.dumps({"mutes": [accepted]}))
+    done, outputs = scan(runner, tmp_path, path="infra", mute=str(mutes))
+    assert done.returncode == 0, done.stderr
+    assert outputs["findings"] == "0"

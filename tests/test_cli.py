@@ -237,3 +237,38 @@ def test_a_bug_exits_4_not_1(monkeypatch, capsys):
         cloudscan.cli.main()
     assert exit_info.value.code == 4
     assert "internal error" in capsys.readouterr().err
+
+
+def test_mutes_keep_findings_but_stop_them_failing(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    mutes = tmp_path / "mutes.json"
+    mutes.write_text(json.dumps({"mutes": [
+        {"policy": "*", "resource": "*aws_s3_bucket.exports", "reason": "demo bucket, no PHI",
+         "until": "2999-01-01"},
+        {"policy": "*", "resource": "*", "reason": "an expired acceptance", "until": "2020-01-01"},
+    ]}))
+    args = ("scan", "terraform", "terraform-fixtures/public-pacs-export", "--mute", str(mutes))
+    report = json.loads(run(*args, "--format", "json").stdout)
+    statuses = {f["status"] for f in report["findings"]}
+    assert "FAIL" not in statuses and "MUTED" in statuses
+    muted = [f for f in report["findings"] if f["status"] == "MUTED"]
+    assert all(f["suppression"]["reason"] == "demo bucket, no PHI" for f in muted)
+    assert not list(report_validator().iter_errors(report))
+    assert run(*args).exit_code == 0
+    sarif = json.loads(run(*args, "--format", "sarif").stdout)
+    from jsonschema import validators
+
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text())
+    assert not list(validators.validator_for(schema)(schema).iter_errors(sarif))
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert suppressed and suppressed[0]["suppressions"][0]["justification"] == "demo bucket, no PHI"
+
+
+def test_a_broken_mute_file_is_a_usage_error(tmp_path):
+    mutes = tmp_path / "mutes.json"
+    mutes.write_text(json.dumps({"mutes": [{"policy": "x", "resource": "y"}]}))
+    result = run("scan", "terraform", str(tmp_path), "--mute", str(mutes))
+    assert result.exit_code == 2
+    assert f"{mutes}: /mutes/0: 'reason' is a required property" in result.output

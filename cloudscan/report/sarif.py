@@ -26,7 +26,9 @@ FINGERPRINT_KEY = "cloudscan/v1"
 def render(result: ScanResult) -> str:
     rules = [_rule(p) for p in result.policies]
     index = {p.id: i for i, p in enumerate(result.policies)}
-    results = [_result(f, index) for f in result.findings if f["status"] == "FAIL"]
+    # A muted FAIL stays a result, suppressed with its reason, so code scanning shows it closed.
+    results = [_result(f, index) for f in result.findings
+               if f["status"] == "FAIL" or (f["suppression"] or {}).get("was") == "FAIL"]
     notifications = [_unknown(f, index) for f in result.findings if f["status"] == "UNKNOWN"]
     notifications += [_notification(e) for e in result.errors]
     notifications += [
@@ -108,6 +110,9 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": text},
         "locations": [_location(resource)],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
+        **({"suppressions": [{"kind": "external", "status": "accepted",
+                               "justification": finding["suppression"]["reason"]}]}
+           if finding["suppression"] else {}),
         "properties": {"status": finding["status"], "severity": finding["severity"],
                        "resource": resource["id"], "kind": resource["kind"]},
     }

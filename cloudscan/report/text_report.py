@@ -15,7 +15,7 @@ MAX_REASONS = 5
 
 
 def render(result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
-    shown = ("FAIL", "UNKNOWN", "PASS") if verbose else ("FAIL", "UNKNOWN")
+    shown = ("FAIL", "UNKNOWN", "MUTED", "PASS") if verbose else ("FAIL", "UNKNOWN")
     findings = sorted(
         (f for f in result.findings if f["status"] in shown),
         key=lambda f: (SEVERITIES.index(f["severity"]), f["policy_id"], shown.index(f["status"]),
@@ -44,6 +44,10 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
 def _finding_lines(finding: dict[str, Any]) -> list[str]:
     resource = finding["resource"]
     out = [f"    {finding['status']:<7} {resource['id']}{_location(resource)}"]
+    if finding.get("suppression"):
+        until = finding["suppression"].get("until")
+        note = f" (until {until})" if until else ""
+        out.append(f"            muted: {finding['suppression']['reason']}{note}")
     for item in finding["evidence"]:
         origin = f" [{item['origin']}]" if item.get("origin") else ""
         out.append(f"            {item['message']}{origin}")
