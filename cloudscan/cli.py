@@ -87,7 +87,7 @@ def cli() -> None:
 
 @cli.group()
 def scan() -> None:
-    """Scan a live account or endpoint."""
+    """Scan a live account, or Terraform before it is applied."""
 
 
 @scan.command("aws")
@@ -135,9 +135,10 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
 
     PATHS are .tf files or directories (read recursively; each directory is one module).
     Resources come out as the same kinds as a live scan, so the same policies judge them.
-    What the configuration leaves out takes the value AWS gives a new resource today, and
-    what cannot be worked out from it (a variable without a value) is UNKNOWN. A file that
-    does not parse is reported with its line and the other files are still scanned.
+    AWS, GCP and Azure resources are read. What the configuration leaves out takes the value
+    the cloud gives a new resource today, and what cannot be worked out from it (a variable
+    without a value) is UNKNOWN. Local modules are judged with their callers' arguments. A
+    file that does not parse is reported with its line and the other files are still scanned.
     """
     from cloudscan.scan import scan_terraform as run_terraform
 
