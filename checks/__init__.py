@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudscan.checks import exposure, network, transport
+from cloudscan.checks import data, exposure, network, transport
 from cloudscan.checks.derived import Derived
 
 from cloudscan.model import derive_unknown
@@ -34,6 +34,7 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
     "storage.bucket": {
         "exposure": (exposure.bucket_exposure, ["access"]),
         "tls": (transport.bucket_tls, ["access"]),
+        "data": (data.bucket_data, ["objects", "labels"]),
     },
     "network.ingress": {
         "exposure": (network.ingress_exposure, ["rule"]),
@@ -52,7 +53,7 @@ DERIVED_FROM: dict[str, dict[str, list[str]]] = {
 def derive(doc: Document, context: CheckContext) -> Document:
     meta = doc["_meta"]
     for block, (check, inputs) in CHECKS.get(doc["kind"], {}).items():
-        if any(f"/{name}" in meta["not_collected"] for name in inputs):
+        if all(f"/{name}" in meta["not_collected"] for name in inputs):
             doc[block] = None
             meta["not_collected"].append(f"/{block}")
             continue

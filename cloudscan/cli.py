@@ -98,8 +98,18 @@ def scan() -> None:
                    "Repeatable. Default: every region enabled for the account, and all buckets.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
               help="Parallel API calls.")
+@click.option("--sample", type=click.IntRange(0, 100), default=5, show_default=True,
+              help="Objects per bucket whose first 132 bytes are read to tell DICOM (imaging-looking "
+                   "keys first). 0 reads no object.")
+@click.option("--deep", is_flag=True,
+              help="Also read the header (first 64 KiB, no pixels) of sampled DICOM objects to tell "
+                   "identifiable from de-identified studies. Tag names only are kept, never values.")
+@click.option("--show-object-keys", is_flag=True,
+              help="Show sampled object keys as they are. By default every part that is not a UID "
+                   "is hashed, since keys can carry patient names.")
 @_scan_options
-def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **options: Any) -> None:
+def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, sample: int, deep: bool,
+             show_object_keys: bool, **options: Any) -> None:
     """Scan an AWS account: S3 buckets and EC2 security groups.
 
     Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
@@ -117,6 +127,9 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, **
     if credentials is None:
         raise UsageError("no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
                          "or run where an instance or SSO role is available")
+    from cloudscan.providers.aws.s3 import Sampling
+
+    options["sampling"] = Sampling(size=sample, deep=deep, show_keys=show_object_keys)
     _run_aws(session, regions, concurrency, options)
 
 
@@ -161,7 +174,7 @@ def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: 
     policies = _policies(options)
     try:
         result = scan_aws(session, policies, regions=regions, concurrency=concurrency,
-                          trusted_accounts=options["trusted_account"])
+                          trusted_accounts=options["trusted_account"], sampling=options.get("sampling"))
     except CredentialsRefused as exc:
         raise UsageError(f"AWS refused the credentials, nothing was scanned: {exc}") from None
     _report(result, options)

@@ -65,12 +65,16 @@ def scan_aws(
     regions: tuple[str, ...] = (),
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
+    sampling: Any = None,
 ) -> ScanResult:
-    """Scan an AWS account through `session` (a boto3.Session): the public entry point."""
+    """Scan an AWS account through `session` (a boto3.Session): the public entry point.
+    `sampling` (providers.aws.s3.Sampling) says how much of each bucket's content to read."""
     from cloudscan.providers.aws import AwsScope, enumerate_aws
+    from cloudscan.providers.aws.s3 import Sampling
 
     errors: list[dict[str, Any]] = []
-    scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency)
+    scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency,
+                     sampling=sampling or Sampling())
     context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
     return run("aws", enumerate_aws(session, scope, errors), policies, context, errors)
 

@@ -44,8 +44,11 @@ def test_scenario(path, guard, builtin_policies):
 
 def test_every_aws_policy_has_a_failing_and_a_passing_scenario(builtin_policies):
     live_kinds = {"storage.account", "storage.bucket", "network.ingress"}  # what the AWS adapter makes
+    # These judge the objects in a bucket: tests/test_imaging_data.py uploads real DICOM to moto.
+    by_content = {"storage-no-public-identifiable-imaging", "storage-no-public-deidentified-imaging"}
     aws = [p for p in builtin_policies
-           if (p.providers is None or "aws" in p.providers) and p.kind in live_kinds]
+           if (p.providers is None or "aws" in p.providers) and p.kind in live_kinds
+           and p.id not in by_content]
     seen: dict[str, set[str]] = {p.id: set() for p in aws}
     for path in SCENARIOS:
         for expected in load(path)["expect"].values():

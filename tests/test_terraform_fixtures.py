@@ -101,10 +101,13 @@ def test_fixtures_judge_alike_scanned_one_by_one_or_together(builtin_policies):
             assert statuses[finding["resource"]["id"], finding["policy_id"]] == finding["status"]
 
 
-# Policies that no Terraform can make fail, and why.
+# Policies that no Terraform can make fail or pass, and why.
 NEVER_FAILS_IN_TERRAFORM = {
     "storage-default-encryption": "S3, GCS and Azure encrypt every new bucket; no argument turns it off "
                                   "(buckets made before 2023 can fail live: see the moto scenarios)",
+    "storage-no-public-identifiable-imaging": "judges a bucket's objects, which Terraform does not hold "
+                                              "(see tests/test_imaging_data.py)",
+    "storage-no-public-deidentified-imaging": "judges a bucket's objects (see tests/test_imaging_data.py)",
 }
 
 
@@ -112,6 +115,8 @@ def test_every_policy_has_a_failing_and_a_passing_fixture(builtin_policies):
     seen: dict[str, set[str]] = {p.id: set() for p in builtin_policies}
     for policy in NEVER_FAILS_IN_TERRAFORM:
         seen[policy].add("FAIL")
+        if "objects" in NEVER_FAILS_IN_TERRAFORM[policy]:
+            seen[policy].add("PASS")
     for fixture in FIXTURES:
         for statuses in json.loads((fixture / "expected.json").read_text())["resources"].values():
             for policy, status in statuses.items():

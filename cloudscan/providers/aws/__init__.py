@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudscan.model import Document
@@ -20,6 +20,7 @@ class AwsScope:
     regions: tuple[str, ...] = ()
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
+    sampling: s3.Sampling = field(default_factory=s3.Sampling)
 
     def wants(self, kind: str) -> bool:
         return self.fields is None or kind in self.fields
@@ -44,7 +45,7 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
             futures = [
                 pool.submit(_read_safely, s3.describe_bucket, errors, f"arn:aws:s3:::{bucket['Name']}",
                             clients, bucket, account=account, account_bpa=account_bpa, fields=fields,
-                            regions=regions)
+                            regions=regions, sampling=scope.sampling)
                 for bucket in s3.list_buckets(clients, errors)
             ]
             for future in futures:

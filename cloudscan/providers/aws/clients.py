@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -16,6 +17,10 @@ class AwsClients:
     thread-safe, clients are."""
 
     def __init__(self, session: Any, *, max_pool: int = 16, retry_attempts: int = 8) -> None:
+        # At DEBUG, botocore and urllib3 log whole requests and responses: object keys, and the
+        # bytes of sampled DICOM headers with patient names. A scan never lets them.
+        for name in ("botocore", "boto3", "urllib3", "s3transfer"):
+            logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
         self.session = session
         self._config = Config(
             retries={"mode": "standard", "max_attempts": retry_attempts},
