@@ -15,7 +15,7 @@ from typing import Any
 from cloudscan.checks import data, exposure, network, transport
 from cloudscan.checks.derived import Derived
 
-from cloudscan.model import derive_unknown
+from cloudscan.model import derive_unknown, mark_unknown
 
 Document = dict[str, Any]
 
@@ -57,7 +57,12 @@ def derive(doc: Document, context: CheckContext) -> Document:
             doc[block] = None
             meta["not_collected"].append(f"/{block}")
             continue
-        result = check(doc, context)
+        try:
+            result = check(doc, context)
+        except Exception as exc:  # a check's bug: its own block is unknown, the others stand
+            mark_unknown(doc, [f"/{block}"], call="cloudscan:derive", code=type(exc).__name__,
+                         message=str(exc))
+            continue
         doc[block] = result.block
         for pointer, from_inputs in result.unknown.items():
             derive_unknown(doc, pointer, from_inputs)

@@ -169,8 +169,10 @@ def test_only_the_calls_enabled_policies_need(guard, builtin_policies):
     aws_world.build(WORLD)
     scan_aws(guard.session(), select(builtin_policies, only=["storage-versioning-enabled"]),
              regions=(aws_world.REGION,))
+    # Versioning, plus what tells whether the bucket holds patient data (tags, a sample).
     assert sorted({op for svc, op in guard.calls}) == [
-        "GetBucketLocation", "GetBucketVersioning", "GetCallerIdentity", "ListBuckets"]
+        "GetBucketLocation", "GetBucketTagging", "GetBucketVersioning", "GetCallerIdentity",
+        "ListBuckets", "ListObjectsV2"]
 
 
 def test_unreadable_prefix_list_is_unknown_only_where_it_matters(guard, builtin_policies):

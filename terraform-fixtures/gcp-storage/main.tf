@@ -42,6 +42,9 @@ resource "google_storage_bucket" "archive" {
   location                    = "EU"
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+  labels = {
+    dataclassification = "phi"
+  }
 
   versioning {
     enabled = true
