@@ -264,7 +264,8 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
     """Scan a small simulated AWS account of imaging archives, no cloud account needed.
 
     The account is built in memory with moto (pip install 'cloudscan[demo]'): a public PACS
-    export bucket, a teleradiology inbox open to every AWS user and another account, a
+    export bucket holding identifiable DICOM (read with --deep), a teleradiology inbox open to
+    every AWS user and another account, a
     research bucket saved by Block Public Access, a locked-down archive, and an Orthanc
     server open to the internet. Exits 0 when the demo ran, whatever it found.
     """
@@ -276,6 +277,9 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
     options = {"fmt": fmt, "output": output, "verbose": verbose, "fail_on": "none", "strict": False,
                "mute_file": None,
                "trusted_account": (), "policy_dirs": (), "no_builtin_policies": False}
+    from cloudscan.providers.aws.s3 import Sampling
+
+    options["sampling"] = Sampling(size=5, deep=True)
     with demo_account() as (session, regions):
         _run_aws(session, regions, 8, options)
 

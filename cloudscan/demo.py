@@ -43,6 +43,15 @@ def build(session: Any) -> None:
                                     "arn:aws:s3:::radiology-pacs-exports/*"]}],
     }))
 
+    # Studies in it: a sample DICOM file that ships with pydicom (a fictitious patient).
+    from pydicom.data import get_testdata_file
+
+    with open(get_testdata_file("CT_small.dcm"), "rb") as study:
+        body = study.read()
+    for n in (1, 2):
+        s3.put_object(Bucket="radiology-pacs-exports", Body=body,
+                      Key=f"1.2.840.99999.1/1.2.840.99999.1.1/IM000{n}.dcm")
+
     # A teleradiology inbox readable by every AWS user, shared with a reading group's account.
     s3.create_bucket(Bucket="teleradiology-inbox")
     owner = s3.get_bucket_acl(Bucket="teleradiology-inbox")["Owner"]

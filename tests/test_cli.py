@@ -168,14 +168,16 @@ def test_policies_list_and_show():
 def test_demo_shows_a_real_report():
     result = run("demo")
     assert result.exit_code == 0
-    for expected in ("radiology-pacs-exports", "storage-no-public-read", "teleradiology-inbox",
-                     "network-no-internet-dicom-ports"):
+    for expected in ("radiology-pacs-exports", "storage-no-public-identifiable-imaging",
+                     "teleradiology-inbox", "network-no-internet-dicom-ports"):
         assert expected in result.stdout
     report = json.loads(run("demo", "--format", "json").stdout)
     status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
     # The research bucket's public ACL is neutralised by Block Public Access.
     assert status["storage-no-public-list", "ct-research-deidentified"] == "PASS"
-    assert status["storage-no-public-read", "radiology-pacs-exports"] == "FAIL"
+    assert status["storage-no-public-identifiable-imaging", "radiology-pacs-exports"] == "FAIL"
+    exports = next(r for r in report["resources"] if r["name"] == "radiology-pacs-exports")
+    assert {"PatientName", "PatientID"} <= set(exports["data"]["phi_tags"])
     assert status["storage-no-all-authenticated-users", "teleradiology-inbox"] == "FAIL"
     assert status["storage-no-untrusted-cross-account", "teleradiology-inbox"] == "FAIL"
 

@@ -53,5 +53,5 @@ def test_installed_wheel_scans_in_a_clean_virtualenv(wheel, tmp_path):
     assert demo.returncode == 0, demo.stderr
     report = json.loads(demo.stdout)
     status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
-    assert status["storage-no-public-read", "radiology-pacs-exports"] == "FAIL"
+    assert status["storage-no-public-identifiable-imaging", "radiology-pacs-exports"] == "FAIL"
     assert status["storage-no-public-list", "ct-research-deidentified"] == "PASS"
