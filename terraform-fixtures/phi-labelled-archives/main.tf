@@ -1,4 +1,4 @@
-# Buckets tagged as holding PHI: versioning and access logs are judged more strictly.
+# Buckets tagged as holding PHI: versioning, access logs and KMS encryption are judged more strictly.
 resource "aws_s3_bucket" "kept" {
   bucket = "phi-archive-kept"
   tags = {
@@ -23,5 +23,15 @@ resource "aws_s3_bucket" "bare" {
   bucket = "phi-archive-bare"
   tags = {
     DataClassification = "PHI"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "kept" {
+  bucket = aws_s3_bucket.kept.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = "arn:aws:kms:us-east-1:123456789012:key/phi"
+    }
   }
 }
