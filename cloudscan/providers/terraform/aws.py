@@ -24,6 +24,7 @@ from cloudscan.providers.aws.iam_policy import (
 from cloudscan.providers.terraform.attributes import bucket_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
+    as_list,
     ingress,
     protocol_name,
     resource_id,
@@ -59,7 +60,7 @@ SPLIT_FIELDS = {
 # -- account ------------------------------------------------------------------------------------
 
 def account_settings(module: Module) -> Iterator[Document]:
-    for instance in _of(module, "aws_s3_account_public_access_block"):
+    for instance in module.managed("aws_s3_account_public_access_block"):
         account = instance.value("account_id")
         account = account if isinstance(account, str) else module.account
         doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
@@ -76,7 +77,7 @@ def account_settings(module: Module) -> Iterator[Document]:
 def declared_account_bpa(module: Module) -> dict[str, bool] | Unknown | None:
     """The account-level Block Public Access this module declares, if any. Another directory
     may well configure another account, so a declaration never reaches across modules."""
-    for instance in _of(module, "aws_s3_account_public_access_block"):
+    for instance in module.managed("aws_s3_account_public_access_block"):
         return _flags(instance)
     if module.unreadable:
         return Unknown(f"{', '.join(module.unreadable)} could not be read and may declare it")
@@ -95,7 +96,7 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 
 def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
     related, unlinked = _related_by_bucket(module)
-    for instance in _of(module, "aws_s3_bucket"):
+    for instance in module.managed("aws_s3_bucket"):
         identity = bucket_identity(instance)
         parts = related.get(identity, {})
         doc = new_resource("storage.bucket", "aws", resource_id(module, instance), name=identity,
@@ -124,20 +125,16 @@ def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> It
         yield doc
 
 
-def _of(module: Module, type_: str) -> list[Instance]:
-    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
-
-
 def _related_by_bucket(
     module: Module,
 ) -> tuple[dict[Any, dict[str, Instance]], dict[str, tuple[Instance, str]]]:
     """bucket identity -> split resource type -> the instance configuring that bucket; and per
     type, a split resource whose bucket (or existence) cannot be known, with the reason."""
-    buckets = {i.address: bucket_identity(i) for i in _of(module, "aws_s3_bucket")}
+    buckets = {i.address: bucket_identity(i) for i in module.managed("aws_s3_bucket")}
     linked: dict[Any, dict[str, Instance]] = {}
     unlinked: dict[str, tuple[Instance, str]] = {}
     for type_ in SPLIT_TYPES:
-        for instance in _of(module, type_):
+        for instance in module.managed(type_):
             target = _target(instance, "bucket", buckets)
             if instance.uncertain:
                 unlinked.setdefault(type_, (instance, f"{instance.address}: {instance.uncertain}"))
@@ -201,12 +198,12 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
     grants_block = holder.blocks("access_control_policy") if acl_resource else []
     legacy_grants = bucket.blocks("grant") if not acl_resource else []
     if grants_block:
-        document = {"Grants": [_grant(g) for block in grants_block for g in _as_list(block.get("grant"))]}
+        document = {"Grants": [_grant(g) for block in grants_block for g in as_list(block.get("grant"))]}
     elif legacy_grants:  # grant { type, uri or id, permissions = [...] } on aws_s3_bucket
         document = {"Grants": [
             _grant({"grantee": {"type": g.get("type"), "uri": g.get("uri"), "id": g.get("id")},
                     "permission": permission})
-            for g in legacy_grants for permission in _as_list(g.get("permissions"))]}
+            for g in legacy_grants for permission in as_list(g.get("permissions"))]}
     elif canned is None:
         document = {"Grants": []}  # no ACL configured: the owner alone
     elif isinstance(canned, str) and canned_acl(canned) is not None:
@@ -227,7 +224,7 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
 
 
 def _grant(block: dict[str, Any]) -> dict[str, Any]:
-    grantee = (_as_list(block.get("grantee")) or [{}])[0]
+    grantee = (as_list(block.get("grantee")) or [{}])[0]
     kind = grantee.get("type", "CanonicalUser")
     if kind == "Group":
         entry = {"Type": "Group", "URI": grantee.get("uri")}
@@ -264,13 +261,13 @@ def _encryption(doc: Document, bucket: Instance, resource: Instance | None) -> N
         rules, holder = resource.blocks("rule"), resource
     else:
         legacy = bucket.blocks("server_side_encryption_configuration")
-        rules, holder = (_as_list(legacy[0].get("rule")) if legacy else []), bucket
+        rules, holder = (as_list(legacy[0].get("rule")) if legacy else []), bucket
     if not rules:
         # Since January 2023 S3 encrypts every new bucket with SSE-S3.
         doc["encryption"] = {"enabled": True, "algorithm": "AES256", "kms_key": None, "bucket_key": None}
         return
     rule = rules[0]
-    default = (_as_list(rule.get("apply_server_side_encryption_by_default")) or [{}])[0]
+    default = (as_list(rule.get("apply_server_side_encryption_by_default")) or [{}])[0]
     value = {"enabled": bool(default.get("sse_algorithm")), "algorithm": default.get("sse_algorithm"),
              "kms_key": default.get("kms_master_key_id"),
              "bucket_key": as_bool(rule.get("bucket_key_enabled"))}
@@ -300,8 +297,8 @@ def _object_lock(doc: Document, bucket: Instance, resource: Instance | None) -> 
     legacy = (bucket.blocks("object_lock_configuration") or [{}])[0]
     enabled = as_bool(bucket.value("object_lock_enabled"), False) is True or (
         legacy.get("object_lock_enabled") == "Enabled")
-    rules = resource.blocks("rule") if resource else _as_list(legacy.get("rule"))
-    retention = (_as_list(rules[0].get("default_retention")) or [{}])[0] if rules else {}
+    rules = resource.blocks("rule") if resource else as_list(legacy.get("rule"))
+    retention = (as_list(rules[0].get("default_retention")) or [{}])[0] if rules else {}
     days = retention.get("days") or ((retention.get("years") or 0) * 365) or None
     value = {"enabled": bool(enabled or resource), "mode": retention.get("mode"),
              "retention_days": days if isinstance(days, int) else None}
@@ -315,49 +312,45 @@ def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None
     set_blocks(doc, {"logging": {"enabled": target is not None, "target": target}}, holder)
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 # -- security groups ---------------------------------------------------------------------------
 
+# Separate rule resources: rule field -> the arguments that hold it.
+RULE_ARGUMENTS = {
+    "aws_security_group_rule": {
+        "protocol": ["protocol"], "from": ["from_port"], "to": ["to_port"],
+        "cidrs": ["cidr_blocks", "ipv6_cidr_blocks"], "prefix_lists": ["prefix_list_ids"],
+        "groups": ["source_security_group_id"], "description": ["description"]},
+    "aws_vpc_security_group_ingress_rule": {
+        "protocol": ["ip_protocol"], "from": ["from_port"], "to": ["to_port"],
+        "cidrs": ["cidr_ipv4", "cidr_ipv6"], "prefix_lists": ["prefix_list_id"],
+        "groups": ["referenced_security_group_id"], "description": ["description"]},
+}
+
+
 def ingress_rules(module: Module) -> Iterator[Document]:
-    groups = {placeholder(g, "id"): g for g in _of(module, "aws_security_group")}
+    groups = {placeholder(g, "id"): g for g in module.managed("aws_security_group")}
     group_ids = {g.address: placeholder(g, "id") for g in groups.values()}
     for group in groups.values():
         for rule in group.blocks("ingress"):
             yield from _rule_documents(module, group, group, {
                 "protocol": rule.get("protocol"), "from": rule.get("from_port"), "to": rule.get("to_port"),
-                "cidrs": _as_list(rule.get("cidr_blocks")) + _as_list(rule.get("ipv6_cidr_blocks")),
-                "prefix_lists": _as_list(rule.get("prefix_list_ids")),
-                "groups": _as_list(rule.get("security_groups")), "description": rule.get("description")})
-    for instance in _of(module, "aws_security_group_rule"):
-        if instance.value("type") != "ingress":
-            continue
-        group = groups.get(_target(instance, "security_group_id", group_ids))
-        yield from _rule_documents(module, instance, group, {
-            "protocol": instance.value("protocol"), "from": instance.value("from_port"),
-            "to": instance.value("to_port"),
-            "cidrs": _as_list(instance.value("cidr_blocks")) + _as_list(instance.value("ipv6_cidr_blocks")),
-            "prefix_lists": _as_list(instance.value("prefix_list_ids")),
-            "groups": _as_list(instance.value("source_security_group_id")),
-            "description": instance.value("description")})
-    for instance in _of(module, "aws_vpc_security_group_ingress_rule"):
-        group = groups.get(_target(instance, "security_group_id", group_ids))
-        yield from _rule_documents(module, instance, group, {
-            "protocol": instance.value("ip_protocol"), "from": instance.value("from_port"),
-            "to": instance.value("to_port"),
-            "cidrs": _as_list(instance.value("cidr_ipv4")) + _as_list(instance.value("cidr_ipv6")),
-            "prefix_lists": _as_list(instance.value("prefix_list_id")),
-            "groups": _as_list(instance.value("referenced_security_group_id")),
-            "description": instance.value("description")})
+                "cidrs": as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks")),
+                "prefix_lists": as_list(rule.get("prefix_list_ids")),
+                "groups": as_list(rule.get("security_groups")), "description": rule.get("description")})
+    for type_, names in RULE_ARGUMENTS.items():
+        for instance in module.managed(type_):
+            if type_ == "aws_security_group_rule" and instance.value("type") != "ingress":
+                continue
+            group = groups.get(_target(instance, "security_group_id", group_ids))
+            yield from _rule_documents(module, instance, group, {
+                field: [v for n in arguments for v in as_list(instance.value(n))]
+                if field in ("cidrs", "prefix_lists", "groups") else instance.value(arguments[0])
+                for field, arguments in names.items()})
 
 
 def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, str]]:
     """Entries of prefix lists this configuration declares; others stay prefix lists."""
-    declared = {placeholder(i, "id"): i for i in _of(module, "aws_ec2_managed_prefix_list")}
+    declared = {placeholder(i, "id"): i for i in module.managed("aws_ec2_managed_prefix_list")}
     out: list[tuple[Any, str]] = []
     for listed in lists:
         instance = declared.get(listed) if isinstance(listed, str) else None

@@ -11,6 +11,7 @@ from cloudscan.model import Document, new_resource
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
+    as_list,
     ingress,
     protocol_name,
     resource_id,
@@ -27,16 +28,12 @@ CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list
 INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
 
 
-def _of(module: Module, type_: str) -> list[Instance]:
-    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
-
-
 def containers(module: Module) -> Iterator[Document]:
     accounts: dict[Any, Instance] = {}
-    for account in _of(module, "azurerm_storage_account"):
+    for account in module.managed("azurerm_storage_account"):
         accounts[named_identity(account)] = account
         accounts[placeholder(account, "id")] = account
-    for container in _of(module, "azurerm_storage_container"):
+    for container in module.managed("azurerm_storage_container"):
         account = accounts.get(container.value("storage_account_name")) or accounts.get(
             container.value("storage_account_id"))
         name = named_identity(container)
@@ -112,16 +109,16 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
     blob = (account.blocks("blob_properties") or [{}])[0]
     managed_key = bool(account.blocks("customer_managed_key")) or any(
         i.value("storage_account_id") == placeholder(account, "id")
-        for i in _of(module, "azurerm_storage_account_customer_managed_key"))
+        for i in module.managed("azurerm_storage_account_customer_managed_key"))
     locked = bool(account.blocks("immutability_policy")) or any(
         i.value("storage_container_resource_manager_id") in (placeholder(container, "resource_manager_id"),
                                                              placeholder(container, "id"))
-        for i in _of(module, "azurerm_storage_container_immutability_policy"))
+        for i in module.managed("azurerm_storage_container_immutability_policy"))
     account_id = placeholder(account, "id")
     logged = any(
         isinstance(target := i.value("target_resource_id"), str) and target.startswith(account_id)
         and "blobServices" in target
-        for i in _of(module, "azurerm_monitor_diagnostic_setting"))
+        for i in module.managed("azurerm_monitor_diagnostic_setting"))
     values = {
         # Azure Storage always encrypts; a customer-managed key is the stronger form.
         "encryption": {"enabled": True, "algorithm": "cmk" if managed_key else "microsoft-managed",
@@ -134,11 +131,11 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
 
 
 def security_rules(module: Module) -> Iterator[Document]:
-    for group in _of(module, "azurerm_network_security_group"):
+    for group in module.managed("azurerm_network_security_group"):
         for rule in group.blocks("security_rule"):
             yield from _rule_documents(module, group, _str(group.value("name")) or group.address, rule)
-    groups = {named_identity(g): g for g in _of(module, "azurerm_network_security_group")}
-    for instance in _of(module, "azurerm_network_security_rule"):
+    groups = {named_identity(g): g for g in module.managed("azurerm_network_security_group")}
+    for instance in module.managed("azurerm_network_security_rule"):
         rule = {key: instance.value(key) for key in (
             "name", "direction", "access", "protocol", "source_address_prefix", "source_address_prefixes",
             "destination_port_range", "destination_port_ranges")}
@@ -156,8 +153,8 @@ def _rule_documents(
     # An unknown direction or access may let traffic in: every result depends on it.
     maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
     protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
-    sources = _list(rule.get("source_address_prefix")) + _list(rule.get("source_address_prefixes"))
-    ports = _list(rule.get("destination_port_range")) + _list(rule.get("destination_port_ranges"))
+    sources = as_list(rule.get("source_address_prefix")) + as_list(rule.get("source_address_prefixes"))
+    ports = as_list(rule.get("destination_port_range")) + as_list(rule.get("destination_port_ranges"))
     for source in sources or ["*"]:
         for port in ports or ["*"]:
             low, high, unknown_port = _port_range(port, protocol)
@@ -173,12 +170,6 @@ def _rule_documents(
                           written=shown)
 
 
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
     if isinstance(port, Unknown):
         return 0, 65535, port
@@ -192,7 +183,7 @@ def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
 def dicom_services(module: Module) -> Iterator[Document]:
     """Azure Health Data Services DICOM services: reached with Entra ID tokens only, so what
     matters is whether public networks reach them and which origins their CORS lets in."""
-    for service in _of(module, "azurerm_healthcare_dicom_service"):
+    for service in module.managed("azurerm_healthcare_dicom_service"):
         doc = new_resource("dicom.store", "azure", resource_id(module, service), name=named_identity(service),
                            region=_str(service.value("location")), source=source_of(service))
         doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}

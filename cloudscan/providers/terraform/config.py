@@ -84,6 +84,10 @@ class Module:
     instances: list[Instance] = field(default_factory=list)
     _resolving: set[str] = field(default_factory=set)
 
+    def managed(self, type_: str) -> list[Instance]:
+        """Every instance of a resource type (not data sources)."""
+        return [i for i in self.instances if i.mode == "managed" and i.type == type_]
+
     def find(self, mode: str, type_: str, name: str) -> list[Instance]:
         return [i for i in self.instances if i.mode == mode and i.type == type_ and i.name == name]
 

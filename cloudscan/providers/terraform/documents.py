@@ -73,6 +73,13 @@ def protocol_name(value: Any) -> tuple[str, Unknown | None]:
     return PROTOCOLS.get(text, text), None
 
 
+def as_list(value: Any) -> list[Any]:
+    """A list argument's items: none for null, one for a single or unknown value."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def unknown_problems(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(pointer, reason) for each value of `pairs` that is Unknown."""
     return [(pointer, value.reason) for pointer, value in pairs if isinstance(value, Unknown)]

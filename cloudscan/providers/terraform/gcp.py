@@ -20,6 +20,7 @@ from cloudscan.providers.gcp.iam import (
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
+    as_list,
     ingress,
     protocol_name,
     resource_id,
@@ -36,10 +37,6 @@ ACL_TYPES = ("google_storage_bucket_acl", "google_storage_bucket_access_control"
              "google_storage_default_object_acl", "google_storage_default_object_access_control")
 
 
-def _of(module: Module, type_: str) -> list[Instance]:
-    return [i for i in module.instances if i.mode == "managed" and i.type == type_]
-
-
 def _unknown_target(instance: Instance, target: Any) -> str | None:
     """Why `instance` might configure any resource of this module, or None if it is clear."""
     if instance.uncertain:
@@ -53,7 +50,7 @@ def buckets(module: Module) -> Iterator[Document]:
     related: dict[Any, list[Instance]] = {}
     unlinked: dict[str, str] = {}  # pointer -> why a grant may be any bucket's
     for type_ in IAM_TYPES + ACL_TYPES:
-        for instance in _of(module, type_):
+        for instance in module.managed(type_):
             target = instance.value("bucket")
             target = target.removeprefix("b/") if isinstance(target, str) else target
             why = _unknown_target(instance, target)
@@ -61,7 +58,7 @@ def buckets(module: Module) -> Iterator[Document]:
                 unlinked.setdefault("/access/policy" if type_ in IAM_TYPES else "/access/acl", why)
             else:
                 related.setdefault(target, []).append(instance)
-    for bucket in _of(module, "google_storage_bucket"):
+    for bucket in module.managed("google_storage_bucket"):
         identity = named_identity(bucket)
         project = bucket.value("project")
         doc = new_resource("storage.bucket", "gcp", resource_id(module, bucket), name=identity,
@@ -177,7 +174,7 @@ def _settings(doc: Document, bucket: Instance) -> None:
 
 
 def firewall_rules(module: Module) -> Iterator[Document]:
-    for firewall in _of(module, "google_compute_firewall"):
+    for firewall in module.managed("google_compute_firewall"):
         direction = firewall.value("direction") or "INGRESS"
         disabled = as_bool(firewall.value("disabled"), False)
         if direction == "EGRESS" or disabled is True:
@@ -187,9 +184,9 @@ def firewall_rules(module: Module) -> Iterator[Document]:
         name = firewall.value("name")
         name = name if isinstance(name, str) else firewall.address
         ranges = firewall.value("source_ranges")
-        tags = _items(firewall.value("source_tags")) + _items(firewall.value("source_service_accounts"))
+        tags = as_list(firewall.value("source_tags")) + as_list(firewall.value("source_service_accounts"))
         # An ingress rule that names no source at all applies to 0.0.0.0/0.
-        sources = [(r, "cidr") for r in _items(ranges)] + [(t, "security_group") for t in tags]
+        sources = [(r, "cidr") for r in as_list(ranges)] + [(t, "security_group") for t in tags]
         if ranges is None and not tags:
             sources = [("0.0.0.0/0", "cidr")]
         for allow in firewall.blocks("allow"):
@@ -197,13 +194,6 @@ def firewall_rules(module: Module) -> Iterator[Document]:
             for ports in _ports(allow.get("ports"), protocol):
                 for source in sources:
                     yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
-
-
-def _items(value: Any) -> list[Any]:
-    """A list argument's items; an unknown list is one unknown item, never none."""
-    if isinstance(value, Unknown):
-        return [value]
-    return list(value or [])
 
 
 def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
@@ -247,12 +237,12 @@ DATASET_IAM = ("google_healthcare_dataset_iam_binding", "google_healthcare_datas
 def dicom_stores(module: Module) -> Iterator[Document]:
     """Healthcare DICOM stores with the IAM of the store and of its dataset (which it inherits)."""
     targets = [(t, "dicom_store_id") for t in STORE_IAM] + [(t, "dataset_id") for t in DATASET_IAM]
-    unlinked = [why for t, key in targets for i in _of(module, t)
+    unlinked = [why for t, key in targets for i in module.managed(t)
                 if (why := _unknown_target(i, i.value(key)))]
-    for store in _of(module, "google_healthcare_dicom_store"):
+    for store in module.managed("google_healthcare_dicom_store"):
         store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
-        parts = [i for t in STORE_IAM for i in _of(module, t) if i.value("dicom_store_id") == store_id]
-        parts += [i for t in DATASET_IAM for i in _of(module, t) if i.value("dataset_id") == dataset_id]
+        parts = [i for t in STORE_IAM for i in module.managed(t) if i.value("dicom_store_id") == store_id]
+        parts += [i for t in DATASET_IAM for i in module.managed(t) if i.value("dataset_id") == dataset_id]
         doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
                            account=module.project, source=source_of(store))
         doc["access"] = {"policy": None, "grants": []}
