@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudscan.checks import data, exposure, network, transport
+from cloudscan.checks import data, endpoint, exposure, network, transport
 from cloudscan.checks.derived import Derived
 
 from cloudscan.model import derive_unknown, mark_unknown
@@ -41,6 +41,12 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
     },
     "dicom.store": {
         "exposure": (exposure.store_exposure, ["access"]),
+    },
+    "dicomweb.endpoint": {
+        "exposure": (endpoint.dicomweb_exposure, ["access", "transport"]),
+    },
+    "dimse.endpoint": {
+        "exposure": (endpoint.dimse_exposure, ["unknown_ae"]),
     },
 }
 

@@ -87,7 +87,7 @@ def cli() -> None:
 
 @cli.group()
 def scan() -> None:
-    """Scan a live account, or Terraform before it is applied."""
+    """Scan a live account, DICOMweb and DICOM endpoints, or Terraform before it is applied."""
 
 
 @scan.command("aws")
@@ -152,6 +152,8 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
     the cloud gives a new resource today, and what cannot be worked out from it (a variable
     without a value) is UNKNOWN. Local modules are judged with their callers' arguments. A
     file that does not parse is reported with its line and the other files are still scanned.
+
+    Orthanc configuration files found below PATHS are judged too (see: scan config).
     """
     from cloudscan.scan import scan_terraform as run_terraform
 
@@ -165,6 +167,107 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
     result = run_terraform(list(paths), policies, var_files=var_files, plans=plans,
                            trusted_accounts=options["trusted_account"])
     _report(result, options)
+
+
+@scan.command("dicomweb")
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--targets", "target_files", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="File of targets, one per line: DICOMweb base URLs and dicom://HOST:PORT[/AET]. "
+                   "# starts a comment. Repeatable.")
+@click.option("--from-inventory", "inventories", multiple=True, metavar="REPORT",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A cloudscan JSON report (scan aws --format json): probe the public addresses of "
+                   "rules that open DICOM (104, 11112, 4242, 2761, 2762) or PACS web ports "
+                   "(8042, 8080, 8443, 80, 443) to the internet. Repeatable.")
+@click.option("--dimse", "dimse_targets", multiple=True, metavar="HOST:PORT[/AET]",
+              help="A DICOM network service to probe with associations, C-ECHO and a C-FIND that "
+                   "matches nothing, as an AE title it does not know. AET: the server's called AE "
+                   "title, needed when it checks it. Never sends a C-STORE. Repeatable.")
+@click.option("--probe-credentials", is_flag=True,
+              help="Also try documented default logins (Orthanc orthanc/orthanc, admin/admin) on a "
+                   "URL that returns no patient data. Off by default: it is a login attempt.")
+@click.option("--no-stow-probe", is_flag=True,
+              help="Do not POST to the STOW-RS URL. The probe sends the JSON body {}, which no server "
+                   "can store, to see whether the store handler asks for a login.")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PEM",
+              help="CA certificates to trust besides the system's when judging certificates "
+                   "(your internal PKI).")
+@click.option("--calling-ae", default="CLOUDSCAN", show_default=True, metavar="AET",
+              help="Calling AE title of the DIMSE probes: one the server should not know.")
+@click.option("--timeout", type=click.FloatRange(0.5, 120), default=5.0, show_default=True,
+              help="Seconds to wait for each connection, answer or association.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
+              help="Endpoints probed at once.")
+@click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Endpoints probed at once on one host.")
+@_scan_options
+def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], inventories: tuple[Path, ...],
+                  dimse_targets: tuple[str, ...], probe_credentials: bool, no_stow_probe: bool,
+                  ca_bundle: Path | None, calling_ae: str, timeout: float, concurrency: int, per_host: int,
+                  **options: Any) -> None:
+    """Probe DICOMweb / PACS endpoints and DICOM services for what they give without a login.
+
+    URL is a DICOMweb base, e.g. https://pacs.example.org/dicom-web (Orthanc) or
+    http://host:8080/dcm4chee-arc/aets/DCM4CHEE/rs. Each probe asks about a study that
+    cannot exist, so no patient data is fetched and nothing is written: QIDO-RS search,
+    WADO-RS metadata, STOW-RS with a body that cannot be stored, the product's REST API and
+    web UI, CORS, plain HTTP and TLS versions and certificate. Only probe servers you are
+    allowed to test.
+    """
+    from cloudscan.providers.dicomweb import TargetError, Targets, read_inventory, read_target_file
+    from cloudscan.providers.dicomweb.probe import ProbeOptions
+    from cloudscan.providers.dimse import DimseOptions
+    from cloudscan.scan import scan_dicomweb as run_dicomweb
+
+    options["mutes"] = _mutes(options)
+    targets = Targets()
+    try:
+        for url in urls:
+            targets.add(url, "argument")
+        for text in dimse_targets:
+            targets.add(text if "://" in text else f"dicom://{text}", "--dimse")
+        for path in target_files:
+            read_target_file(path, targets)
+        for path in inventories:
+            for note in read_inventory(path, targets):
+                click.echo(f"cloudscan: {note}", err=True)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    if not targets:
+        raise UsageError("nothing to probe: give URLs, --dimse HOST:PORT, --targets FILE or "
+                         "--from-inventory REPORT (an inventory with no open DICOM port gives none)")
+    if len(calling_ae) > 16 or not calling_ae.strip():
+        raise UsageError("--calling-ae: an AE title has 1 to 16 characters")
+    policies = _policies(options)
+    probe = ProbeOptions(timeout=timeout, probe_stow=not no_stow_probe, probe_credentials=probe_credentials,
+                         ca_file=str(ca_bundle) if ca_bundle else None)
+    result = run_dicomweb(targets, policies, probe=probe,
+                          dimse=DimseOptions(calling_ae=calling_ae, timeout=timeout),
+                          concurrency=concurrency, per_host=per_host)
+    _report(result, options)
+
+
+@scan.command("config")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_scan_options
+def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
+    """Scan PACS server configuration files (Orthanc) before they are deployed.
+
+    A directory holding orthanc.json is one configuration of all its *.json files, merged as
+    Orthanc merges them (/etc/orthanc); elsewhere each orthanc*.json file is one, and a .json
+    file named on the command line is one when it holds Orthanc settings. // and /* */
+    comments are allowed. Each configuration is judged as the HTTP and DICOM endpoints it
+    would start, with Orthanc's defaults for what it leaves out, by the same policies as
+    scan dicomweb: remote access without authentication, the orthanc/orthanc user Orthanc
+    creates when no user is declared, DICOM C-FIND/C-STORE from unknown AE titles, called AE
+    not checked, HTTP without TLS, Lua scripts and file writes over the REST API.
+    """
+    from cloudscan.scan import scan_config as run_config
+
+    options["mutes"] = _mutes(options)
+    policies = _policies(options)
+    _report(run_config(list(paths), policies), options)
 
 
 def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
@@ -304,7 +407,7 @@ def policies_list(policy_dirs: tuple[Path, ...], no_builtin_policies: bool, fmt:
         return
     width = max(len(p.id) for p in policies)
     for p in policies:
-        click.echo(f"{p.id:<{width}}  {p.severity:<8}  {p.kind:<16}  {p.meta['title']}")
+        click.echo(f"{p.id:<{width}}  {p.severity:<8}  {p.kind:<17}  {p.meta['title']}")
 
 
 @policies_group.command("show")

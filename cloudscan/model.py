@@ -16,7 +16,8 @@ from referencing import Registry, Resource
 
 Document = dict[str, Any]
 
-KINDS = ("storage.account", "storage.bucket", "network.ingress", "dicom.store")
+KINDS = ("storage.account", "storage.bucket", "network.ingress", "dicom.store", "dicomweb.endpoint",
+         "dimse.endpoint")
 SCHEMA_BASE = "https://cloudscan.dev/schemas/"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,14 +88,45 @@ def scan_terraform(
     plans: tuple[Path, ...] = (),
     trusted_accounts: Iterable[str] = (),
 ) -> ScanResult:
-    """Judge Terraform configuration (directories are read recursively, one module each) and
-    saved plans (terraform show -json)."""
-    from cloudscan.providers.terraform import enumerate_terraform
+    """Judge Terraform configuration (directories are read recursively, one module each), saved
+    plans (terraform show -json), and the Orthanc configuration files found under `paths`."""
+    from cloudscan.providers.orthanc_config import enumerate_configs
+    from cloudscan.providers.terraform import display_path, enumerate_terraform
 
     errors: list[dict[str, Any]] = []
     context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
-    documents = enumerate_terraform(paths, errors, var_files=var_files, plans=plans)
+    documents = itertools.chain(enumerate_terraform(paths, errors, var_files=var_files, plans=plans),
+                                enumerate_configs(paths, errors, display_path))
     return run("terraform", documents, policies, context, errors)
+
+
+def scan_config(paths: list[Path], policies: list[Policy]) -> ScanResult:
+    """Judge PACS server configuration files (Orthanc) only."""
+    from cloudscan.providers.orthanc_config import enumerate_configs
+    from cloudscan.providers.terraform import display_path
+
+    errors: list[dict[str, Any]] = []
+    return run("config", enumerate_configs(paths, errors, display_path), policies, CheckContext(), errors)
+
+
+def scan_dicomweb(
+    targets: Any,
+    policies: list[Policy],
+    *,
+    probe: Any = None,
+    dimse: Any = None,
+    concurrency: int = 32,
+    per_host: int = 2,
+) -> ScanResult:
+    """Probe DICOMweb URLs and DIMSE services (providers.dicomweb.Targets) without credentials,
+    unless `probe` (ProbeOptions) asks for the default-login probe."""
+    from cloudscan.providers.dicomweb import enumerate_endpoints
+    from cloudscan.providers.dicomweb.probe import ProbeOptions
+    from cloudscan.providers.dimse import DimseOptions
+
+    documents = enumerate_endpoints(targets, probe or ProbeOptions(), dimse or DimseOptions(),
+                                    concurrency=concurrency, per_host=per_host)
+    return run("dicomweb", documents, policies, CheckContext(), [])
 
 
 def _now() -> str:

@@ -81,12 +81,12 @@ def _rule(policy: Policy) -> dict[str, Any]:
 def _help_markdown(meta: dict[str, Any]) -> str:
     lines = [f"**{meta['title']}**", "", meta["description"], "", "### Remediation", "",
              meta["remediation"]["text"]]
-    for cloud in ("aws", "gcp", "azure"):
+    for cloud in ("aws", "gcp", "azure", "orthanc"):
         how = meta["remediation"].get(cloud) or {}
         for label, key, fence in (("Console", "console", None), ("CLI", "cli", "sh"),
-                                  ("Terraform", "terraform", "hcl")):
+                                  ("Terraform", "terraform", "hcl"), ("Configuration", "config", "json")):
             if how.get(key):
-                lines += ["", f"{label} ({cloud.upper()}):", ""]
+                lines += ["", f"{label} ({cloud.upper() if len(cloud) <= 5 else cloud.title()}):", ""]
                 lines += [f"```{fence}", how[key], "```"] if fence else [how[key]]
     hipaa = meta["compliance"].get("hipaa", [])
     if hipaa:

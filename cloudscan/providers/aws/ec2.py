@@ -50,22 +50,28 @@ def ingress_rules(
                                                    "pointers": ["/rule/source"]})
                 if attach_error:
                     code, message = attach_error
-                    doc["_meta"]["unknown"].append("/attached")
+                    doc["_meta"]["unknown"].extend(["/attached", "/addresses"])
                     doc["_meta"]["errors"].append({"call": "ec2:DescribeNetworkInterfaces",
                                                    "code": code, "message": message,
-                                                   "pointers": ["/attached"]})
+                                                   "pointers": ["/attached", "/addresses"]})
                 else:
                     doc["attached"] = group["GroupId"] in attached
+                    doc["addresses"] = sorted(attached.get(group["GroupId"], ()))
                 yield doc
 
 
-def _attached_groups(ec2: Any) -> tuple[set[str], tuple[str, str] | None]:
+def _attached_groups(ec2: Any) -> tuple[dict[str, set[str]], tuple[str, str] | None]:
+    """Group id -> public IPs of the network interfaces that use it (empty set: attached, private)."""
+    groups: dict[str, set[str]] = {}
     try:
-        pages = ec2.get_paginator("describe_network_interfaces").paginate()
-        return {g["GroupId"] for page in pages for eni in page.get("NetworkInterfaces", [])
-                for g in eni.get("Groups", [])}, None
+        for page in ec2.get_paginator("describe_network_interfaces").paginate():
+            for eni in page.get("NetworkInterfaces", []):
+                public_ip = (eni.get("Association") or {}).get("PublicIp")
+                for g in eni.get("Groups", []):
+                    groups.setdefault(g["GroupId"], set()).update([public_ip] if public_ip else [])
+        return groups, None
     except Exception as exc:
-        return set(), error_of(exc)
+        return {}, error_of(exc)
 
 
 class _PrefixLists:

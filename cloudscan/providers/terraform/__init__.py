@@ -23,7 +23,7 @@ def enumerate_terraform(
     found, problems = find_modules(paths)
     roots: list[Module] = []
     for directory, files in sorted(found.items()):
-        module, module_problems = load_module(directory, files, list(var_files), _display(directory))
+        module, module_problems = load_module(directory, files, list(var_files), display_path(directory))
         problems.extend(module_problems)
         roots.append(module)
     # A directory another one calls is judged through that call, with the caller's arguments.
@@ -33,13 +33,13 @@ def enumerate_terraform(
         if root.directory is not None and root.directory.resolve() in called:
             continue
         loaded.append(root)
-        loaded.extend(modules.instantiate(root, _display, problems))
+        loaded.extend(modules.instantiate(root, display_path, problems))
     for plan in plans:
-        plan_modules, plan_problems = load_plan(plan, _display(plan))
+        plan_modules, plan_problems = load_plan(plan, display_path(plan))
         loaded.extend(plan_modules)
         problems.extend(plan_problems)
     for problem in problems:
-        where = _display(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
+        where = display_path(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
         errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
                        "resource": where})
     for module in loaded:
@@ -65,7 +65,7 @@ def _documents(module: Module) -> Iterator[Document]:
     yield from azure.dicom_services(module)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Paths relative to the working directory where possible, with forward slashes: they end
     up in SARIF locations and resource ids, which must not depend on the machine."""
     try:

@@ -49,7 +49,7 @@ def ingress(module: Module, provider: str, holder: Instance, group: dict[str, An
                        else module.project if provider == "gcp" else None, source=source_of(holder))
     doc["group"] = group
     doc["rule"] = rule
-    doc["_meta"]["not_collected"].append("/attached")
+    doc["_meta"]["not_collected"].extend(["/attached", "/addresses"])
     for pointer, reason in problems:
         doc["_meta"]["unknown"].append(pointer)
         doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",

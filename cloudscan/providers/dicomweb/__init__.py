@@ -1,0 +1,164 @@
+"""DICOMweb and DIMSE endpoints: where the targets come from, and probing them concurrently.
+
+Targets are DICOMweb base URLs (http(s)://host:port/dicom-web) and DIMSE addresses
+(dicom://host:port[/AET]), given on the command line, in a file, or found in a cloudscan JSON
+report whose network.ingress resources open DICOM or PACS web ports to the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.dicomweb.probe import ProbeOptions, probe_endpoint
+from cloudscan.providers.dimse import DimseOptions, DimseTarget, probe_dimse
+
+# Ports an inventory rule can open, and what listens there by default.
+DIMSE_PORTS = (104, 11112, 4242, 2761, 2762)
+WEB_PORTS = {
+    8042: "http://{host}:8042/dicom-web",  # Orthanc
+    8080: "http://{host}:8080/dcm4chee-arc/aets/DCM4CHEE/rs",  # dcm4chee-arc
+    8443: "https://{host}:8443/dcm4chee-arc/aets/DCM4CHEE/rs",
+    80: "http://{host}/dicom-web",
+    443: "https://{host}/dicom-web",
+}
+
+
+class TargetError(ValueError):
+    """A target list that cannot be used: names the file and line."""
+
+
+@dataclass
+class Targets:
+    urls: list[str] = field(default_factory=list)
+    dimse: list[DimseTarget] = field(default_factory=list)
+
+    def add(self, text: str, where: str) -> None:
+        text = text.strip()
+        if text.startswith(("dicom://", "dimse://")):
+            try:
+                target = DimseTarget.parse(text)
+            except ValueError as exc:
+                raise TargetError(f"{where}: {exc}") from None
+            if target not in self.dimse:
+                self.dimse.append(target)
+            return
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetError(
+                f"{where}: {text!r} is neither an http(s):// DICOMweb URL nor dicom://HOST:PORT"
+            )
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise TargetError(f"{where}: {text!r} has an invalid port") from None
+        url = text.rstrip("/")
+        if url not in self.urls:
+            self.urls.append(url)
+
+    def __len__(self) -> int:
+        return len(self.urls) + len(self.dimse)
+
+
+def read_target_file(path: Path, targets: Targets) -> None:
+    """One target per line; blank lines and # comments are ignored."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    for number, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            targets.add(line, f"{path}:{number}")
+
+
+def read_inventory(path: Path, targets: Targets) -> list[str]:
+    """Targets from a cloudscan JSON report: every public address of a network.ingress rule open
+    to the internet, on each DICOM or PACS web port the rule covers. Returns notes on rules
+    that open such ports but name no address (not attached, or read from Terraform)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        resources = report["resources"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise TargetError(
+            f"{path}: not a cloudscan JSON report (cloudscan scan aws --format json): "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    notes = []
+    for resource in resources:
+        if not isinstance(resource, dict) or resource.get("kind") != "network.ingress":
+            continue
+        rule, exposure = resource.get("rule") or {}, resource.get("exposure") or {}
+        if exposure.get("internet") is not True or rule.get("protocol") not in ("tcp", "all"):
+            continue
+        low, high = rule.get("from_port", 0), rule.get("to_port", 65535)
+        dimse_ports = [p for p in DIMSE_PORTS if low <= p <= high]
+        web_ports = [p for p in WEB_PORTS if low <= p <= high]
+        if not dimse_ports and not web_ports:
+            continue
+        addresses = resource.get("addresses") or []
+        if not addresses:
+            notes.append(f"{resource.get('id')}: opens ports {low}-{high} but no public address uses it")
+        for host in addresses:
+            shown = f"[{host}]" if ":" in host else host
+            for port in dimse_ports:
+                targets.add(f"dicom://{shown}:{port}", str(path))
+            for port in web_ports:
+                targets.add(WEB_PORTS[port].format(host=shown), str(path))
+    return notes
+
+
+def enumerate_endpoints(
+    targets: Targets, probe: ProbeOptions, dimse: DimseOptions, *, concurrency: int = 32, per_host: int = 2
+) -> Iterator[Document]:
+    """Probe every target, at most `concurrency` at once and `per_host` at once on one host,
+    and yield the documents in target order as they complete."""
+    limits: dict[str, threading.Semaphore] = {}
+    lock = threading.Lock()
+
+    def limited(host: str, work: Any, *args: Any) -> Document:
+        with lock:
+            gate = limits.setdefault(host, threading.Semaphore(per_host))
+        with gate:
+            return work(*args)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        jobs = [
+            (url, pool.submit(limited, urlsplit(url).hostname or url, probe_endpoint, url, probe))
+            for url in targets.urls
+        ]
+        jobs += [(t.id, pool.submit(limited, t.host, probe_dimse, t, dimse)) for t in targets.dimse]
+        for target, job in jobs:
+            try:
+                yield job.result()
+            except Exception as exc:  # a probe's bug: this endpoint is an error, the others go on
+                yield _broken(target, exc)
+
+
+def _broken(target: str, exc: Exception) -> Document:
+    if target.startswith("dicom://"):
+        doc = new_resource("dimse.endpoint", "dimse", target, name=target, source={"type": "live"})
+        host, _, port = target.removeprefix("dicom://").rpartition(":")
+        doc["address"] = {"host": host, "port": int(port), "called_ae": None}
+        pointers = ["/unknown_ae", "/implementation"]
+    else:
+        doc = new_resource(
+            "dicomweb.endpoint", "dicomweb", target, name=urlsplit(target).netloc, source={"type": "live"}
+        )
+        doc["url"] = target
+        doc["transport"] = {
+            "scheme": urlsplit(target).scheme,
+            "redirects_to_https": None,
+            "tls_versions": None,
+            "certificate": None,
+        }
+        pointers = ["/product", "/access", "/transport", "/cors", "/hardening"]
+    mark_unknown(doc, pointers, call="cloudscan:probe", code=type(exc).__name__, message=str(exc)[:300])
+    return doc

@@ -1,0 +1,310 @@
+"""Orthanc configuration files read as the endpoints they would start.
+
+An Orthanc configuration is JSON with // and /* */ comments, one file or a directory whose
+*.json files are merged (as Orthanc does: /etc/orthanc holds orthanc.json, credentials.json,
+dicomweb.json ...). Each configuration becomes one dicomweb.endpoint (its HTTP server) and one
+dimse.endpoint (its DICOM server), with Orthanc's defaults for what it leaves out, so the same
+policies judge a file in a repository and the server that runs it.
+
+Defaults are those of Orthanc 1.10 and later: remote access off; when remote access is on and
+AuthenticationEnabled is absent, authentication is switched on; with authentication on and no
+RegisteredUsers, Orthanc creates the user orthanc/orthanc itself (seen in its log:
+"Creating a default user").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+
+SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
+ORTHANC_KEYS = {
+    "RemoteAccessAllowed",
+    "AuthenticationEnabled",
+    "RegisteredUsers",
+    "DicomAet",
+    "HttpPort",
+    "DicomPort",
+    "StorageDirectory",
+    "DicomAlwaysAllowStore",
+    "DicomCheckCalledAet",
+    "SslEnabled",
+}
+DEFAULT_LOGINS = {("orthanc", "orthanc"), ("admin", "admin")}
+# SslMinimumProtocolVersion: 0 SSLv2+ ... 3 TLS 1.1+, 4 TLS 1.2+ (Orthanc's own numbering)
+TLS_FROM = {0: 0, 1: 0, 2: 0, 3: 1, 4: 2}
+TLS_NAMES = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+MAX_BYTES = 2_000_000
+
+
+class ConfigError(Exception):
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.file, self.line = file, line
+
+
+def find_configs(paths: list[Path]) -> list[list[Path]]:
+    """Configurations under `paths`: a directory holding orthanc.json is one configuration of all
+    its *.json files; elsewhere each orthanc*.json file is one. A .json file given by name is
+    one when it has Orthanc settings."""
+    found: list[list[Path]] = []
+    for path in paths:
+        if path.is_file():
+            if path.suffix == ".json" and not path.name.endswith(".tf.json") and _looks_like_orthanc(path):
+                found.append([path])
+            continue
+        for directory, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+            names = sorted(f for f in files if f.endswith(".json") and not f.endswith(".tf.json"))
+            here = Path(directory)
+            if "orthanc.json" in names:
+                found.append([here / n for n in names])
+            else:
+                found.extend([here / n] for n in names if n.lower().startswith("orthanc"))
+    return found
+
+
+def _looks_like_orthanc(path: Path) -> bool:
+    try:
+        value = parse(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return path.name.lower().startswith("orthanc")  # reported as broken when read
+    return isinstance(value, dict) and bool(ORTHANC_KEYS & set(value))
+
+
+def parse(text: str, file: str) -> Any:
+    """JSON with comments, as Orthanc's parser accepts it."""
+    try:
+        return json.loads(_strip_comments(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(file, exc.lineno, f"not valid JSON: {exc.msg}") from None
+
+
+def _strip_comments(text: str) -> str:
+    """Blank out // and /* */ comments outside strings, keeping line numbers."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            end = n if j < 0 else j + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:end]))
+            i = end
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[ConfigError]]:
+    """The two documents of one configuration, and the files that could not be read."""
+    settings: dict[str, Any] = {}
+    where: dict[str, tuple[str, int]] = {}  # setting -> (file, line) for source locations
+    problems: list[ConfigError] = []
+    for file in files:
+        shown = display(file)
+        try:
+            if file.stat().st_size > MAX_BYTES:
+                raise ConfigError(shown, None, f"skipped: larger than {MAX_BYTES} bytes")
+            text = file.read_text(encoding="utf-8")
+            value = parse(text, shown)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(ConfigError(shown, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+            continue
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        if not isinstance(value, dict):
+            problems.append(ConfigError(shown, 1, "an Orthanc configuration is a JSON object"))
+            continue
+        for key in value:
+            match = re.search(rf'"{re.escape(key)}"\s*:', text)
+            where[key] = (shown, text.count("\n", 0, match.start()) + 1 if match else 1)
+        settings.update(value)
+    if not where:
+        return [], problems
+    main = display(files[0].parent / "orthanc.json") if len(files) > 1 else display(files[0])
+    return [_http_endpoint(settings, where, main), _dicom_endpoint(settings, where, main)], problems
+
+
+def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        if key in where:
+            file, line = where[key]
+            return {"type": "config", "address": key, "file": file, "line_start": line, "line_end": line}
+    return {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
+
+
+def _flag(settings: dict[str, Any], key: str, default: bool) -> bool:
+    value = settings.get(key, default)
+    return value if isinstance(value, bool) else str(value).strip().lower() == "true"
+
+
+def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], main: str) -> Document:
+    remote = _flag(settings, "RemoteAccessAllowed", False)
+    auth_said = settings.get("AuthenticationEnabled")
+    auth = _flag(settings, "AuthenticationEnabled", False) if auth_said is not None else remote
+    users = settings.get("RegisteredUsers") or {}
+    users = users if isinstance(users, dict) else {}
+    ssl = _flag(settings, "SslEnabled", False)
+    http_on = _flag(settings, "HttpServerEnabled", True)
+    port = settings.get("HttpPort", 8042)
+    dicomweb = settings.get("DicomWeb") if isinstance(settings.get("DicomWeb"), dict) else {}
+    root = str(dicomweb.get("Root", "/dicom-web/")).rstrip("/")
+    # A plugin folder (the Docker images load every plugin in one) may hold DICOMweb: assume it does.
+    plugins = [str(p).lower() for p in settings.get("Plugins") or [] if isinstance(p, str)]
+    plugin = bool(dicomweb) or any(
+        "dicomweb" in p or not p.endswith((".so", ".dll", ".dylib")) for p in plugins
+    )
+    dicomweb_on = plugin and _flag(dicomweb, "Enable", True)
+    url = f"{'https' if ssl else 'http'}://*:{port}{root}"
+
+    key = "AuthenticationEnabled" if auth_said is not None else "RemoteAccessAllowed"
+    doc = new_resource(
+        "dicomweb.endpoint",
+        "orthanc",
+        f"{main}#http",
+        name=f"{main} (HTTP server)",
+        source=_source(where, main, key, "RemoteAccessAllowed", "HttpPort"),
+    )
+    doc["url"] = url
+    if not http_on:
+        state, why = "absent", "HttpServerEnabled false"
+    elif not remote:
+        state, why = "protected", "RemoteAccessAllowed false: only this machine may connect"
+    elif auth:
+        state, why = (
+            "protected",
+            (
+                "AuthenticationEnabled true"
+                if auth_said is not None
+                else "RemoteAccessAllowed true, AuthenticationEnabled absent: Orthanc turns it on"
+            ),
+        )
+    else:
+        state, why = "open", "RemoteAccessAllowed true, AuthenticationEnabled false"
+    web_state = state if dicomweb_on else "absent"
+    web_why = why if dicomweb_on else "DICOMweb plugin not loaded or not enabled"
+    observed = {"search": web_why, "retrieve": web_why, "store": why, "rest_api": why, "admin_ui": why}
+    if state != "protected" or not remote:
+        login, observed["default_credentials"] = "not-checked", "no login in use from other machines"
+    elif not users:
+        login, observed["default_credentials"] = (
+            "accepted",
+            "no RegisteredUsers: Orthanc creates orthanc/orthanc",
+        )
+    elif DEFAULT_LOGINS & {(str(u), str(p)) for u, p in users.items()}:
+        login, observed["default_credentials"] = (
+            "accepted",
+            "RegisteredUsers holds a documented default login",
+        )
+    else:
+        login, observed["default_credentials"] = "refused", "RegisteredUsers declares its own users"
+    doc["access"] = {
+        "search": web_state,
+        "retrieve": web_state,
+        "store": state,
+        "rest_api": state,
+        "admin_ui": state,
+        "authentication": "basic" if auth else "none",
+        "default_credentials": login,
+        "observed": observed,
+    }
+    doc["product"] = {"name": "orthanc", "version": None, "version_disclosed": state == "open"}
+    versions = None
+    if ssl:
+        minimum = settings.get("SslMinimumProtocolVersion", 4)
+        versions = TLS_NAMES[TLS_FROM.get(minimum, 2) if isinstance(minimum, int) else 2 :]
+    doc["transport"] = {
+        "scheme": "https" if ssl else "http",
+        "redirects_to_https": False if not ssl else None,
+        "tls_versions": versions,
+        "certificate": None,
+    }
+    if ssl:  # a certificate is judged by connecting to the server, not from a file path
+        mark_unknown(
+            doc,
+            ["/transport/certificate"],
+            call="orthanc:config",
+            code="NotInConfig",
+            message="a certificate is judged by connecting: scan the running server with scan dicomweb",
+        )
+    doc["cors"] = {"allow_any_origin": False, "reflects_origin": False, "allow_credentials": False}
+    doc["hardening"] = {
+        "lua_scripts": _flag(settings, "ExecuteLuaEnabled", False),
+        "rest_api_writes_filesystem": _flag(settings, "RestApiWriteToFileSystemEnabled", False),
+    }
+    return doc
+
+
+def _dicom_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], main: str) -> Document:
+    port = settings.get("DicomPort", 4242)
+    doc = new_resource(
+        "dimse.endpoint",
+        "orthanc",
+        f"{main}#dicom",
+        name=f"{main} (DICOM server)",
+        source=_source(where, main, "DicomAlwaysAllowFind", "DicomAlwaysAllowStore", "DicomPort"),
+    )
+    doc["address"] = {
+        "host": "*",
+        "port": port if isinstance(port, int) and 0 < port < 65536 else 4242,
+        "called_ae": str(settings.get("DicomAet", "ORTHANC")),
+    }
+    server_on = _flag(settings, "DicomServerEnabled", True)
+    echo = _flag(settings, "DicomAlwaysAllowEcho", True)
+    store = _flag(settings, "DicomAlwaysAllowStore", True)
+    find = _flag(settings, "DicomAlwaysAllowFind", False)
+    get_move = _flag(settings, "DicomAlwaysAllowGet", False) or _flag(settings, "DicomAlwaysAllowMove", False)
+    associate = server_on and (echo or store or find or get_move)
+    checked = _flag(settings, "DicomCheckCalledAet", False)
+
+    def said(key: str, value: bool) -> str:
+        return f"{key} {str(value).lower()}" + ("" if key in settings else " (default)")
+
+    off = "DicomServerEnabled false"
+    doc["unknown_ae"] = {
+        "associate": associate,
+        "any_called_ae": associate and not checked,
+        "echo": associate and echo,
+        "find": associate and find,
+        "store_context": associate and store,
+        "observed": {
+            "any_called_ae": off if not server_on else said("DicomCheckCalledAet", checked),
+            "echo": off if not server_on else said("DicomAlwaysAllowEcho", echo),
+            "find": off if not server_on else said("DicomAlwaysAllowFind", find),
+            "store_context": off if not server_on else said("DicomAlwaysAllowStore", store),
+        },
+    }
+    doc["_meta"]["not_collected"].append("/implementation")
+    return doc
+
+
+def enumerate_configs(paths: list[Path], errors: list[dict[str, Any]], display: Any) -> Iterator[Document]:
+    for files in find_configs(paths):
+        documents, problems = read_config(files, display)
+        for problem in problems:
+            errors.append(
+                {
+                    "call": "orthanc:parse",
+                    "code": "FileError",
+                    "message": str(problem),
+                    "resource": problem.file + (f":{problem.line}" if problem.line else ""),
+                }
+            )
+        yield from documents
