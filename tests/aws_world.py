@@ -9,7 +9,7 @@ same results:
                           "encryption": "AES256" | "aws:kms", "versioning": true,
                           "object_lock_days": 30, "logging": "target-bucket",
                           "tags": {"DataClassification": "PHI"}}},
-     "security_groups": {"name": {"attached": true,
+     "security_groups": {"name": {"attached": true, "public_ip": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}}
 """
@@ -104,7 +104,10 @@ def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
     for name, group in groups.items():
         gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         if group.get("attached"):
-            ec2.create_network_interface(SubnetId=subnet, Groups=[gid])
+            eni = ec2.create_network_interface(SubnetId=subnet, Groups=[gid])["NetworkInterface"]
+            if group.get("public_ip"):
+                address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+                ec2.associate_address(AllocationId=address, NetworkInterfaceId=eni["NetworkInterfaceId"])
         permissions = []
         for rule in group.get("ingress", []):
             permission: dict[str, Any] = {"IpProtocol": rule["protocol"]}

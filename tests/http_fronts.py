@@ -13,6 +13,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,9 @@ def tls_front(backend_port: int, certs: Certificates, minimum: ssl.TLSVersion) -
     """Terminates TLS (from `minimum` up) and pipes the bytes to 127.0.0.1:backend_port."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(certs.cert, certs.key)
-    ctx.minimum_version = minimum
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = minimum
     if minimum < ssl.TLSVersion.TLSv1_2:
         ctx.set_ciphers("ALL:@SECLEVEL=0")  # OpenSSL 3 refuses TLS 1.0/1.1 otherwise
 

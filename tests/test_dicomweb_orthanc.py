@@ -136,12 +136,16 @@ def scan(*args: str) -> tuple[int, str]:
 
 
 def live_statuses(servers, *extra: str) -> dict[str, dict[str, str]]:
+    return _statuses(live_report(servers, *extra), servers)
+
+
+def live_report(servers, *extra: str) -> dict:
     args = ["dicomweb", "--format", "json", "--probe-credentials", "--fail-on", "none", *extra]
     for server in servers.values():
         args += [server.dicomweb, "--dimse", f"127.0.0.1:{server.dicom_port}/ORTHANC"]
     code, output = scan(*args)
     assert code == 0, output
-    return _statuses(json.loads(output[: output.rindex("}") + 1]), servers)
+    return json.loads(output[: output.rindex("}") + 1])
 
 
 def _statuses(report, servers) -> dict[str, dict[str, str]]:
@@ -156,8 +160,10 @@ def _statuses(report, servers) -> dict[str, dict[str, str]]:
 
 
 def test_each_probe_fails_and_passes_against_a_real_orthanc(servers):
-    found = live_statuses(servers)
-    assert {p: found[p] for p in EXPECTED} == EXPECTED
+    report = live_report(servers)
+    found = _statuses(report, servers)
+    errors = {r["id"]: r["_meta"]["errors"] for r in report["resources"] if r["_meta"]["errors"]}
+    assert {p: found[p] for p in EXPECTED} == EXPECTED, errors
 
 
 def test_probes_write_nothing_and_never_print_patient_values(servers):
@@ -231,7 +237,7 @@ def test_what_the_probes_saw_is_named_in_the_evidence(servers):
     report = json.loads(output[: output.rindex("}") + 1])
     (endpoint,) = report["resources"]
     assert endpoint["product"] == {"name": "orthanc", "version": "1.10.1", "version_disclosed": True}
-    assert endpoint["access"]["observed"]["store"] == "POST /studies -> 415"
+    assert endpoint["access"]["observed"]["store"] == "POST /dicom-web/studies -> 415"
     search = next(f for f in report["findings"] if f["policy_id"] == "dicomweb-no-unauthenticated-search")
     assert "200 application/dicom+json (empty result)" in json.dumps(search["evidence"])
 

@@ -210,8 +210,10 @@ def _associate(target: DimseTarget, options: DimseOptions, called: str) -> Any:
         reply = next((a for a in answers if getattr(a, "result", None) in (1, 2)), None)
         key = (reply.result_source, reply.diagnostic) if reply is not None else None
         raise _Refused(f"association rejected: {REJECT_REASONS.get(key, 'reason ' + str(key))}")
+    if assoc.is_aborted and answers:
+        raise _Refused("association aborted")  # the peer spoke DICOM: A-ABORT
     if assoc.is_aborted:
-        raise _Refused("association aborted")
+        raise ConnectionError(f"{target.host}:{target.port} gave no DICOM answer within {options.timeout:g}s")
     raise ConnectionError(f"no association with {target.host}:{target.port} (no DICOM answer)")
 
 

@@ -93,7 +93,7 @@ class Prober:
         sent = dict(headers or {})
         if login:
             sent["Authorization"] = "Basic " + base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
-        shown = path.replace(PROBE_UID, "<made-up UID>")
+        shown = ("" if absolute else self.base_path) + path.replace(PROBE_UID, "<made-up UID>")
         self.request = f"{method} {shown}" + (f" as {login[0]}" if login else "")
         answer = self.fetcher(url, method, headers=sent, body=body, timeout=self.options.timeout)
         self.access["observed"][field] = f"{self.request} -> {_describe(answer)}"
@@ -135,7 +135,7 @@ class Prober:
             mark_unknown(
                 doc,
                 ["/access", "/cors", "/product", "/transport"],
-                call=f"GET {self.base_path}/studies",
+                call=self.request,
                 code=exc.code,
                 message=str(exc),
             )
@@ -203,7 +203,7 @@ class Prober:
             return "open"
         if qido.status == 200 or qido.status == 404:
             return "absent"  # a web page or nothing: not a DICOMweb search here
-        return _redirect_or_unclear(qido, self.access["observed"]["search"])
+        return self._redirect_or_unclear(qido, "search")
 
     def _retrieve(self) -> str:
         answer = self._ask(
@@ -217,14 +217,14 @@ class Prober:
             return "open" if self.access["search"] == "open" else "absent"
         if answer.status in (200, 204):
             return "open" if _json_list(answer) is not None or answer.status == 204 else "absent"
-        return _redirect_or_unclear(answer, self.access["observed"]["retrieve"])
+        return self._redirect_or_unclear(answer, "retrieve")
 
     def _store(self) -> str | None:
         if not self.options.probe_stow:
             mark_unknown(
                 self.doc,
                 ["/access/store"],
-                call="POST /studies",
+                call=f"POST {self.base_path}/studies",
                 code="NotProbed",
                 message="the STOW-RS probe was turned off (--no-stow-probe)",
             )
@@ -242,7 +242,7 @@ class Prober:
             return "open"  # the STOW handler read our request without asking for a login
         if answer.status in (404, 405, 501):
             return "absent"
-        return _redirect_or_unclear(answer, self.access["observed"]["store"])
+        return self._redirect_or_unclear(answer, "store")
 
     def _rest_api(self) -> str:
         answer = self._ask(
@@ -261,7 +261,7 @@ class Prober:
             return "absent"
         if answer.status == 404:
             return "absent"
-        return _redirect_or_unclear(answer, self.access["observed"]["rest_api"])
+        return self._redirect_or_unclear(answer, "rest_api")
 
     def _admin_ui(self) -> str:
         for path, product in UI_PATHS:
@@ -274,6 +274,15 @@ class Prober:
             if 300 <= answer.status < 400:
                 return "protected"  # sent to a login page (or elsewhere): no UI served here
         return "absent"
+
+    def _redirect_or_unclear(self, answer: Answer, field: str) -> str:
+        observed = self.access["observed"][field]
+        if 300 <= answer.status < 400:
+            target = urlsplit(answer.header("location") or "")
+            if self.scheme == "http" and target.scheme == "https" and target.hostname in (None, self.host):
+                raise _Unclear(f"{observed}: plain HTTP is redirected to HTTPS; scan the https:// URL")
+            return "protected"  # sent to a login page: nothing served here without credentials
+        raise _Unclear(f"{observed}: neither an answer nor a login request")
 
     def _default_credentials(self) -> str:
         if not self.options.probe_credentials:
@@ -369,12 +378,3 @@ def _cors(answer: Answer) -> dict[str, bool]:
 
 def _redirects_to_https(answer: Answer) -> bool:
     return 300 <= answer.status < 400 and (answer.header("location") or "").lower().startswith("https://")
-
-
-def _redirect_or_unclear(answer: Answer, observed: str) -> str:
-    if 300 <= answer.status < 400:
-        location = answer.header("location") or ""
-        if location.lower().startswith("https://"):
-            raise _Unclear(f"{observed}: plain HTTP is redirected to HTTPS; scan the https:// URL")
-        return "protected"  # sent to a login page: nothing served without credentials here
-    raise _Unclear(f"{observed}: neither an answer nor a login request")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import warnings
 
 from cloudscan.providers.dicomweb.http import ProbeError
 
@@ -24,7 +25,9 @@ def accepted_versions(host: str, port: int, timeout: float) -> list[str]:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         try:
-            ctx.minimum_version = ctx.maximum_version = version
+            with warnings.catch_warnings():  # old versions are deprecated: asking about them is the point
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.minimum_version = ctx.maximum_version = version
             if version < ssl.TLSVersion.TLSv1_2:
                 ctx.set_ciphers("ALL:@SECLEVEL=0")
         except (ValueError, ssl.SSLError):
