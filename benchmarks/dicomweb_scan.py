@@ -106,7 +106,8 @@ def main() -> None:
     report = json.loads(run.stdout)
     errors = sum(len(r["_meta"]["errors"]) for r in report["resources"])
     peak_kib = run.stderr.strip().splitlines()[-1]
-    print(f"{len(targets)} DICOMweb endpoints{' + 4 DIMSE' if dimse else ''}, {latency * 1000:.0f} ms per request: "
+    kinds = f"{len(targets)} DICOMweb endpoints" + (" + 4 DIMSE" if dimse else "")
+    print(f"{kinds}, {latency * 1000:.0f} ms per request: "
           f"{elapsed:.2f} s wall, {served} HTTP requests served, {len(report['resources'])} resources, "
           f"{len(report['findings'])} results, {errors} errors, peak RSS {int(peak_kib) / 1024:.0f} MiB")
 

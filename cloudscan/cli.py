@@ -71,9 +71,10 @@ def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def cli() -> None:
     """Find medical-imaging archives left open in the cloud.
 
-    cloudscan enumerates buckets, grants and network rules, derives who can reach them, and
-    judges them against JSON-Schema policies for public exposure, broad access and weak
-    authentication. It only reads: List, Get, Describe and Head calls.
+    cloudscan enumerates buckets, grants and network rules, and probes DICOMweb and DICOM
+    endpoints, derives who can reach them, and judges them against JSON-Schema policies for
+    public exposure, broad access and weak authentication. It only reads: List, Get, Describe
+    and Head calls, and endpoint probes that ask about a study that cannot exist.
 
     \b
     Exit codes:
