@@ -52,7 +52,8 @@ def dicomweb_exposure(doc: dict[str, Any], context: Any) -> Derived:
 
     transport = doc.get("transport") or {}
     scheme, scheme_auth = transport.get("scheme"), access.get("authentication")
-    if scheme == "https" or scheme_auth in ("none", "bearer"):
+    # A password (Basic) or a token (Bearer) asked for over plain HTTP travels readable.
+    if scheme == "https" or scheme_auth == "none":
         in_clear: bool | None = False
     elif scheme_auth is None:
         in_clear = None

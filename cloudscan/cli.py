@@ -211,7 +211,7 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
 
     URL is a DICOMweb base, e.g. https://pacs.example.org/dicom-web (Orthanc) or
     http://host:8080/dcm4chee-arc/aets/DCM4CHEE/rs. Each probe asks about a study that
-    cannot exist, so no patient data is fetched and nothing is written: QIDO-RS search,
+    cannot exist, so no patient data is fetched and nothing is stored: QIDO-RS search,
     WADO-RS metadata, STOW-RS with a body that cannot be stored, the product's REST API and
     web UI, CORS, plain HTTP and TLS versions and certificate. Only probe servers you are
     allowed to test.

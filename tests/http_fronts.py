@@ -199,8 +199,8 @@ def cors_front(backend: str, mode: str) -> http.server.ThreadingHTTPServer:
 
 
 def odd_server(behaviour: str) -> Background:
-    """A server that misbehaves: garbage, silent, slow, endless, redirect-elsewhere,
-    redirect-https, html (a web site, not DICOMweb), reset."""
+    """A server that misbehaves: garbage, silent, slow, trickle, endless, redirect-elsewhere,
+    redirect-https, redirect-slash, html (a web site, not DICOMweb), reset."""
 
     def serve(conn: socket.socket, stopped: threading.Event) -> None:
         conn.settimeout(30)
@@ -233,6 +233,22 @@ def odd_server(behaviour: str) -> Background:
             while not stopped.is_set() and sent < 200_000_000:
                 conn.sendall(chunk)
                 sent += len(chunk)
+        elif behaviour == "trickle":  # headers one byte at a time, never finishing
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 200:
+                if stopped.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(0.2)
+        elif behaviour == "redirect-slash":
+            first = request.split(b"\r\n", 1)[0].split(b" ")[1]
+            path, _, query = first.partition(b"?")
+            conn.sendall(
+                b"HTTP/1.1 301 Moved Permanently\r\nLocation: "
+                + path
+                + b"/?"
+                + query
+                + b"\r\nContent-Length: 0\r\n\r\n"
+            )
         elif behaviour == "redirect-elsewhere":
             conn.sendall(
                 b"HTTP/1.1 302 Found\r\nLocation: https://sso.example.org/login\r\nContent-Length: 0\r\n\r\n"

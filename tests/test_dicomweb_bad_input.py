@@ -36,7 +36,13 @@ def _scan(*args: str) -> tuple[int, dict]:
 
 @pytest.mark.parametrize(
     ("server", "code"),
-    [("garbage", "BadStatusLine"), ("silent", "Timeout"), ("slow", "Timeout"), ("reset", None)],
+    [
+        ("garbage", "BadStatusLine"),
+        ("silent", "Timeout"),
+        ("slow", "Timeout"),
+        ("trickle", "Timeout"),
+        ("reset", None),
+    ],
     indirect=["server"],
 )
 def test_no_http_answer_makes_every_result_unknown(server, code):
@@ -65,7 +71,10 @@ def test_a_huge_body_is_read_no_further_than_the_bound(server):
     answer = fetch(f"{server}/dicom-web/studies", timeout=5)
     assert answer.truncated and len(answer.body) == MAX_BODY
     doc = probe_endpoint(f"{server}/dicom-web", ProbeOptions(timeout=5, probe_stow=False))
-    assert doc["access"]["search"] == "absent"  # a truncated answer is never parsed as a result
+    # Results without end for a UID that matches nothing: the server ignores the filter and
+    # hands out studies. Open, and nothing of what it sent is kept.
+    assert doc["access"]["search"] == "open"
+    assert "(over 64 KiB, not read)" in doc["access"]["observed"]["search"]
     assert "PatientName" not in json.dumps(doc) and "00100010" not in json.dumps(doc)
 
 
@@ -122,3 +131,49 @@ def test_bad_targets_are_usage_errors(argument, message):
 def test_no_target_at_all():
     result = CliRunner().invoke(cli, ["scan", "dicomweb"])
     assert result.exit_code == 2 and "nothing to probe" in result.output
+
+
+@pytest.mark.parametrize("server", ["redirect-slash"], indirect=True)
+def test_a_redirect_that_is_not_to_a_login_page_is_unknown(server):
+    exit_code, report = _scan(
+        f"{server}/dicom-web", "--only", "dicomweb-no-unauthenticated-search", "--strict"
+    )
+    assert exit_code == 3
+    (finding,) = report["findings"]
+    assert finding["status"] == "UNKNOWN"
+    assert "not to a login page" in finding["evidence"][0]["message"]
+
+
+def test_credentials_in_a_target_url_are_refused_and_never_echoed():
+    for url in (
+        "https://alice:S3cretPW@pacs.example.org/dicom-web",
+        "https://pacs.example.org/dicom-web?token=T0KEN",
+    ):
+        result = CliRunner().invoke(cli, ["scan", "dicomweb", url])
+        assert result.exit_code == 2
+        assert "S3cretPW" not in result.output and "T0KEN" not in result.output
+
+
+def test_inventory_rules_with_unresolved_ports_cover_every_port(tmp_path):
+    from cloudscan.providers.dicomweb import Targets, read_inventory
+
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "resources": [
+                    {
+                        "kind": "network.ingress",
+                        "id": "aws_security_group_rule.pacs",
+                        "addresses": ["203.0.113.7"],
+                        "rule": {"protocol": "tcp", "from_port": None, "to_port": None},
+                        "exposure": {"internet": True},
+                    }
+                ]
+            }
+        )
+    )
+    targets = Targets()
+    assert read_inventory(report, targets) == []
+    assert "dicom://203.0.113.7:104" in [t.id for t in targets.dimse]
+    assert "http://203.0.113.7:8042/dicom-web" in targets.urls

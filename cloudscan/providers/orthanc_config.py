@@ -41,6 +41,21 @@ DEFAULT_LOGINS = {("orthanc", "orthanc"), ("admin", "admin")}
 TLS_FROM = {0: 0, 1: 0, 2: 0, 3: 1, 4: 2}
 TLS_NAMES = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 MAX_BYTES = 2_000_000
+BOOLEAN_SETTINGS = {
+    "RemoteAccessAllowed",
+    "AuthenticationEnabled",
+    "SslEnabled",
+    "HttpServerEnabled",
+    "ExecuteLuaEnabled",
+    "RestApiWriteToFileSystemEnabled",
+    "DicomServerEnabled",
+    "DicomAlwaysAllowEcho",
+    "DicomAlwaysAllowStore",
+    "DicomAlwaysAllowFind",
+    "DicomAlwaysAllowGet",
+    "DicomAlwaysAllowMove",
+    "DicomCheckCalledAet",
+}
 
 
 class ConfigError(Exception):
@@ -112,7 +127,10 @@ def _strip_comments(text: str) -> str:
 
 
 def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[ConfigError]]:
-    """The two documents of one configuration, and the files that could not be read."""
+    """The two documents of one configuration, and what is wrong with its files. A configuration
+    Orthanc would refuse (a file that does not parse, a setting defined twice, a true/false
+    setting that is not true or false) gives documents whose every field is unknown: what it
+    would start cannot be told, and a guess from the other files could pass what is open."""
     settings: dict[str, Any] = {}
     where: dict[str, tuple[str, int]] = {}  # setting -> (file, line) for source locations
     problems: list[ConfigError] = []
@@ -134,12 +152,53 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
             continue
         for key in value:
             match = re.search(rf'"{re.escape(key)}"\s*:', text)
-            where[key] = (shown, text.count("\n", 0, match.start()) + 1 if match else 1)
+            line = text.count("\n", 0, match.start()) + 1 if match else 1
+            if key in where:
+                problems.append(
+                    ConfigError(
+                        shown, line, f"{key} is also set in {where[key][0]}: Orthanc refuses to start"
+                    )
+                )
+            where[key] = (shown, line)
         settings.update(value)
-    if not where:
+    for key in sorted(BOOLEAN_SETTINGS & set(settings)):
+        if not isinstance(settings[key], bool):
+            file, line = where[key]
+            problems.append(ConfigError(file, line, f"{key} must be true or false: Orthanc refuses to start"))
+    if not where and not problems:
         return [], problems
     main = display(files[0].parent / "orthanc.json") if len(files) > 1 else display(files[0])
+    if problems:
+        return _undecidable(main, problems), problems
     return [_http_endpoint(settings, where, main), _dicom_endpoint(settings, where, main)], problems
+
+
+def _undecidable(main: str, problems: list[ConfigError]) -> list[Document]:
+    source = {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
+    why = "; ".join(f"{p.file}" + (f":{p.line}" if p.line else "") + f": {p}" for p in problems)[:500]
+    http = new_resource(
+        "dicomweb.endpoint", "orthanc", f"{main}#http", name=f"{main} (HTTP server)", source=source
+    )
+    http["url"] = "http://*"
+    mark_unknown(
+        http,
+        ["/product", "/access", "/transport", "/cors", "/hardening"],
+        call="orthanc:parse",
+        code="InvalidConfiguration",
+        message=why,
+    )
+    dicom = new_resource(
+        "dimse.endpoint", "orthanc", f"{main}#dicom", name=f"{main} (DICOM server)", source=source
+    )
+    dicom["address"] = {"host": "*", "port": 4242, "called_ae": None}
+    mark_unknown(
+        dicom,
+        ["/unknown_ae", "/implementation"],
+        call="orthanc:parse",
+        code="InvalidConfiguration",
+        message=why,
+    )
+    return [http, dicom]
 
 
 def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[str, Any]:
@@ -152,7 +211,7 @@ def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[st
 
 def _flag(settings: dict[str, Any], key: str, default: bool) -> bool:
     value = settings.get(key, default)
-    return value if isinstance(value, bool) else str(value).strip().lower() == "true"
+    return value if isinstance(value, bool) else default  # a non-boolean was reported by read_config
 
 
 def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], main: str) -> Document:
@@ -185,8 +244,18 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
     doc["url"] = url
     if not http_on:
         state, why = "absent", "HttpServerEnabled false"
+    elif not remote and not auth:
+        # Orthanc answers other machines with 401, but anything on this one gets in without a
+        # login, and that is where a reverse proxy in front of it connects from.
+        state, why = (
+            None,
+            (
+                "RemoteAccessAllowed false without authentication: open to this machine, "
+                "including a reverse proxy in front of Orthanc, whose login is not in this file"
+            ),
+        )
     elif not remote:
-        state, why = "protected", "RemoteAccessAllowed false: only this machine may connect"
+        state, why = "protected", "RemoteAccessAllowed false, AuthenticationEnabled true"
     elif auth:
         state, why = (
             "protected",
@@ -226,6 +295,15 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
         "observed": observed,
     }
     doc["product"] = {"name": "orthanc", "version": None, "version_disclosed": state == "open"}
+    if state is None:
+        fields = ["search", "retrieve", "store", "rest_api", "admin_ui"]
+        mark_unknown(
+            doc,
+            [f"/access/{f}" for f in fields] + ["/product/version_disclosed"],
+            call="orthanc:config",
+            code="DependsOnProxy",
+            message=why,
+        )
     versions = None
     if ssl:
         minimum = settings.get("SslMinimumProtocolVersion", 4)
@@ -269,6 +347,7 @@ def _dicom_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]],
     server_on = _flag(settings, "DicomServerEnabled", True)
     echo = _flag(settings, "DicomAlwaysAllowEcho", True)
     store = _flag(settings, "DicomAlwaysAllowStore", True)
+    # C-GET and C-MOVE hand out studies as a C-FIND does: the query rule covers all three.
     find = _flag(settings, "DicomAlwaysAllowFind", False)
     get_move = _flag(settings, "DicomAlwaysAllowGet", False) or _flag(settings, "DicomAlwaysAllowMove", False)
     associate = server_on and (echo or store or find or get_move)
@@ -282,12 +361,15 @@ def _dicom_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]],
         "associate": associate,
         "any_called_ae": associate and not checked,
         "echo": associate and echo,
-        "find": associate and find,
+        "find": associate and (find or get_move),
         "store_context": associate and store,
         "observed": {
             "any_called_ae": off if not server_on else said("DicomCheckCalledAet", checked),
             "echo": off if not server_on else said("DicomAlwaysAllowEcho", echo),
-            "find": off if not server_on else said("DicomAlwaysAllowFind", find),
+            "find": off
+            if not server_on
+            else said("DicomAlwaysAllowFind", find)
+            + (", DicomAlwaysAllowGet or DicomAlwaysAllowMove true" if get_move else ""),
             "store_context": off if not server_on else said("DicomAlwaysAllowStore", store),
         },
     }

@@ -51,14 +51,26 @@ class Targets:
                 self.dimse.append(target)
             return
         parts = urlsplit(text)
+        if parts.username is not None or parts.password is not None:
+            # Never echoed: the value may hold a password. cloudscan probes without a login.
+            raise TargetError(
+                f"{where}: a URL with a user name or password: give the URL without them "
+                "(cloudscan probes without a login; --probe-credentials tries default ones)"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetError(
                 f"{where}: {text!r} is neither an http(s):// DICOMweb URL nor dicom://HOST:PORT"
+            )
+        if parts.query or parts.fragment:
+            raise TargetError(
+                f"{where}: give the DICOMweb base URL without ?query or #fragment (they can carry tokens)"
             )
         try:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError:
             raise TargetError(f"{where}: {text!r} has an invalid port") from None
+        if not text.isascii() or any(c.isspace() for c in text.strip()):
+            raise TargetError(f"{where}: {text!r} is not a valid URL (spaces or non-ASCII characters)")
         url = text.rstrip("/")
         if url not in self.urls:
             self.urls.append(url)
@@ -98,7 +110,9 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
         rule, exposure = resource.get("rule") or {}, resource.get("exposure") or {}
         if exposure.get("internet") is not True or rule.get("protocol") not in ("tcp", "all"):
             continue
-        low, high = rule.get("from_port", 0), rule.get("to_port", 65535)
+        low, high = rule.get("from_port"), rule.get("to_port")
+        low = low if isinstance(low, int) else 0  # a range Terraform left unresolved: any port
+        high = high if isinstance(high, int) else 65535
         dimse_ports = [p for p in DIMSE_PORTS if low <= p <= high]
         web_ports = [p for p in WEB_PORTS if low <= p <= high]
         if not dimse_ports and not web_ports:
@@ -129,7 +143,8 @@ def enumerate_endpoints(
         with gate:
             return work(*args)
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
         jobs = [
             (url, pool.submit(limited, urlsplit(url).hostname or url, probe_endpoint, url, probe))
             for url in targets.urls
@@ -140,6 +155,8 @@ def enumerate_endpoints(
                 yield job.result()
             except Exception as exc:  # a probe's bug: this endpoint is an error, the others go on
                 yield _broken(target, exc)
+    finally:  # on Ctrl-C (or an abandoned scan) queued probes are dropped, not waited for
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _broken(target: str, exc: Exception) -> Document:

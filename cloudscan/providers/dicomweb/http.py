@@ -6,10 +6,11 @@ a few kilobytes of body, and must never follow a server somewhere else.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
-import time
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -61,7 +62,6 @@ def fetch(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProbeError("BadUrl", f"not an http(s) URL: {url}")
-    deadline = time.monotonic() + timeout
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if parts.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -69,6 +69,12 @@ def fetch(
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    # The socket timeout bounds each wait; this watchdog bounds the whole exchange, so a server
+    # that trickles one byte at a time cannot hold a probe past `timeout`.
+    expired = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (conn, expired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.putrequest(method, target, skip_accept_encoding=True)
         for name, value in {"User-Agent": USER_AGENT, "Connection": "close", **(headers or {})}.items():
@@ -77,31 +83,50 @@ def fetch(
             conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body)
         resp = conn.getresponse()
-        answer = Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()})
+        answer = Answer(resp.status, _headers(resp.getheaders()))
         chunks, size = [], 0
         while size < max_body:
-            if time.monotonic() > deadline:
-                raise ProbeError("Timeout", f"body not complete within {timeout:g}s")
             chunk = resp.read1(min(16384, max_body - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+        if expired.is_set():
+            raise TimeoutError
         answer.body = b"".join(chunks)
         answer.truncated = size >= max_body
         return answer
-    except ProbeError:
-        raise
     except TimeoutError:
-        raise ProbeError("Timeout", f"no answer within {timeout:g}s") from None
+        raise ProbeError("Timeout", f"no complete answer within {timeout:g}s") from None
     except ConnectionRefusedError:
         raise ProbeError("ConnectionRefused", "connection refused") from None
     except ssl.SSLError as exc:
-        raise ProbeError("TLSError", f"TLS handshake failed: {exc.reason or exc}") from None
+        raise ProbeError("TLSError", f"TLS handshake failed: {exc.reason or type(exc).__name__}") from None
     except socket.gaierror as exc:
         raise ProbeError("NameResolution", f"cannot resolve {parts.hostname}: {exc.strerror}") from None
     except (http.client.HTTPException, OSError) as exc:
-        # garbage instead of HTTP, a reset connection, a closed socket ...
-        raise ProbeError(type(exc).__name__, f"not a valid HTTP answer: {exc}"[:200]) from None
+        if expired.is_set():
+            raise ProbeError("Timeout", f"no complete answer within {timeout:g}s") from None
+        # Garbage instead of HTTP, a reset connection... The server's bytes are not repeated:
+        # they could be anything, patient data included.
+        raise ProbeError(type(exc).__name__, f"not a valid HTTP answer ({type(exc).__name__})") from None
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case names; repeated headers (two WWW-Authenticate challenges) joined as HTTP allows."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out

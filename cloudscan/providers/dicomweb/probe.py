@@ -10,7 +10,9 @@ them (../shared/notes/dicom.md, section 1.5).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,8 @@ PROBE_UID = "2.25.227286573417939467516108513411290104577"
 PROBE_ORIGIN = "https://cloudscan.invalid"
 DICOM_JSON = "application/dicom+json"
 DENIED = (401, 403, 407)
+# Where a redirect sends a client that must log in first (Keycloak, SAML, CAS, OAuth, ...).
+LOGIN_PATH = re.compile(r"log-?in|sign-?in|auth|sso|saml|oauth|openid|realms|/cas/", re.IGNORECASE)
 UI_PATHS = (("/app/explorer.html", "orthanc"), ("/ui/app/", "orthanc"), ("/dcm4chee-arc/ui2/", "dcm4chee"))
 # Documented factory logins, tried only with --probe-credentials, against a URL without PHI.
 DEFAULT_LOGINS = {"orthanc": [("orthanc", "orthanc")], None: [("orthanc", "orthanc"), ("admin", "admin")]}
@@ -40,7 +44,8 @@ class ProbeOptions:
 
 
 class _Unclear(Exception):
-    """An answer that says neither open nor protected (a 5xx, a redirect to elsewhere...)."""
+    """An answer that says neither open nor protected: a 5xx, a 400 to a search, a redirect
+    that is not to a login page. The field is then UNKNOWN, with the request named."""
 
 
 def probe_endpoint(url: str, options: ProbeOptions, fetcher: Callable[..., Answer] = fetch) -> Document:
@@ -59,21 +64,23 @@ class Prober:
         self.scheme, self.host, self.port = parts.scheme, parts.hostname or "", parts.port
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.base_path = parts.path
-        self.access: dict[str, Any] = {
-            k: None
-            for k in (
-                "search",
-                "retrieve",
-                "store",
-                "rest_api",
-                "admin_ui",
-                "authentication",
-                "default_credentials",
-            )
-        }
+        # The product's own API and UI live at the server root, or under the prefix a reverse
+        # proxy gives it (/orthanc/dicom-web -> /orthanc/system): try both.
+        parent = self.base_path.rsplit("/", 1)[0]
+        self.roots = list(dict.fromkeys([parent, ""]))
+        fields = (
+            "search",
+            "retrieve",
+            "store",
+            "rest_api",
+            "admin_ui",
+            "authentication",
+            "default_credentials",
+        )
+        self.access: dict[str, Any] = dict.fromkeys(fields)
         self.access["observed"] = {}
         self.product: dict[str, Any] = {"name": None, "version": None, "version_disclosed": False}
-        self.realm: str | None = None
+        self.schemes: set[str] = set()  # login schemes the server asked for
         self.request = ""  # the request in flight, named in errors
 
     # -- one request ---------------------------------------------------------------------
@@ -89,34 +96,36 @@ class Prober:
         body: bytes | None = None,
         login: tuple[str, str] | None = None,
     ) -> Answer:
-        url = (self.origin if absolute else self.origin + self.base_path) + path
+        full = path if absolute else self.base_path + path
         sent = dict(headers or {})
         if login:
             sent["Authorization"] = "Basic " + base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
-        shown = ("" if absolute else self.base_path) + path.replace(PROBE_UID, "<made-up UID>")
-        self.request = f"{method} {shown}" + (f" as {login[0]}" if login else "")
-        answer = self.fetcher(url, method, headers=sent, body=body, timeout=self.options.timeout)
+        self.request = f"{method} {full.replace(PROBE_UID, '<made-up UID>')}" + (
+            f" as {login[0]}" if login else ""
+        )
+        answer = self.fetcher(
+            self.origin + full, method, headers=sent, body=body, timeout=self.options.timeout
+        )
         self.access["observed"][field] = f"{self.request} -> {_describe(answer)}"
-        if answer.status in DENIED:
+        if answer.status in DENIED and not login:
             self._note_challenge(answer)
         return answer
 
     def _note_challenge(self, answer: Answer) -> None:
-        challenge = answer.header("www-authenticate") or ""
-        scheme = challenge.split(" ", 1)[0].lower()
-        if self.access["authentication"] in (None, "none"):
-            self.access["authentication"] = (
-                scheme if scheme in ("basic", "bearer") else ("other" if scheme else None)
-            )
-        if 'realm="' in challenge:
-            self.realm = challenge.split('realm="', 1)[1].split('"', 1)[0]
-            if "orthanc" in self.realm.lower():
-                self.product["name"] = "orthanc"
+        challenge = (answer.header("www-authenticate") or "").lower()
+        for scheme in ("basic", "bearer", "negotiate", "digest"):
+            if re.search(rf"(^|,)\s*{scheme}\b", challenge):
+                self.schemes.add(scheme)
+        if challenge and not self.schemes:
+            self.schemes.add("other")
+        if "orthanc" in challenge:  # realm="Orthanc Secure Area", even when everything is locked
+            self.product["name"] = "orthanc"
 
     # -- the probes -------------------------------------------------------------------------
 
     def run(self) -> None:
         doc = self.doc
+        doc["hardening"] = {"lua_scripts": None, "rest_api_writes_filesystem": None}
         try:
             qido = self._ask(
                 "search",
@@ -139,10 +148,7 @@ class Prober:
                 code=exc.code,
                 message=str(exc),
             )
-            doc["hardening"] = {"lua_scripts": None, "rest_api_writes_filesystem": None}
             return
-        doc["cors"] = _cors(qido)
-        redirect_https = _redirects_to_https(qido)
         for field, step in (
             ("search", lambda: self._search(qido)),
             ("retrieve", self._retrieve),
@@ -151,23 +157,26 @@ class Prober:
             ("admin_ui", self._admin_ui),
         ):
             self._settle(field, step)
-        if self.access["authentication"] is None and "open" in (
-            self.access["search"],
-            self.access["rest_api"],
-        ):
+        self._cors(qido)
+        if self.schemes:
+            self.access["authentication"] = (
+                next(s for s in ("basic", "bearer") if s in self.schemes)
+                if self.schemes & {"basic", "bearer"}
+                else "other"
+            )
+        elif "open" in (self.access["search"], self.access["rest_api"]):
             self.access["authentication"] = "none"
         self._settle("default_credentials", self._default_credentials)
         doc["access"] = self.access
         doc["product"] = self.product
         doc["transport"] = {
             "scheme": self.scheme,
-            "redirects_to_https": redirect_https if self.scheme == "http" else None,
+            "redirects_to_https": _redirects_to_https(qido) if self.scheme == "http" else None,
             "tls_versions": None,
             "certificate": None,
         }
         if self.scheme == "https" and self.options.check_tls:
             self._tls()
-        doc["hardening"] = {"lua_scripts": None, "rest_api_writes_filesystem": None}
         if self.access["authentication"] is None:
             mark_unknown(
                 doc,
@@ -181,13 +190,13 @@ class Prober:
         try:
             self.access[field] = step()
         except ProbeError as exc:
-            mark_unknown(self.doc, [f"/access/{field}"], call=self.request, code=exc.code, message=str(exc))
             self.access[field] = None
+            mark_unknown(self.doc, [f"/access/{field}"], call=self.request, code=exc.code, message=str(exc))
         except _Unclear as exc:
+            self.access[field] = None
             mark_unknown(
                 self.doc, [f"/access/{field}"], call=self.request, code="UnclearAnswer", message=str(exc)
             )
-            self.access[field] = None
 
     def _search(self, qido: Answer) -> str:
         if qido.status == 406:  # some servers only speak application/json
@@ -201,8 +210,10 @@ class Prober:
             return "protected"
         if qido.status == 204 or (qido.status == 200 and _json_list(qido) is not None):
             return "open"
-        if qido.status == 200 or qido.status == 404:
-            return "absent"  # a web page or nothing: not a DICOMweb search here
+        if qido.status == 200 and qido.truncated and _is_json(qido):
+            return "open"  # more than 64 KiB of results for a UID that matches nothing: open, and leaking
+        if qido.status == 404 or (qido.status == 200 and qido.media_type == "text/html"):
+            return "absent"  # nothing, or a web page: no DICOMweb search at this URL
         return self._redirect_or_unclear(qido, "search")
 
     def _retrieve(self) -> str:
@@ -212,11 +223,16 @@ class Prober:
         if answer.status in DENIED:
             return "protected"
         if answer.status == 404:
-            # The study is unknown, so a reachable handler says 404 too: open when the same server
-            # searched without a login (or is known to be a DICOMweb server), else not here at all.
-            return "open" if self.access["search"] == "open" else "absent"
-        if answer.status in (200, 204):
-            return "open" if _json_list(answer) is not None or answer.status == 204 else "absent"
+            # The study does not exist, so a reachable handler says 404 too: open on a server that
+            # searched without a login, nothing here where nothing searched either.
+            if self.access["search"] in ("open", "absent"):
+                return self.access["search"]
+            raise _Unclear(
+                f"{self.access['observed']['retrieve']}: a 404 where the search answered "
+                f"{self.access['search'] or 'unclearly'}: the retrieve handler may be open"
+            )
+        if answer.status in (200, 204) and (answer.status == 204 or _is_json(answer)):
+            return "open"
         return self._redirect_or_unclear(answer, "retrieve")
 
     def _store(self) -> str | None:
@@ -229,6 +245,9 @@ class Prober:
                 message="the STOW-RS probe was turned off (--no-stow-probe)",
             )
             return None
+        if self.access["search"] == "absent" and self.access["retrieve"] == "absent":
+            self.access["observed"]["store"] = "not probed: nothing here answers like DICOMweb"
+            return "absent"  # never POST to something that is not a DICOMweb server
         answer = self._ask(
             "store",
             "POST",
@@ -245,61 +264,108 @@ class Prober:
         return self._redirect_or_unclear(answer, "store")
 
     def _rest_api(self) -> str:
-        answer = self._ask(
-            "rest_api", "GET", "/system", absolute=True, headers={"Accept": "application/json"}
-        )
-        if answer.status in DENIED:
-            return "protected"
-        if answer.status == 200:
-            system = _json_object(answer)
+        states = []
+        for root in self.roots:
+            answer = self._ask(
+                "rest_api", "GET", f"{root}/system", absolute=True, headers={"Accept": "application/json"}
+            )
+            system = _json_object(answer) if answer.status == 200 else None
             if system is not None and ("ApiVersion" in system or "DicomAet" in system):
                 self.product["name"] = "orthanc"
                 if isinstance(system.get("Version"), str):
-                    self.product["version"] = system["Version"][:40]
+                    self.product["version"] = _printable(system["Version"])[:40]
                     self.product["version_disclosed"] = True
                 return "open"
-            return "absent"
-        if answer.status == 404:
-            return "absent"
-        return self._redirect_or_unclear(answer, "rest_api")
+            if answer.status in DENIED:
+                states.append("protected")
+            elif answer.status in (200, 404):
+                states.append("absent")  # no such API, or a page that is not it
+            else:
+                states.append(self._redirect_or_unclear(answer, "rest_api"))
+        return "protected" if "protected" in states else "absent"
 
     def _admin_ui(self) -> str:
-        for path, product in UI_PATHS:
-            answer = self._ask("admin_ui", "GET", path, absolute=True, headers={"Accept": "text/html"})
-            if answer.status in DENIED:
-                return "protected"
-            if answer.status == 200 and answer.media_type == "text/html":
-                self.product["name"] = self.product["name"] or product
-                return "open"
-            if 300 <= answer.status < 400:
-                return "protected"  # sent to a login page (or elsewhere): no UI served here
-        return "absent"
+        states = []
+        for root in self.roots:
+            for path, product in UI_PATHS:
+                answer = self._ask(
+                    "admin_ui", "GET", root + path, absolute=True, headers={"Accept": "text/html"}
+                )
+                if answer.status == 200 and answer.media_type == "text/html":
+                    self.product["name"] = self.product["name"] or product
+                    return "open"
+                if answer.status in DENIED:
+                    states.append("protected")
+                elif answer.status != 404:
+                    states.append(self._redirect_or_unclear(answer, "admin_ui"))
+        return "protected" if "protected" in states else "absent"
 
     def _redirect_or_unclear(self, answer: Answer, field: str) -> str:
         observed = self.access["observed"][field]
         if 300 <= answer.status < 400:
             target = urlsplit(answer.header("location") or "")
-            if self.scheme == "http" and target.scheme == "https" and target.hostname in (None, self.host):
+            if LOGIN_PATH.search(target.path or "") or LOGIN_PATH.search(target.query or ""):
+                return "protected"  # sent to a login page: nothing served here without credentials
+            if target.scheme == "https" and self.scheme == "http":
                 raise _Unclear(f"{observed}: plain HTTP is redirected to HTTPS; scan the https:// URL")
-            return "protected"  # sent to a login page: nothing served here without credentials
+            raise _Unclear(f"{observed}: redirected elsewhere (not to a login page); scan where it points")
         raise _Unclear(f"{observed}: neither an answer nor a login request")
 
+    def _cors(self, qido: Answer) -> None:
+        """CORS as a browser on another site would meet it. Proxies often add the headers to
+        successful answers only, so when the search was refused the preflight is asked too; when
+        neither succeeded, what a logged-in browser gets is not visible and stays unknown."""
+        answers = [qido]
+        if not 200 <= qido.status < 300:
+            with contextlib.suppress(ProbeError):
+                answers.append(
+                    self.fetcher(
+                        f"{self.origin}{self.base_path}/studies",
+                        "OPTIONS",
+                        timeout=self.options.timeout,
+                        headers={
+                            "Origin": PROBE_ORIGIN,
+                            "Access-Control-Request-Method": "GET",
+                            "Access-Control-Request-Headers": "authorization",
+                        },
+                    )
+                )
+        allowed = [(a.header("access-control-allow-origin") or "").strip() for a in answers]
+        credentials = any(
+            (a.header("access-control-allow-credentials") or "").strip().lower() == "true" for a in answers
+        )
+        self.doc["cors"] = {
+            "allow_any_origin": "*" in allowed,
+            "reflects_origin": PROBE_ORIGIN in allowed,
+            "allow_credentials": credentials,
+        }
+        if not any(200 <= a.status < 300 for a in answers) and PROBE_ORIGIN not in allowed:
+            mark_unknown(
+                self.doc,
+                ["/cors/reflects_origin", "/cors/allow_credentials"],
+                call=f"OPTIONS {self.base_path}/studies",
+                code="NotVisible",
+                message="no answer without a login succeeded, so the CORS headers a logged-in "
+                "browser gets are not visible",
+            )
+
     def _default_credentials(self) -> str:
+        observed = self.access["observed"]
         if not self.options.probe_credentials:
-            self.access["observed"]["default_credentials"] = "not probed (--probe-credentials)"
+            observed["default_credentials"] = "not probed (--probe-credentials)"
             return "not-checked"
         if self.access["authentication"] != "basic":
-            self.access["observed"]["default_credentials"] = (
-                f"not probed: the server asks for {self.access['authentication'] or 'no known'} login, "
-                "not Basic"
-                if self.access["authentication"] != "none"
-                else "not probed: the server asks for no login"
+            observed["default_credentials"] = (
+                "not probed: the server asks for no login"
+                if self.access["authentication"] == "none"
+                else f"not probed: the server asks for a {self.access['authentication'] or 'unknown'} login"
             )
             return "not-checked"
         if self.access["rest_api"] == "protected" and self.product["name"] == "orthanc":
             path, absolute = "/system", True
         else:
             path, absolute = f"/studies?StudyInstanceUID={PROBE_UID}", False
+        refused = True
         for login in DEFAULT_LOGINS.get(self.product["name"], DEFAULT_LOGINS[None]):
             answer = self._ask(
                 "default_credentials",
@@ -311,6 +377,9 @@ class Prober:
             )
             if answer.status not in DENIED and answer.status < 500:
                 return "accepted"
+            refused = refused and answer.status in DENIED
+        if not refused:
+            raise _Unclear(f"{observed['default_credentials']}: neither accepted nor refused")
         return "refused"
 
     def _tls(self) -> None:
@@ -335,18 +404,29 @@ class Prober:
 def _describe(answer: Answer) -> str:
     text = str(answer.status)
     if answer.media_type:
-        text += f" {answer.media_type}"
+        text += f" {_printable(answer.media_type)[:60]}"
     items = _json_list(answer)
     if items is not None:
         text += " (empty result)" if not items else f" ({len(items)} results, not read)"
+    elif answer.truncated:
+        text += " (over 64 KiB, not read)"
     location = answer.header("location")
     if location and 300 <= answer.status < 400:
-        text += f" to {location[:120]}"
+        text += f" to {_printable(location)[:120]}"
     return text
 
 
+def _printable(text: str) -> str:
+    """Server-chosen text shown in a report: printable ASCII only."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+def _is_json(answer: Answer) -> bool:
+    return "json" in answer.media_type
+
+
 def _json_list(answer: Answer) -> list[Any] | None:
-    if answer.status == 204 or (answer.status == 200 and not answer.body.strip()):
+    if answer.status == 204 or (answer.status == 200 and not answer.body.strip() and not answer.truncated):
         return []
     value = _json(answer)
     return value if isinstance(value, list) else None
@@ -358,22 +438,12 @@ def _json_object(answer: Answer) -> dict[str, Any] | None:
 
 
 def _json(answer: Answer) -> Any:
-    if answer.truncated or "json" not in answer.media_type:
+    if answer.truncated or not _is_json(answer):
         return None
     try:
         return json.loads(answer.body)
     except ValueError:
         return None
-
-
-def _cors(answer: Answer) -> dict[str, bool]:
-    allowed = (answer.header("access-control-allow-origin") or "").strip()
-    return {
-        "allow_any_origin": allowed == "*",
-        "reflects_origin": allowed == PROBE_ORIGIN,
-        "allow_credentials": (answer.header("access-control-allow-credentials") or "").strip().lower()
-        == "true",
-    }
 
 
 def _redirects_to_https(answer: Answer) -> bool:
