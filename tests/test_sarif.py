@@ -40,7 +40,7 @@ def test_terraform_sarif_is_valid_and_located(terraform_sarif):
         source = finding["resource"]["source"]
         assert physical["artifactLocation"]["uri"] == source["file"]
         assert physical["region"]["startLine"] == source["line_start"] >= 1
-        assert located["message"]["text"].startswith(source["address"] + ": ")
+        assert located["message"]["text"].startswith((source["address"] or finding["resource"]["id"]) + ": ")
 
 
 def test_rules_carry_what_code_scanning_shows(terraform_sarif):

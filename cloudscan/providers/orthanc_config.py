@@ -205,7 +205,7 @@ def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[st
     for key in keys:
         if key in where:
             file, line = where[key]
-            return {"type": "config", "address": key, "file": file, "line_start": line, "line_end": line}
+            return {"type": "config", "address": None, "file": file, "line_start": line, "line_end": line}
     return {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
 
 

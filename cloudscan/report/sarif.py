@@ -136,7 +136,7 @@ def _unknown(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
 def _location(resource: dict[str, Any]) -> dict[str, Any]:
     source = resource.get("source") or {}
     logical = {"fullyQualifiedName": source.get("address") or resource["id"], "kind": "resource"}
-    if source.get("type") == "terraform" and source.get("file"):
+    if source.get("type") in ("terraform", "config") and source.get("file"):
         physical: dict[str, Any] = {"artifactLocation": _artifact(source["file"])}
         if source.get("line_start"):  # a plan has no lines: the whole file
             region = {"startLine": source["line_start"]}
