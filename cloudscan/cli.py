@@ -238,6 +238,13 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
     if not targets:
         raise UsageError("nothing to probe: give URLs, --dimse HOST:PORT, --targets FILE or "
                          "--from-inventory REPORT (an inventory with no open DICOM port gives none)")
+    if ca_bundle is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(ca_bundle))
+        except (ssl.SSLError, OSError) as exc:
+            raise UsageError(f"--ca-bundle {ca_bundle}: not PEM CA certificates ({exc})") from None
     if len(calling_ae) > 16 or not calling_ae.strip():
         raise UsageError("--calling-ae: an AE title has 1 to 16 characters")
     policies = _policies(options)

@@ -9,6 +9,7 @@ unshare/socat) it runs directly on free ports and the tests talk to 127.0.0.1 on
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -78,8 +79,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
 def _isolated() -> bool:
-    return os.geteuid() == 0 and shutil.which("unshare") is not None and shutil.which("socat") is not None
+    """Whether a private network namespace can be made here (root, and allowed by the container)."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("socat"):
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
 @dataclass

@@ -62,7 +62,8 @@ def test_no_http_answer_makes_every_result_unknown(server, code):
 def test_a_web_site_that_is_not_dicomweb_passes_nothing_it_did_not_see(server):
     doc = probe_endpoint(f"{server}/dicom-web", ProbeOptions(timeout=TIMEOUT))
     access = doc["access"]
-    assert access["search"] == "absent" and access["rest_api"] == "absent" and access["admin_ui"] == "open"
+    # A web page at the UI paths that is not the product's UI is not an admin UI either.
+    assert access["search"] == "absent" and access["rest_api"] == "absent" and access["admin_ui"] == "absent"
     assert "200 text/html" in access["observed"]["search"]
 
 
@@ -134,10 +135,9 @@ def test_no_target_at_all():
 
 
 @pytest.mark.parametrize("server", ["redirect-slash"], indirect=True)
-def test_a_redirect_that_is_not_to_a_login_page_is_unknown(server):
-    exit_code, report = _scan(
-        f"{server}/dicom-web", "--only", "dicomweb-no-unauthenticated-search", "--strict"
-    )
+@pytest.mark.parametrize("base", ["/dicom-web", "/imaging-associates/dicom-web"])  # "sso" inside a word
+def test_a_redirect_that_is_not_to_a_login_page_is_unknown(server, base):
+    exit_code, report = _scan(f"{server}{base}", "--only", "dicomweb-no-unauthenticated-search", "--strict")
     assert exit_code == 3
     (finding,) = report["findings"]
     assert finding["status"] == "UNKNOWN"
@@ -177,3 +177,18 @@ def test_inventory_rules_with_unresolved_ports_cover_every_port(tmp_path):
     assert read_inventory(report, targets) == []
     assert "dicom://203.0.113.7:104" in [t.id for t in targets.dimse]
     assert "http://203.0.113.7:8042/dicom-web" in targets.urls
+
+
+def test_a_ca_bundle_that_is_not_pem_is_a_usage_error(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate")
+    result = CliRunner().invoke(
+        cli, ["scan", "dicomweb", "https://127.0.0.1:1/dicom-web", "--ca-bundle", str(bundle)]
+    )
+    assert result.exit_code == 2 and "--ca-bundle" in result.output
+
+
+def test_a_host_name_that_cannot_be_encoded_is_an_endpoint_error():
+    _, report = _scan("http://a..b/dicom-web")
+    (endpoint,) = report["resources"]
+    assert endpoint["_meta"]["errors"][0]["code"] == "BadUrl"

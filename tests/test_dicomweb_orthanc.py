@@ -24,6 +24,13 @@ from cloudscan.model import load_schema, schema_registry
 
 CT_SMALL = Path(get_testdata_file("CT_small.dcm"))
 AUTH_WITHOUT_USERS = {"RemoteAccessAllowed": True, "AuthenticationEnabled": True}
+# Refuses C-ECHO from unknown AEs (it aborts) but answers their queries: the query must still be seen.
+ECHO_OFF_FIND_ON = {
+    "RemoteAccessAllowed": True,
+    "AuthenticationEnabled": True,
+    "DicomAlwaysAllowEcho": False,
+    "DicomAlwaysAllowFind": True,
+}
 CONFIG_ONLY = {"orthanc-lua-scripts-disabled", "orthanc-rest-api-no-filesystem-writes"}
 
 # policy -> status per server, from `scan dicomweb --probe-credentials` (DIMSE given the AE title)
@@ -33,79 +40,98 @@ EXPECTED = {
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "dicomweb-no-unauthenticated-retrieve": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "dicomweb-no-unauthenticated-store": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "pacs-no-unauthenticated-admin": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "pacs-no-default-credentials": {
         "open": "NOT_APPLICABLE",
         "protected": "PASS",
         "default": "FAIL",
         "auth-no-users": "FAIL",
+        "echo-off": "PASS",
     },
     "dicomweb-no-password-over-http": {
         "open": "PASS",
         "protected": "FAIL",
         "default": "FAIL",
         "auth-no-users": "FAIL",
+        "echo-off": "FAIL",
     },
-    "dicomweb-https-only": {"open": "FAIL", "protected": "FAIL", "default": "FAIL", "auth-no-users": "FAIL"},
+    "dicomweb-https-only": {
+        "open": "FAIL",
+        "protected": "FAIL",
+        "default": "FAIL",
+        "auth-no-users": "FAIL",
+        "echo-off": "FAIL",
+    },
     "pacs-no-version-disclosure": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "dicomweb-cors-no-any-origin": {
         "open": "PASS",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "PASS",
     },
     "dicomweb-no-legacy-tls": {
         "open": "NOT_APPLICABLE",
         "protected": "NOT_APPLICABLE",
         "default": "NOT_APPLICABLE",
         "auth-no-users": "NOT_APPLICABLE",
+        "echo-off": "NOT_APPLICABLE",
     },
     "dimse-no-unknown-ae-query": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "PASS",
         "auth-no-users": "PASS",
+        "echo-off": "FAIL",
     },
     "dimse-no-unknown-ae-store": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "FAIL",
         "auth-no-users": "FAIL",
+        "echo-off": "FAIL",
     },
     "dimse-called-ae-checked": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "FAIL",
         "auth-no-users": "FAIL",
+        "echo-off": "FAIL",
     },
     "dimse-no-unknown-ae-echo": {
         "open": "FAIL",
         "protected": "PASS",
         "default": "FAIL",
         "auth-no-users": "FAIL",
+        "echo-off": "PASS",
     },
 }
 
@@ -120,10 +146,11 @@ def servers(tmp_path_factory):
             ("protected", PROTECTED, ("alice", secrets.token_hex(12))),
             ("default", DEFAULT, None),
             ("auth-no-users", AUTH_WITHOUT_USERS, None),
+            ("echo-off", ECHO_OFF_FIND_ON, ("bob", secrets.token_hex(12))),
         ):
             started[name] = start_orthanc(base / name, name, settings, login)
         for name, server in started.items():
-            login = None if name in ("open", "protected") else ("orthanc", "orthanc")
+            login = None if name == "open" or server.credentials else ("orthanc", "orthanc")
             status, body = server.request("POST", "/instances", CT_SMALL.read_bytes(), auth=login)
             assert status == 200, (name, status, body[:200])
         yield started

@@ -9,6 +9,7 @@ Matches of the C-FIND (there should be none) are counted, never read.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +41,12 @@ class DimseTarget:
     def parse(cls, text: str) -> DimseTarget:
         """host:port or host:port/AET (also with a dicom:// prefix)."""
         rest = text.strip().removeprefix("dicom://").removeprefix("dimse://")
+        if "@" in rest:
+            raise ValueError("a DICOM address has no user or password: give HOST:PORT[/AET]")
         address, _, ae = rest.partition("/")
         host, sep, port = address.rpartition(":")
         if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
-            raise ValueError(f"{text!r}: expected HOST:PORT or HOST:PORT/AET")
+            raise ValueError(f"{text[:100]!r}: expected HOST:PORT or HOST:PORT/AET")
         if ae and len(ae) > 16:
             raise ValueError(f"{text!r}: an AE title has at most 16 characters")
         return cls(host.strip("[]"), int(port), ae or None)
@@ -54,10 +57,13 @@ class DimseTarget:
 
 
 class _Refused(Exception):
-    def __init__(self, reason: str, calling_ae_refused: bool = False) -> None:
+    def __init__(
+        self, reason: str, calling_ae_refused: bool = False, called_ae_refused: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.calling_ae_refused = calling_ae_refused
+        self.called_ae_refused = called_ae_refused
 
 
 def probe_dimse(target: DimseTarget, options: DimseOptions) -> Document:
@@ -96,6 +102,7 @@ def _probe(doc: Document, target: DimseTarget, options: DimseOptions, seen: dict
         observed["any_called_ae"] = f"{asked}: association accepted"
         called = MADE_UP_AE
     except _Refused as refused:
+        # It refused an AE title that is not its own: it does not answer to any called AE.
         seen["any_called_ae"] = False
         observed["any_called_ae"] = f"{asked}: {refused.reason}"
         if refused.calling_ae_refused:
@@ -113,13 +120,20 @@ def _probe(doc: Document, target: DimseTarget, options: DimseOptions, seen: dict
         try:
             session = _associate(target, options, called)
         except _Refused as again:
-            if again.calling_ae_refused:
-                _refused_everything(seen, f"{asked}: {again.reason}")
+            if again.called_ae_refused:
+                _unknown(
+                    doc,
+                    f"A-ASSOCIATE {target.id}",
+                    "CalledAeRefused",
+                    f"{asked}: {again.reason}: is {called} the server's AE title?",
+                )
             else:
-                _unknown(doc, f"A-ASSOCIATE {target.id}", "Rejected", f"{asked}: {again.reason}")
+                _refused_everything(seen, f"{asked}: {again.reason}")
+            return
+        except _Unclear as exc:
+            _unknown(doc, f"A-ASSOCIATE {target.id}", "Unclear", f"{asked}: {exc}")
             return
     except _Unclear as exc:
-        seen["any_called_ae"] = None
         _unknown(doc, f"A-ASSOCIATE {target.id}", "Unclear", f"{asked}: {exc}", also=["any_called_ae"])
         return
     doc["address"]["called_ae"] = called
@@ -130,7 +144,9 @@ def _probe(doc: Document, target: DimseTarget, options: DimseOptions, seen: dict
         "class_uid": str(assoc.acceptor.implementation_class_uid or "") or None,
         "version_name": assoc.acceptor.implementation_version_name or None,
     }
-    _echo_store_find(doc, session, seen)
+    find_offered = _echo_and_store(doc, session, seen)
+    if find_offered:
+        _find(doc, target, options, called, seen)
 
 
 def _unknown(
@@ -140,8 +156,8 @@ def _unknown(
     mark_unknown(doc, [f"/unknown_ae/{k}" for k in fields], call=call, code=code, message=message)
 
 
-def _echo_store_find(doc: Document, session: tuple[Any, list[Any]], seen: dict[str, Any]) -> None:
-    from pydicom.dataset import Dataset
+def _echo_and_store(doc: Document, session: tuple[Any, list[Any]], seen: dict[str, Any]) -> bool:
+    """C-ECHO, and which storage contexts were accepted; whether Study Root C-FIND was."""
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as StudyFind
     from pynetdicom.sop_class import Verification
 
@@ -155,62 +171,87 @@ def _echo_store_find(doc: Document, session: tuple[Any, list[Any]], seen: dict[s
         if storage
         else "no storage context accepted"
     )
-    if Verification in accepted:
+    if Verification not in accepted:
+        seen["echo"] = False
+        observed["echo"] = "Verification context rejected"
+    else:
+        before = len(received)
         status = assoc.send_c_echo()
         if status and "Status" in status:
             seen["echo"] = status.Status == 0x0000
             observed["echo"] = f"C-ECHO -> status 0x{status.Status:04X}"
+        elif _server_aborted(received[before:]):
+            seen["echo"] = False
+            observed["echo"] = "C-ECHO -> the server aborted the association (refused)"
         else:
-            seen["echo"] = None
             _mark(doc, "echo", "C-ECHO", "no answer within the timeout")
-    else:
-        seen["echo"] = False
-        observed["echo"] = "Verification context rejected"
+    if assoc.is_established:
+        assoc.release()
     if StudyFind not in accepted:
-        # Only Study Root is asked: a server offering Patient Root only is not judged here.
-        seen["find"] = False
-        observed["find"] = "Study Root C-FIND context rejected"
-        if assoc.is_established:
-            assoc.release()
+        _mark(
+            doc, "find", "C-FIND", "the Study Root C-FIND context was not accepted: only Study Root is asked"
+        )
+        return False
+    return True
+
+
+def _find(
+    doc: Document, target: DimseTarget, options: DimseOptions, called: str, seen: dict[str, Any]
+) -> None:
+    """A study-level C-FIND for a UID that matches nothing, on an association of its own (a
+    server may abort on the C-ECHO and still answer queries). The first pending answer proves
+    the query open: the association is aborted there, matches are never read."""
+    from pydicom.dataset import Dataset
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as StudyFind
+
+    shown = "C-FIND study <made-up UID> -> "
+    try:
+        assoc, received = _associate(target, options, called)
+    except (_Refused, _Unclear) as exc:
+        _mark(doc, "find", "C-FIND", f"{shown}a second association was not accepted: {exc}")
         return
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
     query.StudyInstanceUID = PROBE_UID
-    statuses, matches = [], 0
+    before, final, pending = len(received), None, False
+    for status, _identifier in assoc.send_c_find(query, StudyFind):
+        if not status or "Status" not in status:
+            break
+        if status.Status in (0xFF00, 0xFF01):
+            pending = True  # a match for a UID that cannot exist: anyone may query
+            break
+        final = status.Status
+    server_aborted = _server_aborted(received[before:])
     if assoc.is_established:
-        for status, _identifier in assoc.send_c_find(query, StudyFind):
-            if not status or "Status" not in status:
-                break
-            statuses.append(status.Status)
-            if status.Status in (0xFF00, 0xFF01):
-                matches += 1  # counted, never read
-    if assoc.is_established:
-        assoc.release()
-    final = statuses[-1] if statuses else None
-    peer_aborted = any(type(p).__name__ in ("A_ABORT", "A_P_ABORT") for p in received)
-    shown = "C-FIND study <made-up UID> -> "
-    if final == 0x0000:
+        assoc.abort() if pending else assoc.release()
+    if pending or final == 0x0000:
         seen["find"] = True
-        observed["find"] = f"{shown}status 0x0000, {matches} matches (not read)"
-    elif final is None and peer_aborted:
-        seen["find"] = False  # Orthanc's way of refusing a query from an unknown AE
-        observed["find"] = f"{shown}the server aborted the association (query refused)"
-    elif final == 0x0124:
-        seen["find"] = False  # Refused: Not Authorized
-        observed["find"] = f"{shown}status 0x{final:04X} (refused)"
+        seen["observed"]["find"] = shown + ("a match (not read)" if pending else "status 0x0000, no match")
+    elif final == 0x0124 or (final is None and server_aborted):
+        seen["find"] = False  # Refused: Not Authorized, or Orthanc's abort
+        seen["observed"]["find"] = shown + (
+            "status 0x0124 (not authorized)"
+            if final == 0x0124
+            else "the server aborted the association (refused)"
+        )
     else:
-        seen["find"] = None
         _mark(
             doc,
             "find",
             "C-FIND",
-            f"{shown}"
+            shown
             + (f"status 0x{final:04X}" if final is not None else "no answer within the timeout")
             + ": neither yes nor no",
         )
 
 
+def _server_aborted(received: list[Any]) -> bool:
+    """An A-ABORT the server sent; pynetdicom's own A-P-ABORT (a dropped connection) is not one."""
+    return any(type(pdu).__name__ == "A_ABORT_RQ" for pdu in received)
+
+
 def _mark(doc: Document, field: str, call: str, message: str) -> None:
+    doc["unknown_ae"][field] = None
     mark_unknown(doc, [f"/unknown_ae/{field}"], call=f"{call} {doc['id']}", code="Unclear", message=message)
 
 
@@ -221,8 +262,9 @@ def _refused_everything(seen: dict[str, Any], why: str) -> None:
 
 
 def _associate(target: DimseTarget, options: DimseOptions, called: str) -> tuple[Any, list[Any]]:
-    """An established association and the ACSE primitives received on it, or _Refused /
-    _Unclear / ConnectionError."""
+    """An established association and the ACSE primitives received on it; or _Refused (a
+    permanent rejection or an abort by the server), _Unclear (a transient rejection), or
+    ConnectionError (nothing that speaks DICOM)."""
     from pynetdicom import AE, evt
     from pynetdicom.sop_class import (
         CTImageStorage,
@@ -243,29 +285,33 @@ def _associate(target: DimseTarget, options: DimseOptions, called: str) -> tuple
         SecondaryCaptureImageStorage,
     ):
         ae.add_requested_context(context)
-    received: list[Any] = []
+    answers: list[Any] = []  # ACSE primitives: the A-ASSOCIATE answer
+    received: list[Any] = []  # every PDU the server sent: an A-ABORT-RQ is its own abort
     assoc = ae.associate(
         target.host,
         target.port,
         ae_title=called,
-        evt_handlers=[(evt.EVT_ACSE_RECV, lambda event: received.append(event.primitive))],
+        evt_handlers=[
+            (evt.EVT_ACSE_RECV, lambda event: answers.append(event.primitive)),
+            (evt.EVT_PDU_RECV, lambda event: received.append(event.pdu)),
+        ],
     )
     if assoc.is_established:
         return assoc, received
-    if assoc.is_rejected:
-        reply = next((a for a in received if getattr(a, "result", None) in (1, 2)), None)
-        if reply is None or reply.result == 2:
-            raise _Unclear("association rejected for now (transient): busy or limited, try again later")
+    reply = next((a for a in answers if getattr(a, "result", None) in (1, 2)), None)
+    if assoc.is_rejected and reply is not None:
         key = (reply.result_source, reply.diagnostic)
+        reason = REJECT_REASONS.get(key, f"source {key[0]}, reason {key[1]}")
+        if reply.result == 2 or reply.result_source == 3:
+            raise _Unclear(f"association rejected for now ({reason}): busy or limited, try again later")
         raise _Refused(
-            f"association rejected: {REJECT_REASONS.get(key, f'source {key[0]}, reason {key[1]}')}",
+            f"association rejected: {reason}",
             calling_ae_refused=key == (1, 3),
+            called_ae_refused=key == (1, 7),
         )
-    if assoc.is_aborted and received:
-        raise _Refused("association aborted by the server")  # the peer spoke DICOM: A-ABORT
-    if assoc.is_aborted:
-        raise ConnectionError(f"{target.host}:{target.port} gave no DICOM answer within {options.timeout:g}s")
-    raise ConnectionError(f"no association with {target.host}:{target.port} (no DICOM answer)")
+    if _server_aborted(received):
+        raise _Refused("association aborted by the server")
+    raise ConnectionError(f"{target.host}:{target.port} gave no DICOM answer within {options.timeout:g}s")
 
 
 def _name(uid: str) -> str:
@@ -278,3 +324,5 @@ def _silence_pynetdicom() -> None:
     """pynetdicom logs the identifiers of C-FIND answers: its log is switched off for good while
     cloudscan runs (once, not per probe: probes run in threads and must not restore it)."""
     logging.getLogger("pynetdicom").setLevel(logging.CRITICAL + 1)
+    # pydicom warns about malformed values it decodes, quoting them: never a value in output.
+    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?$")

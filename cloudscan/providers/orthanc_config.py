@@ -295,6 +295,16 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
         "observed": observed,
     }
     doc["product"] = {"name": "orthanc", "version": None, "version_disclosed": state == "open"}
+    if state == "open" and not plugin and "Plugins" not in settings:
+        # Docker images load plugins from environment variables, outside this file.
+        mark_unknown(
+            doc,
+            ["/access/search", "/access/retrieve"],
+            call="orthanc:config",
+            code="PluginsUnknown",
+            message="no Plugins setting: whether the DICOMweb plugin is loaded is not in this file "
+            "(Docker images enable it through environment variables)",
+        )
     if state is None:
         fields = ["search", "retrieve", "store", "rest_api", "admin_ui"]
         mark_unknown(

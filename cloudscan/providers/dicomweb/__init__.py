@@ -59,7 +59,7 @@ class Targets:
             )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetError(
-                f"{where}: {text!r} is neither an http(s):// DICOMweb URL nor dicom://HOST:PORT"
+                f"{where}: {_shown(text)} is neither an http(s):// DICOMweb URL nor dicom://HOST:PORT"
             )
         if parts.query or parts.fragment:
             raise TargetError(
@@ -68,15 +68,20 @@ class Targets:
         try:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError:
-            raise TargetError(f"{where}: {text!r} has an invalid port") from None
+            raise TargetError(f"{where}: {_shown(text)} has an invalid port") from None
         if not text.isascii() or any(c.isspace() for c in text.strip()):
-            raise TargetError(f"{where}: {text!r} is not a valid URL (spaces or non-ASCII characters)")
+            raise TargetError(f"{where}: {_shown(text)} is not a valid URL (spaces or non-ASCII characters)")
         url = text.rstrip("/")
         if url not in self.urls:
             self.urls.append(url)
 
     def __len__(self) -> int:
         return len(self.urls) + len(self.dimse)
+
+
+def _shown(text: str) -> str:
+    """A target as it may be echoed: whatever precedes an @ (a user name, a password) is hidden."""
+    return repr(text.rsplit("@", 1)[1] if "@" in text else text)[:200]
 
 
 def read_target_file(path: Path, targets: Targets) -> None:
@@ -136,12 +141,14 @@ def enumerate_endpoints(
     and yield the documents in target order as they complete."""
     limits: dict[str, threading.Semaphore] = {}
     lock = threading.Lock()
+    stopping = threading.Event()
 
-    def limited(host: str, work: Any, *args: Any) -> Document:
+    def limited(host: str, work: Any, *args: Any) -> Document | None:
         with lock:
             gate = limits.setdefault(host, threading.Semaphore(per_host))
         with gate:
-            return work(*args)
+            # Jobs queued behind a busy host's gate are past cancel_futures' reach: they check here.
+            return None if stopping.is_set() else work(*args)
 
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
@@ -156,6 +163,7 @@ def enumerate_endpoints(
             except Exception as exc:  # a probe's bug: this endpoint is an error, the others go on
                 yield _broken(target, exc)
     finally:  # on Ctrl-C (or an abandoned scan) queued probes are dropped, not waited for
+        stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 

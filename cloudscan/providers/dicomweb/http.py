@@ -102,6 +102,8 @@ def fetch(
         raise ProbeError("ConnectionRefused", "connection refused") from None
     except ssl.SSLError as exc:
         raise ProbeError("TLSError", f"TLS handshake failed: {exc.reason or type(exc).__name__}") from None
+    except UnicodeError:
+        raise ProbeError("BadUrl", "the host name is not valid") from None
     except socket.gaierror as exc:
         raise ProbeError("NameResolution", f"cannot resolve {parts.hostname}: {exc.strerror}") from None
     except (http.client.HTTPException, OSError) as exc:

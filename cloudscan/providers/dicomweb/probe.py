@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,17 @@ PROBE_ORIGIN = "https://cloudscan.invalid"
 DICOM_JSON = "application/dicom+json"
 DENIED = (401, 403, 407)
 # Where a redirect sends a client that must log in first (Keycloak, SAML, CAS, OAuth, ...).
-LOGIN_PATH = re.compile(r"log-?in|sign-?in|auth|sso|saml|oauth|openid|realms|/cas/", re.IGNORECASE)
-UI_PATHS = (("/app/explorer.html", "orthanc"), ("/ui/app/", "orthanc"), ("/dcm4chee-arc/ui2/", "dcm4chee"))
+LOGIN_PATH = re.compile(
+    r"(?<![a-z])(log-?in|log-?on|sign-?in|auth\w*|sso|saml2?|oauth2?|openid\w*|realms|cas|idp)"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
+# (path, product, a word its page carries): a web page that is not the product's UI is not it.
+UI_PATHS = (
+    ("/app/explorer.html", "orthanc", b"orthanc"),
+    ("/ui/app/", "orthanc", b"orthanc"),
+    ("/dcm4chee-arc/ui2/", "dcm4chee", b"dcm4chee"),
+)
 # Documented factory logins, tried only with --probe-credentials, against a URL without PHI.
 DEFAULT_LOGINS = {"orthanc": [("orthanc", "orthanc")], None: [("orthanc", "orthanc"), ("admin", "admin")]}
 
@@ -82,6 +92,7 @@ class Prober:
         self.product: dict[str, Any] = {"name": None, "version": None, "version_disclosed": False}
         self.schemes: set[str] = set()  # login schemes the server asked for
         self.request = ""  # the request in flight, named in errors
+        self.login_root: str | None = None  # where /system asked for a login
 
     # -- one request ---------------------------------------------------------------------
 
@@ -171,7 +182,7 @@ class Prober:
         doc["product"] = self.product
         doc["transport"] = {
             "scheme": self.scheme,
-            "redirects_to_https": _redirects_to_https(qido) if self.scheme == "http" else None,
+            "redirects_to_https": _redirects_to_https(qido, self.host) if self.scheme == "http" else None,
             "tls_versions": None,
             "certificate": None,
         }
@@ -246,8 +257,11 @@ class Prober:
             )
             return None
         if self.access["search"] == "absent" and self.access["retrieve"] == "absent":
-            self.access["observed"]["store"] = "not probed: nothing here answers like DICOMweb"
-            return "absent"  # never POST to something that is not a DICOMweb server
+            # Never POST to something that is not a DICOMweb server; a store-only endpoint here
+            # stays unknown rather than passing.
+            raise _Unclear(
+                "POST not sent: nothing at this URL answered like DICOMweb (search and retrieve absent)"
+            )
         answer = self._ask(
             "store",
             "POST",
@@ -278,6 +292,7 @@ class Prober:
                 return "open"
             if answer.status in DENIED:
                 states.append("protected")
+                self.login_root = root if self.login_root is None else self.login_root
             elif answer.status in (200, 404):
                 states.append("absent")  # no such API, or a page that is not it
             else:
@@ -287,11 +302,14 @@ class Prober:
     def _admin_ui(self) -> str:
         states = []
         for root in self.roots:
-            for path, product in UI_PATHS:
+            for path, product, marker in UI_PATHS:
                 answer = self._ask(
                     "admin_ui", "GET", root + path, absolute=True, headers={"Accept": "text/html"}
                 )
                 if answer.status == 200 and answer.media_type == "text/html":
+                    if marker not in answer.body.lower():
+                        states.append("absent")  # some other web page (a viewer, a catch-all)
+                        continue
                     self.product["name"] = self.product["name"] or product
                     return "open"
                 if answer.status in DENIED:
@@ -304,10 +322,15 @@ class Prober:
         observed = self.access["observed"][field]
         if 300 <= answer.status < 400:
             target = urlsplit(answer.header("location") or "")
-            if LOGIN_PATH.search(target.path or "") or LOGIN_PATH.search(target.query or ""):
-                return "protected"  # sent to a login page: nothing served here without credentials
-            if target.scheme == "https" and self.scheme == "http":
+            asked = urlsplit(self.request.split(" ", 2)[1] if " " in self.request else "").path
+            if self.scheme == "http" and target.scheme == "https" and target.hostname in (None, self.host):
                 raise _Unclear(f"{observed}: plain HTTP is redirected to HTTPS; scan the https:// URL")
+            # Only what the redirect adds to the path counts: /imaging-associates/ is not "sso".
+            added, same = (target.path or "").split("/"), asked.split("/")
+            while added and same and added[0] == same[0]:
+                added, same = added[1:], same[1:]
+            if LOGIN_PATH.search("/".join(added)) or LOGIN_PATH.search(target.query or ""):
+                return "protected"  # sent to a login page: nothing served here without credentials
             raise _Unclear(f"{observed}: redirected elsewhere (not to a login page); scan where it points")
         raise _Unclear(f"{observed}: neither an answer nor a login request")
 
@@ -361,8 +384,8 @@ class Prober:
                 else f"not probed: the server asks for a {self.access['authentication'] or 'unknown'} login"
             )
             return "not-checked"
-        if self.access["rest_api"] == "protected" and self.product["name"] == "orthanc":
-            path, absolute = "/system", True
+        if self.login_root is not None and self.product["name"] == "orthanc":
+            path, absolute = f"{self.login_root}/system", True  # where Orthanc asked for the login
         else:
             path, absolute = f"/studies?StudyInstanceUID={PROBE_UID}", False
         refused = True
@@ -375,7 +398,7 @@ class Prober:
                 login=login,
                 headers={"Accept": "application/json"},
             )
-            if answer.status not in DENIED and answer.status < 500:
+            if 200 <= answer.status < 300:
                 return "accepted"
             refused = refused and answer.status in DENIED
         if not refused:
@@ -391,12 +414,12 @@ class Prober:
             transport["certificate"] = tls.certificate_check(
                 self.host, self.port or 443, self.options.timeout, self.options.ca_file
             )
-        except ProbeError as exc:
+        except (ProbeError, ssl.SSLError) as exc:
             mark_unknown(
                 self.doc,
                 ["/transport/tls_versions", "/transport/certificate"],
                 call=f"TLS handshake {self.host}",
-                code=exc.code,
+                code=getattr(exc, "code", type(exc).__name__),
                 message=str(exc),
             )
 
@@ -446,5 +469,7 @@ def _json(answer: Answer) -> Any:
         return None
 
 
-def _redirects_to_https(answer: Answer) -> bool:
-    return 300 <= answer.status < 400 and (answer.header("location") or "").lower().startswith("https://")
+def _redirects_to_https(answer: Answer, host: str) -> bool:
+    """Plain HTTP sent to HTTPS on the same host (a redirect to another site's login is not)."""
+    target = urlsplit(answer.header("location") or "")
+    return 300 <= answer.status < 400 and target.scheme == "https" and target.hostname in (None, host)
