@@ -69,7 +69,11 @@ def main(buckets: int, objects: int) -> None:
                 print(json.dumps({"mode": mode, **scan(url, extra, Path(tmp) / "report.json")}), flush=True)
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # 200,000 objects take moto a while to let go of
+                proc.kill()
+                proc.wait()
 
 
 if __name__ == "__main__":
