@@ -25,7 +25,7 @@ def dicomweb_exposure(doc: dict[str, Any], context: Any) -> Derived:
             unknown={f"/exposure/{f}": ["/access"] for f in fields},
         )
     observed = access.get("observed") or {}
-    out = _Block()
+    out = _Block("configuration" if (doc.get("source") or {}).get("type") == "config" else "probe")
     for field, services in (
         ("unauthenticated_search", ["search"]),
         ("unauthenticated_retrieve", ["retrieve"]),
@@ -70,7 +70,7 @@ def dicomweb_exposure(doc: dict[str, Any], context: Any) -> Derived:
 
 def dimse_exposure(doc: dict[str, Any], context: Any) -> Derived:
     unknown_ae = doc.get("unknown_ae")
-    out = _Block()
+    out = _Block("configuration" if (doc.get("source") or {}).get("type") == "config" else "probe")
     observed = (unknown_ae or {}).get("observed") or {}
     for field, source in (
         ("unauthenticated_query", "find"),
@@ -91,14 +91,15 @@ def dimse_exposure(doc: dict[str, Any], context: Any) -> Derived:
 class _Block:
     """Collects derived fields with their reasons and the inputs that left them unknown."""
 
-    def __init__(self) -> None:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin  # what was seen: a probe's answer, or a configuration's setting
         self.block: dict[str, Any] = {"reasons": {}}
         self.unknown: dict[str, list[str]] = {}
 
     def add(self, field: str, value: bool | None, details: list[str], unknown_from: list[str]) -> None:
         self.block[field] = value
         self.block["reasons"][field] = [
-            {"origin": "probe", "effective": value, "neutralised_by": None, "detail": d} for d in details
+            {"origin": self.origin, "effective": value, "neutralised_by": None, "detail": d} for d in details
         ]
         if unknown_from:
             self.unknown[f"/exposure/{field}"] = unknown_from

@@ -45,8 +45,8 @@ def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True,
                      help="Exit 1 when a FAIL of this severity or higher is found; 'none' never does."),
         click.option("--strict", is_flag=True,
-                     help="Exit 3 when any result is UNKNOWN or a call failed (incomplete scan), "
-                          "unless exit 1 applies."),
+                     help="Exit 3 when any result is UNKNOWN or an input could not be read (incomplete "
+                          "scan), unless exit 1 applies."),
         click.option("--only", multiple=True, metavar="ID",
                      help="Run only these policy ids (shell wildcards allowed). Repeatable."),
         click.option("--skip", multiple=True, metavar="ID",
@@ -74,14 +74,15 @@ def cli() -> None:
     cloudscan enumerates buckets, grants and network rules, and probes DICOMweb and DICOM
     endpoints, derives who can reach them, and judges them against JSON-Schema policies for
     public exposure, broad access and weak authentication. It only reads: List, Get, Describe
-    and Head calls, and endpoint probes that ask about a study that cannot exist.
+    and Head calls, and endpoint probes that ask about a study that cannot exist (the STOW-RS
+    probe POSTs a body no server can store; default logins only with --probe-credentials).
 
     \b
     Exit codes:
       0  no FAIL at or above --fail-on
       1  FAIL results at or above --fail-on
       2  usage or configuration error (bad option, malformed policy, no credentials)
-      3  incomplete scan (UNKNOWN results or failed calls) with --strict
+      3  incomplete scan (UNKNOWN results or unreadable inputs) with --strict
       4  internal error (a bug in cloudscan)
     """
 
@@ -230,11 +231,16 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
             targets.add(text if "://" in text else f"dicom://{text}", "--dimse")
         for path in target_files:
             read_target_file(path, targets)
+        noted = 0
         for path in inventories:
             for note in read_inventory(path, targets):
+                noted += 1
                 click.echo(f"cloudscan: {note}", err=True)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
+    if not targets and noted:
+        raise UsageError(f"nothing to probe: the inventory has {noted} rules that open DICOM or PACS ports, "
+                         "but none names a public address to probe (see above)")
     if not targets:
         raise UsageError("nothing to probe: give URLs, --dimse HOST:PORT, --targets FILE or "
                          "--from-inventory REPORT (an inventory with no open DICOM port gives none)")
@@ -271,8 +277,12 @@ def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
     creates when no user is declared, DICOM C-FIND/C-STORE from unknown AE titles, called AE
     not checked, HTTP without TLS, Lua scripts and file writes over the REST API.
     """
+    from cloudscan.providers.orthanc_config import find_configs
     from cloudscan.scan import scan_config as run_config
 
+    if not find_configs(list(paths)):
+        raise UsageError("no Orthanc configuration found: give a directory holding orthanc.json, "
+                         "orthanc*.json files, or a .json file with Orthanc settings")
     options["mutes"] = _mutes(options)
     policies = _policies(options)
     _report(run_config(list(paths), policies), options)
@@ -344,8 +354,9 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
         if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
                for f in result.findings):
             return EXIT_FINDINGS
-    incomplete = (result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
-                  or any(r["_meta"]["errors"] for r in result.resources))
+    # Incomplete: a result that could not be judged, or an input that could not be read. A call
+    # that failed on a field no selected policy reads leaves nothing unjudged.
+    incomplete = result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
     return EXIT_INCOMPLETE if strict and incomplete else EXIT_OK
 
 

@@ -38,6 +38,9 @@ def test_terraform_sarif_is_valid_and_located(terraform_sarif):
         located = by_fingerprint[finding["fingerprint"]]
         physical = located["locations"][0]["physicalLocation"]
         source = finding["resource"]["source"]
+        if source.get("fields"):  # a configuration file: the line of the setting (tested below)
+            assert physical["region"]["startLine"] >= 1
+            continue
         assert physical["artifactLocation"]["uri"] == source["file"]
         assert physical["region"]["startLine"] == source["line_start"] >= 1
         assert located["message"]["text"].startswith((source["address"] or finding["resource"]["id"]) + ": ")
@@ -87,3 +90,20 @@ def test_live_sarif_uses_logical_locations(guard, builtin_policies):
     located = [r for r in document["runs"][0]["results"] if r["ruleId"] == "storage-no-public-list"]
     logical = located[0]["locations"][0]["logicalLocations"][0]
     assert logical["fullyQualifiedName"] == "arn:aws:s3:::pacs-exports"
+
+
+def test_configuration_findings_point_at_the_setting(terraform_sarif):
+    """Code scanning annotates the line that set the value, not the top of the file."""
+    _, document = terraform_sarif
+    lines = {}
+    for result in document["runs"][0]["results"]:
+        physical = result["locations"][0]["physicalLocation"]
+        if physical["artifactLocation"]["uri"] == "terraform-fixtures/orthanc-configs/open/orthanc.json":
+            lines[result["ruleId"]] = physical["region"]["startLine"]
+    text = Path(ROOT / "terraform-fixtures/orthanc-configs/open/orthanc.json").read_text().splitlines()
+    for rule, key in (("orthanc-lua-scripts-disabled", "ExecuteLuaEnabled"),
+                      ("orthanc-rest-api-no-filesystem-writes", "RestApiWriteToFileSystemEnabled"),
+                      ("dimse-called-ae-checked", "DicomCheckCalledAet"),
+                      ("dimse-no-unknown-ae-store", "DicomAlwaysAllowStore"),
+                      ("dicomweb-no-unauthenticated-search", "AuthenticationEnabled")):
+        assert f'"{key}"' in text[lines[rule] - 1], rule

@@ -53,7 +53,8 @@ class DimseTarget:
 
     @property
     def id(self) -> str:
-        return f"dicom://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"dicom://{host}:{self.port}"
 
 
 class _Refused(Exception):

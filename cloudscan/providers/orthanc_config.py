@@ -25,6 +25,15 @@ from cloudscan.model import Document, mark_unknown, new_resource
 
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
 ORTHANC_KEYS = {
+    "DicomWeb",
+    "Plugins",
+    "DicomModalities",
+    "OrthancPeers",
+    "LuaScripts",
+    "ExecuteLuaEnabled",
+    "RestApiWriteToFileSystemEnabled",
+    "HttpServerEnabled",
+    "DicomServerEnabled",
     "RemoteAccessAllowed",
     "AuthenticationEnabled",
     "RegisteredUsers",
@@ -65,9 +74,12 @@ class ConfigError(Exception):
 
 
 def find_configs(paths: list[Path]) -> list[list[Path]]:
-    """Configurations under `paths`: a directory holding orthanc.json is one configuration of all
-    its *.json files; elsewhere each orthanc*.json file is one. A .json file given by name is
-    one when it has Orthanc settings."""
+    """Configurations under `paths`. A directory holding orthanc.json is one configuration of
+    orthanc.json and the *.json files beside it that hold Orthanc settings (credentials.json,
+    dicomweb.json ... as in /etc/orthanc; package.json is not one), or that do not parse (Orthanc
+    would refuse them). Every other orthanc*.json file (orthanc-dev.json beside orthanc.json, or
+    alone) is a configuration of its own, and so is a .json file named on the command line
+    that holds Orthanc settings."""
     found: list[list[Path]] = []
     for path in paths:
         if path.is_file():
@@ -78,18 +90,21 @@ def find_configs(paths: list[Path]) -> list[list[Path]]:
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
             names = sorted(f for f in files if f.endswith(".json") and not f.endswith(".tf.json"))
             here = Path(directory)
+            alone = [n for n in names if n.lower().startswith("orthanc") and n != "orthanc.json"]
+            found.extend([here / n] for n in alone)
             if "orthanc.json" in names:
-                found.append([here / n for n in names])
-            else:
-                found.extend([here / n] for n in names if n.lower().startswith("orthanc"))
+                others = [n for n in names if n not in alone and n != "orthanc.json"]
+                merged = [n for n in others if _looks_like_orthanc(here / n)]
+                found.append([here / "orthanc.json", *(here / n for n in merged)])
     return found
 
 
 def _looks_like_orthanc(path: Path) -> bool:
+    """Holds Orthanc settings, or does not parse (then reported, as Orthanc would refuse it)."""
     try:
         value = parse(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError, ConfigError):
-        return path.name.lower().startswith("orthanc")  # reported as broken when read
+        return True
     return isinstance(value, dict) and bool(ORTHANC_KEYS & set(value))
 
 
@@ -167,7 +182,7 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
             problems.append(ConfigError(file, line, f"{key} must be true or false: Orthanc refuses to start"))
     if not where and not problems:
         return [], problems
-    main = display(files[0].parent / "orthanc.json") if len(files) > 1 else display(files[0])
+    main = display(files[0])
     if problems:
         return _undecidable(main, problems), problems
     return [_http_endpoint(settings, where, main), _dicom_endpoint(settings, where, main)], problems
@@ -207,6 +222,17 @@ def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[st
             file, line = where[key]
             return {"type": "config", "address": None, "file": file, "line_start": line, "line_end": line}
     return {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
+
+
+def _point(doc: Document, where: dict[str, tuple[str, int]], pointers: list[str], *keys: str) -> None:
+    """Record the line of the first of `keys` the files set, as where `pointers` come from."""
+    for key in keys:
+        if key in where:
+            file, line = where[key]
+            fields = doc["source"].setdefault("fields", {})
+            for pointer in pointers:
+                fields[pointer] = {"file": file, "line": line}
+            return
 
 
 def _flag(settings: dict[str, Any], key: str, default: bool) -> bool:
@@ -337,6 +363,19 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
         "lua_scripts": _flag(settings, "ExecuteLuaEnabled", False),
         "rest_api_writes_filesystem": _flag(settings, "RestApiWriteToFileSystemEnabled", False),
     }
+    access_keys = ("AuthenticationEnabled", "RemoteAccessAllowed", "HttpServerEnabled")
+    _point(
+        doc,
+        where,
+        [f"/exposure/unauthenticated_{f}" for f in ("search", "retrieve", "store", "admin")]
+        + ["/access", "/product"],
+        *access_keys,
+    )
+    _point(doc, where, ["/exposure/default_credentials"], "RegisteredUsers", *access_keys)
+    _point(doc, where, ["/transport", "/exposure/password_in_clear"], "SslEnabled", *access_keys)
+    _point(doc, where, ["/transport/tls_versions"], "SslMinimumProtocolVersion", "SslEnabled")
+    _point(doc, where, ["/hardening/lua_scripts"], "ExecuteLuaEnabled")
+    _point(doc, where, ["/hardening/rest_api_writes_filesystem"], "RestApiWriteToFileSystemEnabled")
     return doc
 
 
@@ -384,6 +423,21 @@ def _dicom_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]],
         },
     }
     doc["_meta"]["not_collected"].append("/implementation")
+    query_keys = [
+        k
+        for k in ("DicomAlwaysAllowFind", "DicomAlwaysAllowGet", "DicomAlwaysAllowMove")
+        if settings.get(k) is True
+    ] or ["DicomAlwaysAllowFind"]
+    _point(doc, where, ["/exposure/unauthenticated_query"], *query_keys, "DicomServerEnabled")
+    _point(
+        doc,
+        where,
+        ["/exposure/unauthenticated_store_possible"],
+        "DicomAlwaysAllowStore",
+        "DicomServerEnabled",
+    )
+    _point(doc, where, ["/exposure/called_ae_unchecked"], "DicomCheckCalledAet", "DicomServerEnabled")
+    _point(doc, where, ["/exposure/unauthenticated_echo"], "DicomAlwaysAllowEcho", "DicomServerEnabled")
     return doc
 
 

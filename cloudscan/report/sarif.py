@@ -108,7 +108,7 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "kind": "fail",
         "level": LEVEL[finding["severity"]],
         "message": {"text": text},
-        "locations": [_location(resource)],
+        "locations": [_location(resource, [e["path"] for e in finding["evidence"]])],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
         **({"suppressions": [{"kind": "external", "status": "accepted",
                                "justification": finding["suppression"]["reason"]}]}
@@ -133,9 +133,13 @@ def _unknown(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _location(resource: dict[str, Any]) -> dict[str, Any]:
+def _location(resource: dict[str, Any], paths: list[str] | None = None) -> dict[str, Any]:
     source = resource.get("source") or {}
     logical = {"fullyQualifiedName": source.get("address") or resource["id"], "kind": "resource"}
+    setting = _setting(source.get("fields") or {}, paths or [])
+    if setting:  # the line of the setting that failed (configuration files)
+        physical = {"artifactLocation": _artifact(setting["file"]), "region": {"startLine": setting["line"]}}
+        return {"physicalLocation": physical, "logicalLocations": [logical]}
     if source.get("type") in ("terraform", "config") and source.get("file"):
         physical: dict[str, Any] = {"artifactLocation": _artifact(source["file"])}
         if source.get("line_start"):  # a plan has no lines: the whole file
@@ -145,6 +149,17 @@ def _location(resource: dict[str, Any]) -> dict[str, Any]:
             physical["region"] = region
         return {"physicalLocation": physical, "logicalLocations": [logical]}
     return {"logicalLocations": [{**logical, "fullyQualifiedName": resource["id"]}]}
+
+
+def _setting(fields: dict[str, Any], paths: list[str]) -> dict[str, Any] | None:
+    """The recorded location of the first evidence path ($.a.b), or of its nearest parent."""
+    for path in paths:
+        parts = [p for p in path.lstrip("$").replace("[", ".").replace("]", "").split(".") if p]
+        for cut in range(len(parts), 0, -1):
+            pointer = "/" + "/".join(parts[:cut])
+            if pointer in fields:
+                return fields[pointer]
+    return None
 
 
 def _artifact(file: str) -> dict[str, Any]:
@@ -163,6 +178,8 @@ def _notification(error: dict[str, Any]) -> dict[str, Any]:
     }
     where = error.get("resource") or ""
     file, _, line = where.partition(":")
+    if where and not file.endswith((".tf", ".tfvars", ".json")):
+        note["message"]["text"] = f"{where}: {note['message']['text']}"  # which endpoint or bucket
     if where and file.endswith((".tf", ".tfvars", ".json")):
         region = {"startLine": int(line)} if line.isdigit() else {}
         physical: dict[str, Any] = {"artifactLocation": _artifact(file)}

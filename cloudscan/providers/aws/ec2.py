@@ -61,14 +61,16 @@ def ingress_rules(
 
 
 def _attached_groups(ec2: Any) -> tuple[dict[str, set[str]], tuple[str, str] | None]:
-    """Group id -> public IPs of the network interfaces that use it (empty set: attached, private)."""
+    """Group id -> public IPv4 and IPv6 addresses of the network interfaces that use it (an empty
+    set: attached, private only)."""
     groups: dict[str, set[str]] = {}
     try:
         for page in ec2.get_paginator("describe_network_interfaces").paginate():
             for eni in page.get("NetworkInterfaces", []):
-                public_ip = (eni.get("Association") or {}).get("PublicIp")
+                public = [(eni.get("Association") or {}).get("PublicIp")]
+                public += [a.get("Ipv6Address") for a in eni.get("Ipv6Addresses", [])]  # IPv6 is public
                 for g in eni.get("Groups", []):
-                    groups.setdefault(g["GroupId"], set()).update([public_ip] if public_ip else [])
+                    groups.setdefault(g["GroupId"], set()).update(a for a in public if a)
         return groups, None
     except Exception as exc:
         return {}, error_of(exc)

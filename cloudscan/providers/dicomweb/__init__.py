@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cloudscan.model import Document, mark_unknown, new_resource
 from cloudscan.providers.dicomweb.probe import ProbeOptions, probe_endpoint
@@ -71,7 +71,8 @@ class Targets:
             raise TargetError(f"{where}: {_shown(text)} has an invalid port") from None
         if not text.isascii() or any(c.isspace() for c in text.strip()):
             raise TargetError(f"{where}: {_shown(text)} is not a valid URL (spaces or non-ASCII characters)")
-        url = text.rstrip("/")
+        # Scheme and host are case-insensitive: one endpoint, one id, one fingerprint.
+        url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
         if url not in self.urls:
             self.urls.append(url)
 
@@ -122,10 +123,18 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
         web_ports = [p for p in WEB_PORTS if low <= p <= high]
         if not dimse_ports and not web_ports:
             continue
-        addresses = resource.get("addresses") or []
-        if not addresses:
-            notes.append(f"{resource.get('id')}: opens ports {low}-{high} but no public address uses it")
-        for host in addresses:
+        addresses = resource.get("addresses")
+        if addresses is None:
+            notes.append(f"{resource.get('id')}: opens ports {low}-{high}; which addresses use it is unknown "
+                         "(a Terraform resource, or DescribeNetworkInterfaces failed)")
+            continue
+        # A rule for ::/0 opens the IPv6 addresses, one for 0.0.0.0/0 the IPv4 ones.
+        ipv6_rule = ":" in str(rule.get("source") or "")
+        reachable = [a for a in addresses if isinstance(a, str) and (":" in a) == ipv6_rule]
+        if not reachable:
+            notes.append(f"{resource.get('id')}: opens ports {low}-{high} but no public "
+                         f"{'IPv6' if ipv6_rule else 'IPv4'} address uses it")
+        for host in reachable:
             shown = f"[{host}]" if ":" in host else host
             for port in dimse_ports:
                 targets.add(f"dicom://{shown}:{port}", str(path))
