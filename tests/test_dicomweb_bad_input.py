@@ -154,31 +154,6 @@ def test_credentials_in_a_target_url_are_refused_and_never_echoed():
         assert "S3cretPW" not in result.output and "T0KEN" not in result.output
 
 
-def test_inventory_rules_with_unresolved_ports_cover_every_port(tmp_path):
-    from cloudscan.providers.dicomweb import Targets, read_inventory
-
-    report = tmp_path / "report.json"
-    report.write_text(
-        json.dumps(
-            {
-                "resources": [
-                    {
-                        "kind": "network.ingress",
-                        "id": "aws_security_group_rule.pacs",
-                        "addresses": ["203.0.113.7"],
-                        "rule": {"protocol": "tcp", "from_port": None, "to_port": None},
-                        "exposure": {"internet": True},
-                    }
-                ]
-            }
-        )
-    )
-    targets = Targets()
-    assert read_inventory(report, targets) == []
-    assert "dicom://203.0.113.7:104" in [t.id for t in targets.dimse]
-    assert "http://203.0.113.7:8042/dicom-web" in targets.urls
-
-
 def test_a_ca_bundle_that_is_not_pem_is_a_usage_error(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("not a certificate")

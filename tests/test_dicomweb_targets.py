@@ -84,27 +84,28 @@ def test_inventory_that_is_not_a_report(tmp_path):
     assert result.exit_code == 2 and "findings.json" in result.output
 
 
-def test_inventory_matches_the_address_family_of_the_rule(tmp_path):
-    def rule(source, addresses):
-        return {
-            "kind": "network.ingress",
-            "id": f"rule {source}",
-            "addresses": addresses,
-            "rule": {"protocol": "tcp", "from_port": 104, "to_port": 104, "source": source},
-            "exposure": {"internet": True},
-        }
+def _rule(source: str = "0.0.0.0/0", addresses=("203.0.113.7",), ports=(104, 104)) -> dict:
+    return {
+        "kind": "network.ingress",
+        "id": f"rule {source} {addresses}",
+        "addresses": None if addresses is None else list(addresses),
+        "rule": {"protocol": "tcp", "from_port": ports[0], "to_port": ports[1], "source": source},
+        "exposure": {"internet": True},
+    }
 
+
+def _inventory(tmp_path, *rules: dict):
     report = tmp_path / "report.json"
-    report.write_text(
-        json.dumps(
-            {
-                "resources": [
-                    rule("::/0", ["203.0.113.7", "2001:db8::7"]),
-                    rule("0.0.0.0/0", ["203.0.113.8", "2001:db8::8"]),
-                    rule("0.0.0.0/0", None),
-                ]
-            }
-        )
+    report.write_text(json.dumps({"resources": list(rules)}))
+    return report
+
+
+def test_inventory_matches_the_address_family_of_the_rule(tmp_path):
+    report = _inventory(
+        tmp_path,
+        _rule("::/0", ["203.0.113.7", "2001:db8::7"]),
+        _rule("0.0.0.0/0", ["203.0.113.8", "2001:db8::8"]),
+        _rule("0.0.0.0/0", None),
     )
     targets = Targets()
     notes = read_inventory(report, targets)
@@ -112,28 +113,15 @@ def test_inventory_matches_the_address_family_of_the_rule(tmp_path):
     assert len(notes) == 1 and "unknown" in notes[0]
 
 
+def test_inventory_rules_with_unresolved_ports_cover_every_port(tmp_path):
+    targets = Targets()
+    assert read_inventory(_inventory(tmp_path, _rule(ports=(None, None))), targets) == []
+    assert "dicom://203.0.113.7:104" in [t.id for t in targets.dimse]
+    assert "http://203.0.113.7:8042/dicom-web" in targets.urls
+
+
 def test_an_inventory_whose_open_rules_name_no_address_says_so(tmp_path):
-    report = tmp_path / "report.json"
-    report.write_text(
-        json.dumps(
-            {
-                "resources": [
-                    {
-                        "kind": "network.ingress",
-                        "id": "aws_security_group_rule.pacs",
-                        "addresses": None,
-                        "rule": {
-                            "protocol": "tcp",
-                            "from_port": 4242,
-                            "to_port": 4242,
-                            "source": "0.0.0.0/0",
-                        },
-                        "exposure": {"internet": True},
-                    }
-                ]
-            }
-        )
-    )
+    report = _inventory(tmp_path, _rule(addresses=None, ports=(4242, 4242)))
     result = CliRunner().invoke(cli, ["scan", "dicomweb", "--from-inventory", str(report)])
     assert result.exit_code == 2
     assert "none names a public address" in result.output
