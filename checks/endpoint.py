@@ -25,7 +25,7 @@ def dicomweb_exposure(doc: dict[str, Any], context: Any) -> Derived:
             unknown={f"/exposure/{f}": ["/access"] for f in fields},
         )
     observed = access.get("observed") or {}
-    out = _Block("configuration" if (doc.get("source") or {}).get("type") == "config" else "probe")
+    out = _Block(doc)
     for field, services in (
         ("unauthenticated_search", ["search"]),
         ("unauthenticated_retrieve", ["retrieve"]),
@@ -70,7 +70,7 @@ def dicomweb_exposure(doc: dict[str, Any], context: Any) -> Derived:
 
 def dimse_exposure(doc: dict[str, Any], context: Any) -> Derived:
     unknown_ae = doc.get("unknown_ae")
-    out = _Block("configuration" if (doc.get("source") or {}).get("type") == "config" else "probe")
+    out = _Block(doc)
     observed = (unknown_ae or {}).get("observed") or {}
     for field, source in (
         ("unauthenticated_query", "find"),
@@ -91,8 +91,9 @@ def dimse_exposure(doc: dict[str, Any], context: Any) -> Derived:
 class _Block:
     """Collects derived fields with their reasons and the inputs that left them unknown."""
 
-    def __init__(self, origin: str) -> None:
-        self.origin = origin  # what was seen: a probe's answer, or a configuration's setting
+    def __init__(self, doc: dict[str, Any]) -> None:
+        # What was seen: a probe's answer, or a configuration's setting.
+        self.origin = "configuration" if (doc.get("source") or {}).get("type") == "config" else "probe"
         self.block: dict[str, Any] = {"reasons": {}}
         self.unknown: dict[str, list[str]] = {}
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.endpoints import MADE_UP_STUDY_UID as PROBE_UID
 
 MADE_UP_AE = "CLOUDSCAN-NOAE"  # the called AE title no server is named
-PROBE_UID = "2.25.227286573417939467516108513411290104577"
 REJECT_REASONS = {
     (1, 3): "calling AE title not recognised",
     (1, 7): "called AE title not recognised",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.endpoints import DEFAULT_LOGINS, unreadable_dicomweb, unreadable_dimse
 
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
 ORTHANC_KEYS = {
@@ -45,7 +46,7 @@ ORTHANC_KEYS = {
     "DicomCheckCalledAet",
     "SslEnabled",
 }
-DEFAULT_LOGINS = {("orthanc", "orthanc"), ("admin", "admin")}
+FACTORY_LOGINS = {login for logins in DEFAULT_LOGINS.values() for login in logins}
 # SslMinimumProtocolVersion: 0 SSLv2+ ... 3 TLS 1.1+, 4 TLS 1.2+ (Orthanc's own numbering)
 TLS_FROM = {0: 0, 1: 0, 2: 0, 3: 1, 4: 2}
 TLS_NAMES = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
@@ -191,29 +192,14 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
 def _undecidable(main: str, problems: list[ConfigError]) -> list[Document]:
     source = {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
     why = "; ".join(f"{p.file}" + (f":{p.line}" if p.line else "") + f": {p}" for p in problems)[:500]
-    http = new_resource(
-        "dicomweb.endpoint", "orthanc", f"{main}#http", name=f"{main} (HTTP server)", source=source
-    )
-    http["url"] = "http://*"
-    mark_unknown(
-        http,
-        ["/product", "/access", "/transport", "/cors", "/hardening"],
-        call="orthanc:parse",
-        code="InvalidConfiguration",
-        message=why,
-    )
-    dicom = new_resource(
-        "dimse.endpoint", "orthanc", f"{main}#dicom", name=f"{main} (DICOM server)", source=source
-    )
-    dicom["address"] = {"host": "*", "port": 4242, "called_ae": None}
-    mark_unknown(
-        dicom,
-        ["/unknown_ae", "/implementation"],
-        call="orthanc:parse",
-        code="InvalidConfiguration",
-        message=why,
-    )
-    return [http, dicom]
+    failure = {"call": "orthanc:parse", "code": "InvalidConfiguration", "message": why}
+    address = {"host": "*", "port": 4242, "called_ae": None}
+    return [
+        unreadable_dicomweb(
+            f"{main}#http", "orthanc", f"{main} (HTTP server)", source, "http://*", **failure
+        ),
+        unreadable_dimse(f"{main}#dicom", "orthanc", f"{main} (DICOM server)", source, address, **failure),
+    ]
 
 
 def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[str, Any]:
@@ -303,7 +289,7 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
             "accepted",
             "no RegisteredUsers: Orthanc creates orthanc/orthanc",
         )
-    elif DEFAULT_LOGINS & {(str(u), str(p)) for u, p in users.items()}:
+    elif FACTORY_LOGINS & {(str(u), str(p)) for u, p in users.items()}:
         login, observed["default_credentials"] = (
             "accepted",
             "RegisteredUsers holds a documented default login",

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document
 from cloudscan.providers.dicomweb.probe import ProbeOptions, probe_endpoint
 from cloudscan.providers.dimse import DimseOptions, DimseTarget, probe_dimse
+from cloudscan.providers.endpoints import unreadable_dicomweb, unreadable_dimse
 
 # Ports an inventory rule can open, and what listens there by default.
 DIMSE_PORTS = (104, 11112, 4242, 2761, 2762)
@@ -125,15 +126,19 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
             continue
         addresses = resource.get("addresses")
         if addresses is None:
-            notes.append(f"{resource.get('id')}: opens ports {low}-{high}; which addresses use it is unknown "
-                         "(a Terraform resource, or DescribeNetworkInterfaces failed)")
+            notes.append(
+                f"{resource.get('id')}: opens ports {low}-{high}; which addresses use it is unknown "
+                "(a Terraform resource, or DescribeNetworkInterfaces failed)"
+            )
             continue
         # A rule for ::/0 opens the IPv6 addresses, one for 0.0.0.0/0 the IPv4 ones.
         ipv6_rule = ":" in str(rule.get("source") or "")
         reachable = [a for a in addresses if isinstance(a, str) and (":" in a) == ipv6_rule]
         if not reachable:
-            notes.append(f"{resource.get('id')}: opens ports {low}-{high} but no public "
-                         f"{'IPv6' if ipv6_rule else 'IPv4'} address uses it")
+            notes.append(
+                f"{resource.get('id')}: opens ports {low}-{high} but no public "
+                f"{'IPv6' if ipv6_rule else 'IPv4'} address uses it"
+            )
         for host in reachable:
             shown = f"[{host}]" if ":" in host else host
             for port in dimse_ports:
@@ -177,22 +182,10 @@ def enumerate_endpoints(
 
 
 def _broken(target: str, exc: Exception) -> Document:
+    failure = {"call": "cloudscan:probe", "code": type(exc).__name__, "message": str(exc)[:300]}
+    live = {"type": "live"}
     if target.startswith("dicom://"):
-        doc = new_resource("dimse.endpoint", "dimse", target, name=target, source={"type": "live"})
         host, _, port = target.removeprefix("dicom://").rpartition(":")
-        doc["address"] = {"host": host, "port": int(port), "called_ae": None}
-        pointers = ["/unknown_ae", "/implementation"]
-    else:
-        doc = new_resource(
-            "dicomweb.endpoint", "dicomweb", target, name=urlsplit(target).netloc, source={"type": "live"}
-        )
-        doc["url"] = target
-        doc["transport"] = {
-            "scheme": urlsplit(target).scheme,
-            "redirects_to_https": None,
-            "tls_versions": None,
-            "certificate": None,
-        }
-        pointers = ["/product", "/access", "/transport", "/cors", "/hardening"]
-    mark_unknown(doc, pointers, call="cloudscan:probe", code=type(exc).__name__, message=str(exc)[:300])
-    return doc
+        address = {"host": host, "port": int(port), "called_ae": None}
+        return unreadable_dimse(target, "dimse", target, live, address, **failure)
+    return unreadable_dicomweb(target, "dicomweb", urlsplit(target).netloc, live, target, **failure)

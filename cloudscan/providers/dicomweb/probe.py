@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 from cloudscan.model import Document, mark_unknown, new_resource
 from cloudscan.providers.dicomweb import tls
 from cloudscan.providers.dicomweb.http import Answer, ProbeError, fetch
+from cloudscan.providers.endpoints import DEFAULT_LOGINS, unreadable_dicomweb
+from cloudscan.providers.endpoints import MADE_UP_STUDY_UID as PROBE_UID
 
-# 2.25 is the root for UUID-derived UIDs; this one was made up and names no study.
-PROBE_UID = "2.25.227286573417939467516108513411290104577"
 PROBE_ORIGIN = "https://cloudscan.invalid"
 DICOM_JSON = "application/dicom+json"
 DENIED = (401, 403, 407)
@@ -40,8 +40,6 @@ UI_PATHS = (
     ("/ui/app/", "orthanc", b"orthanc"),
     ("/dcm4chee-arc/ui2/", "dcm4chee", b"dcm4chee"),
 )
-# Documented factory logins, tried only with --probe-credentials, against a URL without PHI.
-DEFAULT_LOGINS = {"orthanc": [("orthanc", "orthanc")], None: [("orthanc", "orthanc"), ("admin", "admin")]}
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,14 @@ class ProbeOptions:
     probe_credentials: bool = False
     check_tls: bool = True
     ca_file: str | None = None  # a private CA to trust besides the system's (an internal PKI)
+
+
+class _Unreachable(Exception):
+    """The first request got no HTTP answer at all."""
+
+    def __init__(self, request: str, error: ProbeError) -> None:
+        super().__init__(request)
+        self.request, self.error = request, error
 
 
 class _Unclear(Exception):
@@ -63,7 +69,20 @@ def probe_endpoint(url: str, options: ProbeOptions, fetcher: Callable[..., Answe
     parts = urlsplit(base)
     doc = new_resource("dicomweb.endpoint", "dicomweb", base, name=parts.netloc, source={"type": "live"})
     doc["url"] = base
-    Prober(doc, options, fetcher).run()
+    try:
+        Prober(doc, options, fetcher).run()
+    except _Unreachable as nothing:
+        # Nothing answered: every field is unknown, and the endpoint is an error, not a pass.
+        return unreadable_dicomweb(
+            base,
+            "dicomweb",
+            parts.netloc,
+            {"type": "live"},
+            base,
+            call=nothing.request,
+            code=nothing.error.code,
+            message=str(nothing.error),
+        )
     return doc
 
 
@@ -145,21 +164,7 @@ class Prober:
                 headers={"Accept": DICOM_JSON, "Origin": PROBE_ORIGIN},
             )
         except ProbeError as exc:
-            # Nothing answered: every field is unknown, and the endpoint is an error, not a pass.
-            doc["transport"] = {
-                "scheme": self.scheme,
-                "redirects_to_https": None,
-                "tls_versions": None,
-                "certificate": None,
-            }
-            mark_unknown(
-                doc,
-                ["/access", "/cors", "/product", "/transport"],
-                call=self.request,
-                code=exc.code,
-                message=str(exc),
-            )
-            return
+            raise _Unreachable(self.request, exc) from None
         for field, step in (
             ("search", lambda: self._search(qido)),
             ("retrieve", self._retrieve),

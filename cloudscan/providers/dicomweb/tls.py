@@ -50,8 +50,9 @@ def _handshake(ctx: ssl.SSLContext, host: str, port: int, timeout: float) -> str
     """None when the handshake completes, else why it failed. A server that cannot be reached
     at all raises ProbeError: that is not an answer about TLS."""
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, ctx.wrap_socket(
-            raw, server_hostname=host
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw, server_hostname=host),
         ):
             return None
     except ssl.SSLCertVerificationError as exc:
