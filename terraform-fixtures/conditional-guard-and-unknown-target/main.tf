@@ -2,7 +2,7 @@
 # nobody set: neither can be taken for granted, so what depends on them is UNKNOWN.
 
 variable "lock_account" {
-  default = false
+  description = "Set by the pipeline; not known here"
 }
 
 variable "log_bucket_name" {

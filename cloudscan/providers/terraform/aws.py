@@ -372,6 +372,9 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
     sources = ([(c, "cidr") for c in rule["cidrs"]] + _prefix_list_sources(module, rule["prefix_lists"])
                + [(g, "security_group") for g in rule["groups"]])
+    unknown_sources = [(s, t) for s, t in sources if isinstance(s, Unknown)]
+    # A rule block that is unknown as a whole has every argument unknown: one rule, not four.
+    sources = [(s, t) for s, t in sources if not isinstance(s, Unknown)] + unknown_sources[:1]
     description = rule["description"]
     for source, source_type in sources:
         shown = source if isinstance(source, str) else "(unknown)"

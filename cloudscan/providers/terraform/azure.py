@@ -153,8 +153,11 @@ def _rule_documents(
     # An unknown direction or access may let traffic in: every result depends on it.
     maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
     protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
-    sources = as_list(rule.get("source_address_prefix")) + as_list(rule.get("source_address_prefixes"))
-    ports = as_list(rule.get("destination_port_range")) + as_list(rule.get("destination_port_ranges"))
+    # "" is how modules leave the single-value argument unset when they give the list one.
+    sources = [s for name in ("source_address_prefix", "source_address_prefixes")
+               for s in as_list(rule.get(name)) if s != ""]
+    ports = [p for name in ("destination_port_range", "destination_port_ranges")
+             for p in as_list(rule.get(name)) if p != ""]
     for source in sources or ["*"]:
         for port in ports or ["*"]:
             low, high, unknown_port = _port_range(port, protocol)

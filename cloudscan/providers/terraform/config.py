@@ -1,5 +1,7 @@
-"""Terraform configuration as data: files parsed with python-hcl2, one module per directory,
-variables, locals and tfvars resolved, count and for_each expanded into instances."""
+"""Terraform configuration as data: the files of one directory read as one module (tree-sitter
+HCL, see hcl.py), then variables, locals and tfvars resolved and count and for_each expanded
+into instances. Files are read first and evaluated after, so the order of files in a directory
+(main.tf before variables.tf) never matters."""
 
 from __future__ import annotations
 
@@ -10,10 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudscan.providers.terraform.expressions import Index, Unknown, dig, evaluate, is_known
+from cloudscan.inputs import DEFAULT_LIMIT, InputError, read_text
+from cloudscan.providers.terraform.expressions import (
+    Index,
+    Reference,
+    Unknown,
+    UnknownBlock,
+    dig,
+    evaluate,
+    is_known,
+    settle,
+)
+from cloudscan.providers.terraform.hcl import HclError, from_json, parse_hcl
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_LIMIT
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
+# Bounds on what one module may expand to: past one, that resource is an error naming the limit.
+MAX_INSTANCES_PER_RESOURCE = 1_000
+MAX_INSTANCES_PER_MODULE = 20_000
 
 
 @dataclass
@@ -53,18 +69,37 @@ class Instance:
             node = node[part]
         if self.planned:  # values, not templates: "${aws:username}" in a policy stays as it is
             return node
-        return evaluate(node, lambda parts: self.module.resolve(parts, self))
+        return settle(evaluate(node, lambda parts: self.module.resolve(parts, self)))
 
     def blocks(self, name: str) -> list[dict[str, Any]]:
         """Nested blocks of `name`, evaluated (python-hcl2 gives blocks as lists of objects),
         with those a `dynamic "name"` block generates."""
         found = self.value(name)
-        blocks = [found] if isinstance(found, dict) else [b for b in found or [] if isinstance(b, dict)]
+        if isinstance(found, Unknown):
+            return [UnknownBlock(found)]
+        blocks = [found] if isinstance(found, dict) else [
+            b if isinstance(b, dict) else UnknownBlock(b) for b in found or []
+            if isinstance(b, dict | Unknown)] if isinstance(found, list) else []
         if "dynamic" in self.body and not self.planned:
             resolve = lambda parts: self.module.resolve(parts, self)  # noqa: E731
-            generated = evaluate({"dynamic": self.body["dynamic"]}, resolve)
+            generated = settle(evaluate({"dynamic": self.body["dynamic"]}, resolve))
             blocks += [b for b in generated.get(name, []) if isinstance(b, dict)]
         return blocks
+
+
+@dataclass
+class InstanceRef(Reference):
+    """A resource instance as an expression sees it: its attributes are looked up lazily."""
+
+    instance: Instance
+
+    def attribute(self, name: str) -> Any:
+        from cloudscan.providers.terraform import attributes  # computed attributes per type
+
+        return attributes.attribute(self.instance, name)
+
+    def describe(self) -> str:
+        return self.instance.address
 
 
 @dataclass
@@ -83,6 +118,7 @@ class Module:
     locals: dict[str, Any] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
     _resolving: set[str] = field(default_factory=set)
+    _local_values: dict[str, Any] = field(default_factory=dict)
 
     def managed(self, type_: str) -> list[Instance]:
         """Every instance of a resource type (not data sources)."""
@@ -93,49 +129,56 @@ class Module:
 
     def resolve(self, parts: list[Any], here: Instance | None) -> Any:
         root = parts[0]
-        if root == "var":
+        if root == "var" and len(parts) >= 2:
             return dig(self.variables.get(parts[1], Unknown(f"var.{parts[1]} is not declared")), parts[2:])
-        if root == "local":
-            return dig(self._local(parts[1]), parts[2:])
+        if root == "local" and len(parts) >= 2:
+            return dig(self._local(str(parts[1])), parts[2:])
         if root == "count" and here is not None and isinstance(here.key, int):
-            return here.key
+            return here.key if parts[1:] == ["index"] else Unknown("count has only .index", error=True)
         if root == "each" and here is not None and here.key is not None:
             return dig({"key": here.key, "value": here.each_value}, parts[1:])
         if root == "data" and len(parts) >= 3:
-            return self._attribute("data", parts[1], parts[2], parts[3:])
+            rest = parts[3:]
+            return dig(self._instances("data", str(parts[1]), str(parts[2]), rest), rest)
         if root in ("path", "terraform", "module", "self", "count", "each"):
-            return Unknown(f"{'.'.join(map(str, parts))} is not known before apply")
+            return Unknown(f"{'.'.join(str(p.key if isinstance(p, Index) else p) for p in parts)} "
+                           "is not known before apply")
         if len(parts) >= 2:
-            return self._attribute("managed", parts[0], parts[1], parts[2:])
+            rest = parts[2:]
+            return dig(self._instances("managed", str(root), str(parts[1]), rest), rest)
         return Unknown(f"{root} is not a reference this scanner knows")
 
     def _local(self, name: str) -> Any:
+        if name in self._local_values:
+            return self._local_values[name]
         if name not in self.locals:
             return Unknown(f"local.{name} is not declared")
         if name in self._resolving:
             return Unknown(f"local.{name} refers to itself")
         self._resolving.add(name)
         try:
-            return evaluate(self.locals[name], lambda parts: self.resolve(parts, None))
+            value = evaluate(self.locals[name], lambda parts: self.resolve(parts, None))
         finally:
             self._resolving.discard(name)
+        self._local_values[name] = value
+        return value
 
-    def _attribute(self, mode: str, type_: str, name: str, rest: list[Any]) -> Any:
-        from cloudscan.providers.terraform import attributes  # computed attributes per type
-
+    def _instances(self, mode: str, type_: str, name: str, rest: list[Any]) -> Any:
+        """A resource as a whole: one instance, a list (count) or a map (for_each) of them."""
         found = self.find(mode, type_, name)
         label = ("data." if mode == "data" else "") + f"{type_}.{name}"
         if not found:
             return Unknown(f"{label} is not in this configuration")
-        if rest and isinstance(rest[0], Index):  # [0] or ["key"]
-            found = [i for i in found if i.key == rest[0].key]
-            rest = rest[1:]
-        if len(found) != 1:
-            return Unknown(f"{label} has {len(found)} instances here")
-        instance = found[0]
-        if not rest:
-            return Unknown(f"{label} as a whole object is not supported")
-        return dig(attributes.attribute(instance, str(rest[0])), rest[1:])
+        if len(found) == 1 and found[0].uncertain:
+            # How many exist is not known: a reference to one of them still means this block.
+            if rest and isinstance(rest[0], Index):
+                rest.pop(0)
+            return InstanceRef(found[0])
+        if all(i.key is None for i in found):
+            return InstanceRef(found[0])
+        if all(isinstance(i.key, int) for i in found):
+            return [InstanceRef(i) for i in sorted(found, key=lambda i: i.key)]
+        return {str(i.key): InstanceRef(i) for i in found}
 
 
 # -- reading files -----------------------------------------------------------------------------
@@ -152,7 +195,7 @@ def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Pa
     modules: dict[Path, list[Path]] = {}
     problems: list[ParseError] = []
     for path in paths:
-        if path.is_file():
+        if path.is_file() or (path.exists() and not path.is_dir()):
             modules.setdefault(path.parent, []).append(path)
         elif path.is_dir():
             for directory, dirs, files in os.walk(path):
@@ -166,31 +209,24 @@ def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Pa
 
 
 def read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
-    import hcl2  # imported here: parsing is only needed for Terraform scans
-
+    """A .tf, .tfvars or .tf.json file as a body; a file that cannot be used is a ParseError."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, ParseError(str(path), None, f"skipped: {size} bytes is more than {MAX_FILE_BYTES}")
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, ParseError(str(path), None, f"cannot be read: {exc.strerror}")
-    if b"\0" in raw:
-        return None, ParseError(str(path), None, "skipped: a binary file")
+        text = read_text(path, MAX_FILE_BYTES)
+    except InputError as exc:
+        return None, ParseError(str(path), None, str(exc))
     try:
-        text = raw.decode("utf-8")
-        if path.suffix == ".json":
-            return json.loads(text), None
-        return hcl2.loads(text, with_meta=True), None
-    except UnicodeDecodeError:
-        return None, ParseError(str(path), None, "skipped: not UTF-8 text")
+        if path.name.endswith(".json"):
+            document = json.loads(text)
+            if not isinstance(document, dict):
+                return None, ParseError(str(path), None, "not a Terraform JSON file: not an object")
+            return from_json(document), None
+        return parse_hcl(text.encode("utf-8")), None
     except json.JSONDecodeError as exc:
         return None, ParseError(str(path), exc.lineno, f"not valid JSON: {exc.msg}")
-    except Exception as exc:  # lark's errors carry a line; anything else is still this file's
-        line = getattr(exc, "line", None)
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        line = line if isinstance(line, int) else None
-        return None, ParseError(str(path), line, f"does not parse: {first}")
+    except RecursionError:
+        return None, ParseError(str(path), None, "nested too deeply")
+    except HclError as exc:
+        return None, ParseError(str(path), exc.line, str(exc))
 
 
 def load_module(
@@ -215,39 +251,49 @@ def load_module(
         parsed, problem = read_hcl(var_file)
         if problem:
             problems.append(problem)
-        else:
-            values.update({k: v for k, v in (parsed or {}).items() if not k.startswith("__")})
+            continue
+        for key, value in (parsed or {}).items():
+            if not key.startswith("__"):
+                values[key] = evaluate(value, _no_references)
     module.unreadable = [f"{p.file}" + (f":{p.line}" if p.line else "") for p in problems
                          if p.file.endswith((".tf", ".tf.json"))]
+    resources: list[tuple[str, str, str, dict[str, Any], str]] = []
     for file, parsed in documents:
         shown = Path(files_display) / file.name if files_display not in ("", ".") else Path(file.name)
-        _collect(module, shown, parsed, values)
+        _collect(module, str(shown), parsed, values, resources)
+    _configure_providers(module, [parsed for _, parsed in documents])
+    for mode, type_, name, body, file in resources:
+        try:
+            module.instances.extend(_expand(module, mode, type_, name, body, file))
+        except _TooMany as exc:
+            problems.append(ParseError(file, _line(body), str(exc)))
+        if len(module.instances) > MAX_INSTANCES_PER_MODULE:
+            too_many = f"the module makes more than {MAX_INSTANCES_PER_MODULE} resource instances"
+            problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read"))
+            break
     return module, problems
 
 
-def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[str, Any]) -> None:
+def _no_references(parts: list[Any]) -> Unknown:
+    return Unknown(f"{'.'.join(map(str, parts))}: a tfvars file cannot refer to other values", error=True)
+
+
+def _collect(module: Module, file: str, parsed: dict[str, Any], values: dict[str, Any],
+             resources: list[tuple[str, str, str, dict[str, Any], str]]) -> None:
     for block in _as_configs(parsed.get("variable")):
         for name, body in block.items():
+            if name.startswith("__"):
+                continue
             if name in values:
                 module.variables[name] = values[name]
             elif isinstance(body, dict) and "default" in body:
-                module.variables[name] = body["default"]
+                module.variables[name] = evaluate(body["default"], _no_references)
             else:
                 module.variables[name] = Unknown(f"var.{name} has no default and no value in a tfvars file")
-    for block in _as_configs(parsed.get("provider")):
-        for config in _as_configs(block.get("google")):
-            project = evaluate(config.get("project"), lambda parts: module.resolve(parts, None))
-            if isinstance(project, str):
-                module.project = project
-        settings = block.get("aws")
-        for config in settings if isinstance(settings, list) else [settings] if settings else []:
-            allowed = evaluate(config.get("allowed_account_ids"), lambda parts: module.resolve(parts, None))
-            if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
-                module.account = allowed[0]
     for block in _as_configs(parsed.get("module")):
         for name, body in block.items():
             if isinstance(body, dict):
-                module.calls.append((name, body, str(file), body.get("__start_line__", 1)))
+                module.calls.append((name, body, file, _line(body)))
     for block in _as_configs(parsed.get("locals")):
         module.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
     for mode, key in (("managed", "resource"), ("data", "data")):
@@ -256,13 +302,36 @@ def _collect(module: Module, file: Path, parsed: dict[str, Any], values: dict[st
                 for named_block in _as_configs(named):
                     for name, body in named_block.items():
                         for one in _as_configs(body):
-                            module.instances.extend(_expand(module, mode, type_, name, one, str(file)))
+                            resources.append((mode, type_, name, one, file))
+
+
+def _configure_providers(module: Module, documents: list[dict[str, Any]]) -> None:
+    resolve = lambda parts: module.resolve(parts, None)  # noqa: E731
+    for parsed in documents:
+        for block in _as_configs(parsed.get("provider")):
+            for config in _as_configs(block.get("google")):
+                project = evaluate(config.get("project"), resolve)
+                if isinstance(project, str):
+                    module.project = project
+            for config in _as_configs(block.get("aws")):
+                allowed = evaluate(config.get("allowed_account_ids"), resolve)
+                if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
+                    module.account = allowed[0]
 
 
 def _as_configs(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         return [value]
-    return [v for v in value or [] if isinstance(v, dict)]
+    return [v for v in value or [] if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _line(body: dict[str, Any]) -> int:
+    line = body.get("__start_line__", 1)
+    return line if isinstance(line, int) else 1
+
+
+class _TooMany(Exception):
+    pass
 
 
 def _expand(
@@ -270,15 +339,20 @@ def _expand(
 ) -> Iterator[Instance]:
     """One instance, or one per count index / for_each key; none for count = 0 or empty for_each."""
     def make(key: Any, each_value: Any, uncertain: str | None = None) -> Instance:
+        end = body.get("__end_line__", 1)
         return Instance(mode, type_, name, key, each_value, body, file,
-                        body.get("__start_line__", 1), body.get("__end_line__", 1), module,
-                        uncertain=uncertain)
+                        _line(body), end if isinstance(end, int) else 1, module, uncertain=uncertain)
 
+    address = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
+    limit = f"{address}: more than {MAX_INSTANCES_PER_RESOURCE} instances; this scanner judges no more"
+    resolve = lambda parts: module.resolve(parts, None)  # noqa: E731
     if "count" in body:
-        count = evaluate(body["count"], lambda parts: module.resolve(parts, None))
+        count = evaluate(body["count"], resolve)
         if isinstance(count, bool):
             count = int(count)
         if isinstance(count, int | float):
+            if count > MAX_INSTANCES_PER_RESOURCE:
+                raise _TooMany(limit)
             for index in range(int(count)):
                 yield make(index, None)
             return
@@ -286,16 +360,19 @@ def _expand(
         yield make(None, None, f"whether it exists is not known: {reason}")  # judged as written
         return
     if "for_each" in body:
-        each = evaluate(body["for_each"], lambda parts: module.resolve(parts, None))
-        if isinstance(each, dict) and is_known(list(each)):
+        each = evaluate(body["for_each"], resolve)
+        if isinstance(each, dict | list) and len(each) > MAX_INSTANCES_PER_RESOURCE:
+            raise _TooMany(limit)
+        if isinstance(each, dict):
             for key, value in each.items():
                 yield make(key, value)
             return
-        if isinstance(each, list) and is_known(each):
+        if isinstance(each, list) and is_known(each) and all(isinstance(k, str) for k in each):
             for key in each:
                 yield make(key, key)
             return
-        reason = each.reason if isinstance(each, Unknown) else "for_each is not a known map or set"
+        reason = each.reason if isinstance(each, Unknown) else \
+            "for_each is not a known map or set of strings"
         yield make(None, None, f"how many exist is not known: {reason}")
         return
     yield make(None, None)

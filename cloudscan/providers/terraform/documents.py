@@ -50,10 +50,14 @@ def ingress(module: Module, provider: str, holder: Instance, group: dict[str, An
     doc["group"] = group
     doc["rule"] = rule
     doc["_meta"]["not_collected"].extend(["/attached", "/addresses"])
+    by_reason: dict[str, list[str]] = {}
     for pointer, reason in problems:
-        doc["_meta"]["unknown"].append(pointer)
+        if pointer not in doc["_meta"]["unknown"]:
+            doc["_meta"]["unknown"].append(pointer)
+        by_reason.setdefault(reason, []).append(pointer)
+    for reason, pointers in by_reason.items():  # one error per cause, however many fields it hides
         doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
-                                       "message": f"{holder.address}: {reason}", "pointers": [pointer]})
+                                       "message": f"{holder.address}: {reason}", "pointers": pointers})
     return doc
 
 

@@ -3,21 +3,29 @@ module judged with its defaults cannot hide what the caller makes of it."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cloudscan.providers.terraform.config import Module, ParseError, find_modules, load_module
-from cloudscan.providers.terraform.expressions import evaluate
+from cloudscan.providers.terraform.expressions import Resolver, Unknown, as_int, dig, evaluate, is_known
 
 META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 MAX_DEPTH = 8
+# Module instances one root may make in all, however wide or deep its calls go.
+MAX_MODULE_INSTANCES = 200
+
+
+def _source(module: Module, body: dict[str, Any]) -> Any:
+    return evaluate(body.get("source"), lambda parts: module.resolve(parts, None))
 
 
 def _callees(module: Module) -> set[Path]:
     out = set()
     for _, body, _, _ in module.calls:
-        source = body.get("source")
+        source = _source(module, body)
         if module.directory and isinstance(source, str) and _is_local(source):
             out.add((module.directory / source).resolve())
     return out
@@ -41,16 +49,20 @@ def judged_through_callers(modules: list[Module]) -> set[Path]:
 
 def instantiate(
     module: Module, display: Callable[[Path], str], problems: list[ParseError],
-    chain: tuple[Path, ...] = (),
+    chain: tuple[Path, ...] = (), budget: list[int] | None = None,
 ) -> list[Module]:
-    """The modules `module` calls, read with its arguments, and theirs in turn."""
+    """The modules `module` calls, read with its arguments, and theirs in turn. A call with
+    count or for_each is read once per instance, with count.index or each.key and each.value
+    bound. `budget` counts module instances left for the whole tree of calls."""
     out: list[Module] = []
+    budget = budget if budget is not None else [MAX_MODULE_INSTANCES]
     chain = chain or ((module.directory.resolve(),) if module.directory else ())
     for name, body, file, line in module.calls:
-        source = body.get("source")
+        source = _source(module, body)
         where = f"{file}:{line}"
         if not isinstance(source, str) or not _is_local(source) or module.directory is None:
-            problems.append(ParseError(where, None, f"module.{name}: source {source!r} is not read "
+            shown = source if isinstance(source, str) else "(not known)"
+            problems.append(ParseError(where, None, f"module.{name}: source {shown!r} is not read "
                                                     "(only local modules are); its resources are not judged"))
             continue
         directory = (module.directory / source).resolve()
@@ -60,25 +72,55 @@ def instantiate(
         if len(chain) > MAX_DEPTH:
             problems.append(ParseError(where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}"))
             continue
-        resolve = lambda parts: module.resolve(parts, None)  # noqa: E731
-        count = evaluate(body.get("count", 1), resolve)
-        each = evaluate(body.get("for_each"), resolve) if "for_each" in body else None
-        if count == 0 or each in ({}, []):
-            continue
         found, missing = find_modules([directory])
         problems.extend(missing)
         files = found.get(directory, [])
-        # With count or for_each the module is judged once; each.* and count.* stay unknown.
-        inputs = {key: evaluate(value, resolve) for key, value in body.items()
-                  if key not in META_ARGUMENTS and not key.startswith("__")}
-        child, child_problems = load_module(directory, files, [], f"{module.path}/module.{name}",
-                                            inputs=inputs, files_display=display(directory))
-        problems.extend(child_problems)
-        child.account = child.account or module.account
-        child.project = child.project or module.project
-        out.append(child)
-        out.extend(instantiate(child, display, problems, (*chain, directory)))
+        for key, bound in _instances_of_call(module, body):
+            if budget[0] <= 0:
+                problems.append(ParseError(where, None, f"module.{name}: more than {MAX_MODULE_INSTANCES} "
+                                                        "module instances in all; the rest are not read"))
+                return out
+            budget[0] -= 1
+            address = f"module.{name}" + ("" if key is None else f"[{json.dumps(key)}]")
+            inputs = {k: evaluate(v, bound) for k, v in body.items()
+                      if k not in META_ARGUMENTS and not k.startswith("__")}
+            child, child_problems = load_module(directory, files, [], f"{module.path}/{address}",
+                                                inputs=inputs, files_display=display(directory))
+            problems.extend(child_problems)
+            child.account = child.account or module.account
+            child.project = child.project or module.project
+            out.append(child)
+            out.extend(instantiate(child, display, problems, (*chain, directory), budget))
     return out
+
+
+def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, Resolver]]:
+    """(key, resolver) for each instance a module block makes: none for count = 0 or an empty
+    for_each; one, with each.* and count.* unknown, when how many is not known."""
+    def resolver(key: Any, value: Any, kind: str) -> Resolver:
+        def resolve(parts: list[Any]) -> Any:
+            if kind == "count" and parts[0] == "count":
+                return key if parts[1:] == ["index"] else Unknown("count has only .index", error=True)
+            if kind == "each" and parts[0] == "each":
+                return dig({"key": key, "value": value}, parts[1:])
+            return module.resolve(parts, None)
+        return resolve
+
+    plain = lambda parts: module.resolve(parts, None)  # noqa: E731
+    if "count" in body:
+        count = as_int(evaluate(body["count"], plain))
+        if isinstance(count, int):
+            return [(i, resolver(i, None, "count")) for i in range(min(count, MAX_MODULE_INSTANCES + 1))]
+        return [(None, plain)]
+    if "for_each" in body:
+        each = evaluate(body["for_each"], plain)
+        if isinstance(each, dict):
+            pairs = list(each.items())[:MAX_MODULE_INSTANCES + 1]
+            return [(key, resolver(key, value, "each")) for key, value in pairs]
+        if isinstance(each, list) and is_known(each):
+            return [(key, resolver(key, key, "each")) for key in each[:MAX_MODULE_INSTANCES + 1]]
+        return [(None, plain)]
+    return [(None, plain)]
 
 
 def _is_local(source: str) -> bool:
