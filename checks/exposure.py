@@ -192,8 +192,10 @@ def _unread_sources(doc: dict[str, Any], access: dict[str, Any], guards: Guards,
     for source in ("acl", "policy"):
         if access.get(source) is not None or not unknown_inputs(doc, [f"/access/{source}"]):
             continue
-        vias = [via for via, of in SOURCE_OF_VIA.items() if of == source]
-        if fact != "cross_account" and all(_neutraliser(guards.public.get(v, []))[0] is False for v in vias):
+        # The kinds of grant this source holds on this provider (an S3 policy has no IAM bindings).
+        vias = [via for via, of in SOURCE_OF_VIA.items() if of == source and via in guards.public]
+        switched_off = vias and all(_neutraliser(guards.public[v])[0] is False for v in vias)
+        if fact != "cross_account" and switched_off:
             continue  # whatever the unread source grants publicly is switched off
         return None
     return False

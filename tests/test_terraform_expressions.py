@@ -7,7 +7,8 @@ from cloudscan.providers.terraform.hcl import parse_expression, parse_hcl
 
 VALUES = {
     "var": {"env": "prod", "ports": [104, 11112], "public": False, "cidrs": ["10.0.0.0/16"],
-            "rules": {"dicom": {"port": 104, "cidr": "0.0.0.0/0"}, "web": {"port": 443, "cidr": "10.0.0.0/8"}},
+            "rules": {"dicom": {"port": 104, "cidr": "0.0.0.0/0"},
+                      "web": {"port": 443, "cidr": "10.0.0.0/8"}},
             "empty": "", "none": None},
     "local": {"tags": {"Team": "radiology"}},
     "aws_s3_bucket": {"b": {"id": "pacs", "arn": "arn:aws:s3:::pacs"}},
@@ -142,7 +143,8 @@ def test_heredocs_and_template_directives():
 
 
 @pytest.mark.parametrize("source", [
-    b'resource "aws_s3_bucket" "b" {\r\n  bucket = "x"\r\n  # c\r\n  acl = <<EOT\r\npublic-read\r\nEOT\r\n}\r\n',
+    b'resource "aws_s3_bucket" "b" {\r\n  bucket = "x"\r\n  # c\r\n'
+    b'  acl = <<EOT\r\npublic-read\r\nEOT\r\n}\r\n',
     b'\xef\xbb\xbfresource "aws_s3_bucket" "b" {\n  bucket = "x"\n  acl = <<EOT\npublic-read\nEOT\n}\n',
     b'resource "aws_s3_bucket" "b" {\n  bucket = /* name */ "x"\n  acl = "public-read" # trailing\n}\n',
 ])

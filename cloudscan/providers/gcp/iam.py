@@ -63,7 +63,9 @@ def principal(member: str) -> dict[str, Any]:
         return {"type": "all_authenticated", "id": member, "account": None, "negated": False}
     project = None
     match = SERVICE_ACCOUNT.search(member)
-    if match:
+    if match and not match.group(1).startswith("gcp-sa-"):
+        # service-PROJECT_NUMBER@gcp-sa-*.iam.gserviceaccount.com are Google-managed agents
+        # acting for the project that uses the service, not accounts of another project.
         project = match.group(1)
     elif member.split(":", 1)[0] in ("projectViewer", "projectEditor", "projectOwner"):
         project = member.split(":", 1)[1]

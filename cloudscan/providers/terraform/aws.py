@@ -2,8 +2,9 @@
 
 A bucket is `aws_s3_bucket` merged with the resources that configure it (`aws_s3_bucket_acl`,
 `_policy`, `_public_access_block`, ...), matched by reference or by literal name, and with the
-legacy inline blocks. What the configuration leaves out takes the value AWS gives a new
-bucket today: Block Public Access on, ACLs disabled (BucketOwnerEnforced), SSE-S3 encryption.
+legacy inline blocks. Block Public Access and object ownership that the configuration leaves
+out are not guards: the bucket may be older than AWS's 2023 defaults. Encryption left out is
+SSE-S3, which S3 applies to every bucket.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
     ingress,
+    isolated,
+    known_only_after_apply,
     protocol_name,
     resource_id,
     set_blocks,
@@ -36,7 +39,6 @@ from cloudscan.providers.terraform.documents import (
 from cloudscan.providers.terraform.expressions import Unknown, as_bool, as_int, first_unknown
 
 BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
-AWS_DEFAULT_BPA = dict.fromkeys(BPA_FLAGS, True)
 NOT_DECLARED_BPA = dict.fromkeys(BPA_FLAGS, False)
 SPLIT_TYPES = (
     "aws_s3_bucket_acl", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
@@ -60,18 +62,22 @@ SPLIT_FIELDS = {
 # -- account ------------------------------------------------------------------------------------
 
 def account_settings(module: Module) -> Iterator[Document]:
-    for instance in module.managed("aws_s3_account_public_access_block"):
-        account = instance.value("account_id")
-        account = account if isinstance(account, str) else module.account
-        doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
-                           name=f"account {account or '(applying account)'} S3 settings",
-                           source=source_of(instance))
-        flags = _flags(instance)
-        if isinstance(flags, Unknown):
-            unresolved(doc, ["/block_public_access"], instance, flags.reason)
-        else:
-            doc["block_public_access"] = flags
-        yield doc
+    declared = module.managed("aws_s3_account_public_access_block")
+    yield from isolated(module, declared, "storage.account", "aws", lambda i: [_account(module, i)])
+
+
+def _account(module: Module, instance: Instance) -> Document:
+    account = instance.value("account_id")
+    account = account if isinstance(account, str) else module.account
+    doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
+                       name=f"account {account or '(applying account)'} S3 settings",
+                       source=source_of(instance))
+    flags = _flags(instance)
+    if isinstance(flags, Unknown):
+        unresolved(doc, ["/block_public_access"], instance, flags.reason)
+    else:
+        doc["block_public_access"] = flags
+    return doc
 
 
 def declared_account_bpa(module: Module) -> dict[str, bool] | Unknown | None:
@@ -96,33 +102,39 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 
 def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
     related, unlinked = _related_by_bucket(module)
-    for instance in module.managed("aws_s3_bucket"):
-        identity = bucket_identity(instance)
-        parts = related.get(identity, {})
-        doc = new_resource("storage.bucket", "aws", resource_id(module, instance), name=identity,
-                           account=module.account, source=source_of(instance))
-        tags = instance.value("tags")
-        if isinstance(first_unknown(tags), Unknown):
-            unresolved(doc, ["/labels"], instance, first_unknown(tags).reason)
-        else:
-            doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
-        _access(doc, instance, parts, account_bpa)
-        _encryption(doc, instance, parts.get("aws_s3_bucket_server_side_encryption_configuration"))
-        _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
-        _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))
-        _logging(doc, instance, parts.get("aws_s3_bucket_logging"))
-        for type_, pointer in SPLIT_FIELDS.items():
-            # A setting this scan could not attach (or a file it could not read) may be this
-            # bucket's: what was taken from the bucket or from defaults is then not known.
-            if type_ in parts:
-                continue
-            if type_ in unlinked:
-                other, reason = unlinked[type_]
-                unresolved(doc, [pointer], other, f"configures a bucket this scan cannot tell: {reason}")
-            elif module.unreadable:
-                unresolved(doc, [pointer], instance,
-                           f"{', '.join(module.unreadable)} could not be read and may configure it")
-        yield doc
+    yield from isolated(module, module.managed("aws_s3_bucket"), "storage.bucket", "aws",
+                        lambda instance: [_bucket(module, instance, related, unlinked, account_bpa)])
+
+
+def _bucket(module: Module, instance: Instance, related: dict[Any, dict[str, Instance]],
+            unlinked: dict[str, tuple[Instance, str]],
+            account_bpa: dict[str, bool] | Unknown | None) -> Document:
+    identity = bucket_identity(instance)
+    parts = related.get(identity, {})
+    doc = new_resource("storage.bucket", "aws", resource_id(module, instance), name=identity,
+                       account=module.account, source=source_of(instance))
+    tags = instance.value("tags")
+    if isinstance(first_unknown(tags), Unknown):
+        unresolved(doc, ["/labels"], instance, first_unknown(tags).reason)
+    else:
+        doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
+    _access(doc, instance, parts, account_bpa)
+    _encryption(doc, instance, parts.get("aws_s3_bucket_server_side_encryption_configuration"))
+    _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
+    _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))
+    _logging(doc, instance, parts.get("aws_s3_bucket_logging"))
+    for type_, pointer in SPLIT_FIELDS.items():
+        # A setting this scan could not attach (or a file it could not read) may be this
+        # bucket's: what was taken from the bucket or from defaults is then not known.
+        if type_ in parts:
+            continue
+        if type_ in unlinked:
+            other, reason = unlinked[type_]
+            unresolved(doc, [pointer], other, f"configures a bucket this scan cannot tell: {reason}")
+        elif module.unreadable:
+            unresolved(doc, [pointer], instance,
+                       f"{', '.join(module.unreadable)} could not be read and may configure it")
+    return doc
 
 
 def _related_by_bucket(
@@ -171,14 +183,14 @@ def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
         guards["account_block_public_access"] = account_bpa or NOT_DECLARED_BPA
 
     pab = parts.get("aws_s3_bucket_public_access_block")
-    flags = _flags(pab) if pab else AWS_DEFAULT_BPA
+    flags = _flags(pab) if pab else NOT_DECLARED_BPA
     if isinstance(flags, Unknown):
         unresolved(doc, ["/access/guards/bucket_block_public_access"], pab, flags.reason)
     else:
         guards["bucket_block_public_access"] = flags
 
     ownership = parts.get("aws_s3_bucket_ownership_controls")
-    value = "BucketOwnerEnforced"
+    value = "ObjectWriter"  # ACLs enabled, as on every bucket made before April 2023
     if ownership:
         rules = ownership.blocks("rule")
         value = rules[0].get("object_ownership") if rules else None
@@ -190,6 +202,17 @@ def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
 
     _acl(doc, bucket, parts.get("aws_s3_bucket_acl"))
     _policy(doc, bucket, parts.get("aws_s3_bucket_policy"))
+    # The configuration does not say when its bucket was made, and hospitals bring old buckets
+    # under Terraform: a public grant whose only protection would be a default is unprotected.
+    defaults = (("Block Public Access", pab), ("object ownership", ownership))
+    for grant in access["grants"]:
+        who = grant["principal"]
+        public = who["type"] in ("public", "all_authenticated") or who["negated"]
+        undeclared = [name for name, declared in defaults
+                      if declared is None and (grant["via"] == "acl" or name != "object ownership")]
+        if public and undeclared:
+            grant["origin"] += (f" (no {' or '.join(undeclared)} is declared for this bucket: the defaults "
+                                "of buckets made since April 2023 are not assumed)")
 
 
 def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None:
@@ -330,22 +353,32 @@ RULE_ARGUMENTS = {
 def ingress_rules(module: Module) -> Iterator[Document]:
     groups = {placeholder(g, "id"): g for g in module.managed("aws_security_group")}
     group_ids = {g.address: placeholder(g, "id") for g in groups.values()}
-    for group in groups.values():
+
+    def inline(group: Instance) -> Iterator[Document]:
         for rule in group.blocks("ingress"):
             yield from _rule_documents(module, group, group, {
                 "protocol": rule.get("protocol"), "from": rule.get("from_port"), "to": rule.get("to_port"),
                 "cidrs": as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks")),
                 "prefix_lists": as_list(rule.get("prefix_list_ids")),
                 "groups": as_list(rule.get("security_groups")), "description": rule.get("description")})
-    for type_, names in RULE_ARGUMENTS.items():
-        for instance in module.managed(type_):
-            if type_ == "aws_security_group_rule" and instance.value("type") != "ingress":
-                continue
-            group = groups.get(_target(instance, "security_group_id", group_ids))
-            yield from _rule_documents(module, instance, group, {
-                field: [v for n in arguments for v in as_list(instance.value(n))]
+
+    def separate(instance: Instance) -> Iterator[Document]:
+        names = RULE_ARGUMENTS[instance.type]
+        direction = instance.value("type") if instance.type == "aws_security_group_rule" else "ingress"
+        if direction == "egress":
+            return
+        group = groups.get(_target(instance, "security_group_id", group_ids))
+        rule = {field: [v for n in arguments for v in as_list(instance.value(n))]
                 if field in ("cidrs", "prefix_lists", "groups") else instance.value(arguments[0])
-                for field, arguments in names.items()})
+                for field, arguments in names.items()}
+        # A type that is not known may be ingress: judged as one, with every result depending on it.
+        maybe = [] if direction == "ingress" else [("/rule", direction if isinstance(direction, Unknown)
+                                                     else Unknown(f"type = {direction!r}"))]
+        yield from _rule_documents(module, instance, group, rule, maybe)
+
+    yield from isolated(module, groups.values(), "network.ingress", "aws", inline)
+    for type_ in RULE_ARGUMENTS:
+        yield from isolated(module, module.managed(type_), "network.ingress", "aws", separate)
 
 
 def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, str]]:
@@ -363,14 +396,15 @@ def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, st
 
 
 def _rule_documents(module: Module, holder: Instance, group: Instance | None,
-                    rule: dict[str, Any]) -> Iterator[Document]:
+                    rule: dict[str, Any], maybe: list[tuple[str, Unknown]] = ()) -> Iterator[Document]:
     protocol, _ = protocol_name(rule["protocol"])
     given = (as_int(rule["from"]), as_int(rule["to"]))
     ports = given if protocol in ("tcp", "udp") and all(isinstance(p, int) for p in given) else (0, 65535)
     low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)
     group_name = group.value("name") if group else None
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
-    sources = ([(c, "cidr") for c in rule["cidrs"]] + _prefix_list_sources(module, rule["prefix_lists"])
+    sources = ([(known_only_after_apply(c), "cidr") for c in rule["cidrs"]]
+               + _prefix_list_sources(module, rule["prefix_lists"])
                + [(g, "security_group") for g in rule["groups"]])
     unknown_sources = [(s, t) for s, t in sources if isinstance(s, Unknown)]
     # A rule block that is unknown as a whole has every argument unknown: one rule, not four.
@@ -379,7 +413,8 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
     for source, source_type in sources:
         shown = source if isinstance(source, str) else "(unknown)"
         problems = unknown_problems([("/rule/source", source), ("/rule/from_port", given[0]),
-                                     ("/rule/to_port", given[1]), ("/rule/protocol", rule["protocol"])])
+                                     ("/rule/to_port", given[1]), ("/rule/protocol", rule["protocol"]),
+                                     *maybe])
         if source_type == "prefix_list" and isinstance(source, str):
             problems.append(("/rule/source", f"entries of prefix list {source} are not in the configuration"))
         yield ingress(module, "aws", holder,

@@ -13,6 +13,8 @@ from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
     ingress,
+    isolated,
+    known_only_after_apply,
     protocol_name,
     resource_id,
     set_blocks,
@@ -33,17 +35,25 @@ def containers(module: Module) -> Iterator[Document]:
     for account in module.managed("azurerm_storage_account"):
         accounts[named_identity(account)] = account
         accounts[placeholder(account, "id")] = account
-    for container in module.managed("azurerm_storage_container"):
-        account = accounts.get(container.value("storage_account_name")) or accounts.get(
-            container.value("storage_account_id"))
-        name = named_identity(container)
-        account_name = named_identity(account) if account else "(account not in this configuration)"
-        doc = new_resource("storage.bucket", "azure", resource_id(module, container),
-                           name=f"{account_name}/{name}", source=source_of(container),
-                           region=_str(account.value("location")) if account else None)
-        _access(doc, container, account)
-        _settings(doc, module, container, account)
-        yield doc
+    yield from isolated(module, module.managed("azurerm_storage_container"), "storage.bucket", "azure",
+                        lambda container: [_container(module, container, accounts)])
+
+
+def _container(module: Module, container: Instance, accounts: dict[Any, Instance]) -> Document:
+    account = accounts.get(container.value("storage_account_name")) or accounts.get(
+        container.value("storage_account_id"))
+    name = named_identity(container)
+    account_name = named_identity(account) if account else "(account not in this configuration)"
+    doc = new_resource("storage.bucket", "azure", resource_id(module, container),
+                       name=f"{account_name}/{name}", source=source_of(container),
+                       region=_str(account.value("location")) if account else None)
+    _access(doc, container, account)
+    _settings(doc, module, container, account)
+    if module.unreadable:
+        # Network rules and the account's own settings can sit in another file of the directory.
+        unresolved(doc, ["/access/guards"], container,
+                   f"{', '.join(module.unreadable)} could not be read and may configure its account")
+    return doc
 
 
 def _str(value: Any) -> str | None:
@@ -131,17 +141,24 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
 
 
 def security_rules(module: Module) -> Iterator[Document]:
-    for group in module.managed("azurerm_network_security_group"):
+    def inline(group: Instance) -> Iterator[Document]:
         for rule in group.blocks("security_rule"):
             yield from _rule_documents(module, group, _str(group.value("name")) or group.address, rule)
+
     groups = {named_identity(g): g for g in module.managed("azurerm_network_security_group")}
-    for instance in module.managed("azurerm_network_security_rule"):
+
+    def separate(instance: Instance) -> Iterator[Document]:
         rule = {key: instance.value(key) for key in (
             "name", "direction", "access", "protocol", "source_address_prefix", "source_address_prefixes",
             "destination_port_range", "destination_port_ranges")}
         group = groups.get(instance.value("network_security_group_name"))
         group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
         yield from _rule_documents(module, instance, group_name or instance.address, rule)
+
+    yield from isolated(module, module.managed("azurerm_network_security_group"), "network.ingress", "azure",
+                        inline)
+    yield from isolated(module, module.managed("azurerm_network_security_rule"), "network.ingress", "azure",
+                        separate)
 
 
 def _rule_documents(
@@ -154,7 +171,7 @@ def _rule_documents(
     maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
     protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
     # "" is how modules leave the single-value argument unset when they give the list one.
-    sources = [s for name in ("source_address_prefix", "source_address_prefixes")
+    sources = [known_only_after_apply(s) for name in ("source_address_prefix", "source_address_prefixes")
                for s in as_list(rule.get(name)) if s != ""]
     ports = [p for name in ("destination_port_range", "destination_port_ranges")
              for p in as_list(rule.get(name)) if p != ""]
@@ -186,17 +203,21 @@ def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
 def dicom_services(module: Module) -> Iterator[Document]:
     """Azure Health Data Services DICOM services: reached with Entra ID tokens only, so what
     matters is whether public networks reach them and which origins their CORS lets in."""
-    for service in module.managed("azurerm_healthcare_dicom_service"):
-        doc = new_resource("dicom.store", "azure", resource_id(module, service), name=named_identity(service),
-                           region=_str(service.value("location")), source=source_of(service))
-        doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
-        public = as_bool(service.value("public_network_access_enabled"), True)
-        cors = (service.blocks("cors") or [{}])[0]
-        origins = cors.get("allowed_origins") or []
-        values = {
-            "network": {"public_network_access": public},
-            "cors": {"allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
-                     "allow_credentials": as_bool(cors.get("allow_credentials"), False)},
-        }
-        set_blocks(doc, values, service)
-        yield doc
+    yield from isolated(module, module.managed("azurerm_healthcare_dicom_service"), "dicom.store", "azure",
+                        lambda service: [_dicom_service(module, service)])
+
+
+def _dicom_service(module: Module, service: Instance) -> Document:
+    doc = new_resource("dicom.store", "azure", resource_id(module, service), name=named_identity(service),
+                       region=_str(service.value("location")), source=source_of(service))
+    doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
+    public = as_bool(service.value("public_network_access_enabled"), True)
+    cors = (service.blocks("cors") or [{}])[0]
+    origins = cors.get("allowed_origins") or []
+    values = {
+        "network": {"public_network_access": public},
+        "cors": {"allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
+                 "allow_credentials": as_bool(cors.get("allow_credentials"), False)},
+    }
+    set_blocks(doc, values, service)
+    return doc

@@ -3,11 +3,44 @@ mappers: ids, sources, unresolved values, and ingress rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, load_schema, mark_unknown, new_resource
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+
+def isolated(module: Module, instances: Iterable[Instance], kind: str, provider: str,
+             build: Callable[[Instance], Iterable[Document]]) -> Iterator[Document]:
+    """The documents `build` makes of each instance. A construct this scanner mishandles (an
+    exception) costs only that instance: it becomes a document whose every field is unknown,
+    with the error, so the resource is never dropped and never passes."""
+    for instance in instances:
+        try:
+            documents = list(build(instance))
+        except Exception as exc:
+            yield unreadable(module, instance, kind, provider, f"{type(exc).__name__}: {exc}")
+            continue
+        yield from documents
+
+
+def unreadable(module: Module, instance: Instance, kind: str, provider: str, message: str) -> Document:
+    doc = new_resource(kind, provider, resource_id(module, instance), name=instance.address,
+                       source=source_of(instance))
+    fields = [f for f in load_schema(kind)["required"] if f not in ("exposure", "data")]  # derived
+    mark_unknown(doc, [f"/{f}" for f in fields], call="cloudscan:internal", code="InternalError",
+                 message=f"{instance.address} ({instance.file}:{instance.line_start}) could not be read: "
+                         f"{message} (a bug in cloudscan: please report it)")
+    return doc
+
+
+def known_only_after_apply(value: Any) -> Any:
+    """A computed attribute's placeholder ("${data.aws_vpc.main.cidr_block}") where a value is
+    needed, such as an address range: Unknown, never a range that reads as anything."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return Unknown(f"{value[2:-1]} is known only after apply")
+    return value
 
 
 def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:

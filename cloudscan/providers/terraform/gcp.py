@@ -22,6 +22,8 @@ from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
     ingress,
+    isolated,
+    known_only_after_apply,
     protocol_name,
     resource_id,
     set_blocks,
@@ -34,7 +36,9 @@ from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_un
 IAM_TYPES = ("google_storage_bucket_iam_binding", "google_storage_bucket_iam_member",
              "google_storage_bucket_iam_policy")
 ACL_TYPES = ("google_storage_bucket_acl", "google_storage_bucket_access_control",
-             "google_storage_default_object_acl", "google_storage_default_object_access_control")
+             "google_storage_default_object_acl", "google_storage_default_object_access_control",
+             # One object made public leaks that study as surely as a public bucket.
+             "google_storage_object_acl", "google_storage_object_access_control")
 
 
 def _unknown_target(instance: Instance, target: Any) -> str | None:
@@ -58,23 +62,30 @@ def buckets(module: Module) -> Iterator[Document]:
                 unlinked.setdefault("/access/policy" if type_ in IAM_TYPES else "/access/acl", why)
             else:
                 related.setdefault(target, []).append(instance)
-    for bucket in module.managed("google_storage_bucket"):
-        identity = named_identity(bucket)
-        project = bucket.value("project")
-        doc = new_resource("storage.bucket", "gcp", resource_id(module, bucket), name=identity,
-                           account=project if isinstance(project, str) else module.project,
-                           region=_str(bucket.value("location")), source=source_of(bucket))
-        labels = bucket.value("labels")
-        if first_unknown(labels):
-            unresolved(doc, ["/labels"], bucket, first_unknown(labels).reason)
-        else:
-            doc["labels"] = {str(k): str(v) for k, v in (labels or {}).items()}
-        parts = related.get(identity, [])
-        _access(doc, bucket, parts)
-        _settings(doc, bucket)
-        for pointer, why in unlinked.items():
-            unresolved(doc, [pointer], bucket, f"a grant this scan cannot place may be this bucket's: {why}")
-        yield doc
+    yield from isolated(module, module.managed("google_storage_bucket"), "storage.bucket", "gcp",
+                        lambda bucket: [_bucket(module, bucket, related, unlinked)])
+
+
+def _bucket(module: Module, bucket: Instance, related: dict[Any, list[Instance]],
+            unlinked: dict[str, str]) -> Document:
+    identity = named_identity(bucket)
+    project = bucket.value("project")
+    doc = new_resource("storage.bucket", "gcp", resource_id(module, bucket), name=identity,
+                       account=project if isinstance(project, str) else module.project,
+                       region=_str(bucket.value("location")), source=source_of(bucket))
+    labels = bucket.value("labels")
+    if first_unknown(labels):
+        unresolved(doc, ["/labels"], bucket, first_unknown(labels).reason)
+    else:
+        doc["labels"] = {str(k): str(v) for k, v in (labels or {}).items()}
+    _access(doc, bucket, related.get(identity, []))
+    _settings(doc, bucket)
+    for pointer, why in unlinked.items():
+        unresolved(doc, [pointer], bucket, f"a grant this scan cannot place may be this bucket's: {why}")
+    if module.unreadable:
+        unresolved(doc, ["/access/policy", "/access/acl"], bucket,
+                   f"{', '.join(module.unreadable)} could not be read and may grant access to it")
+    return doc
 
 
 def _str(value: Any) -> str | None:
@@ -100,7 +111,7 @@ def _access(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
 def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
     grants: list[dict[str, Any]] = []
     for part in parts:
-        objects = "default_object" in part.type
+        objects = "object" in part.type
         if part.type.endswith("_access_control"):
             entries = [(part.value("entity"), part.value("role"))]
         else:
@@ -114,7 +125,11 @@ def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
         if unknown or any(not isinstance(e, str) or not isinstance(r, str) for e, r in entries):
             unresolved(doc, ["/access/acl"], part, unknown.reason if unknown else "an ACL entry is not known")
             return
-        grants += acl_grants(entries, objects=objects, origin=part.address)
+        origin = part.address
+        if part.type.startswith("google_storage_object_"):
+            name = part.value("object")
+            origin += f" (object {name if isinstance(name, str) else '(not known)'})"
+        grants += acl_grants(entries, objects=objects, origin=origin)
     doc["access"]["acl"] = {"owner": None, "grant_count": len(grants)}
     doc["access"]["grants"].extend(grants)
 
@@ -174,26 +189,32 @@ def _settings(doc: Document, bucket: Instance) -> None:
 
 
 def firewall_rules(module: Module) -> Iterator[Document]:
-    for firewall in module.managed("google_compute_firewall"):
-        direction = firewall.value("direction") or "INGRESS"
-        disabled = as_bool(firewall.value("disabled"), False)
-        if direction == "EGRESS" or disabled is True:
-            continue
-        # Whether it lets traffic in at all may be unknown: then every result depends on it.
-        maybe = [u for u in (direction, disabled) if isinstance(u, Unknown)]
-        name = firewall.value("name")
-        name = name if isinstance(name, str) else firewall.address
-        ranges = firewall.value("source_ranges")
-        tags = as_list(firewall.value("source_tags")) + as_list(firewall.value("source_service_accounts"))
-        # An ingress rule that names no source at all applies to 0.0.0.0/0.
-        sources = [(r, "cidr") for r in as_list(ranges)] + [(t, "security_group") for t in tags]
-        if ranges is None and not tags:
-            sources = [("0.0.0.0/0", "cidr")]
-        for allow in firewall.blocks("allow"):
-            protocol, protocol_unknown = protocol_name(allow.get("protocol", "all"))
-            for ports in _ports(allow.get("ports"), protocol):
-                for source in sources:
-                    yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
+    yield from isolated(module, module.managed("google_compute_firewall"), "network.ingress", "gcp",
+                        lambda firewall: _firewall(module, firewall))
+
+
+def _firewall(module: Module, firewall: Instance) -> Iterator[Document]:
+    direction = firewall.value("direction") or "INGRESS"
+    disabled = as_bool(firewall.value("disabled"), False)
+    if direction == "EGRESS" or disabled is True:
+        return
+    # Whether it lets traffic in at all may be unknown: then every result depends on it.
+    maybe = [u for u in (direction, disabled) if isinstance(u, Unknown)]
+    name = firewall.value("name")
+    name = name if isinstance(name, str) else firewall.address
+    ranges = firewall.value("source_ranges")
+    tags = as_list(firewall.value("source_tags")) + as_list(firewall.value("source_service_accounts"))
+    # An ingress rule that names no source at all (source_ranges = [] included) applies
+    # to 0.0.0.0/0.
+    sources = [(known_only_after_apply(r), "cidr") for r in as_list(ranges)] + [
+        (t, "security_group") for t in tags]
+    if not sources:
+        sources = [("0.0.0.0/0", "cidr")]
+    for allow in firewall.blocks("allow"):
+        protocol, protocol_unknown = protocol_name(allow.get("protocol", "all"))
+        for ports in _ports(allow.get("ports"), protocol):
+            for source in sources:
+                yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
 
 
 def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
@@ -239,18 +260,25 @@ def dicom_stores(module: Module) -> Iterator[Document]:
     targets = [(t, "dicom_store_id") for t in STORE_IAM] + [(t, "dataset_id") for t in DATASET_IAM]
     unlinked = [why for t, key in targets for i in module.managed(t)
                 if (why := _unknown_target(i, i.value(key)))]
-    for store in module.managed("google_healthcare_dicom_store"):
-        store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
-        parts = [i for t in STORE_IAM for i in module.managed(t) if i.value("dicom_store_id") == store_id]
-        parts += [i for t in DATASET_IAM for i in module.managed(t) if i.value("dataset_id") == dataset_id]
-        doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
-                           account=module.project, source=source_of(store))
-        doc["access"] = {"policy": None, "grants": []}
-        _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
-        # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
-        doc["network"] = {"public_network_access": True}
-        doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
-        if unlinked:
-            unresolved(doc, ["/access/policy"], store,
-                       f"a grant this scan cannot place may be this store's: {unlinked[0]}")
-        yield doc
+    yield from isolated(module, module.managed("google_healthcare_dicom_store"), "dicom.store", "gcp",
+                        lambda store: [_dicom_store(module, store, unlinked)])
+
+
+def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Document:
+    store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
+    parts = [i for t in STORE_IAM for i in module.managed(t) if i.value("dicom_store_id") == store_id]
+    parts += [i for t in DATASET_IAM for i in module.managed(t) if i.value("dataset_id") == dataset_id]
+    doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
+                       account=module.project, source=source_of(store))
+    doc["access"] = {"policy": None, "grants": []}
+    _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
+    # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
+    doc["network"] = {"public_network_access": True}
+    doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
+    if unlinked:
+        unresolved(doc, ["/access/policy"], store,
+                   f"a grant this scan cannot place may be this store's: {unlinked[0]}")
+    elif module.unreadable:
+        unresolved(doc, ["/access/policy"], store,
+                   f"{', '.join(module.unreadable)} could not be read and may grant access to it")
+    return doc
