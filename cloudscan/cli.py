@@ -1,7 +1,8 @@
 """The `cloudscan` command line.
 
 Exit codes: 0 no FAIL at or above --fail-on; 1 such findings; 2 usage or configuration error;
-3 the scan is incomplete (UNKNOWN results or scan errors) and --strict was given.
+3 the scan is incomplete: a file under scan could not be read or a resource could not be judged
+(unless --on-unreadable warn), or, with --strict, any result is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ def _policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--no-builtin-policies", is_flag=True,
                       help="Use only the policies given with --policies.")(fn)
     return fn
+
+
+def _on_unreadable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--on-unreadable", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+        help="What a file under scan that cannot be read (a syntax error, a symlink to a device, "
+             "a file too large) or a resource cloudscan fails on does to the run: fail (exit 3, "
+             "and an error-level alert on that file in SARIF) or warn (a notification only). "
+             "Values that are only unknown (a variable without a value) are UNKNOWN either way.",
+    )(fn)
 
 
 def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,7 +93,8 @@ def cli() -> None:
       0  no FAIL at or above --fail-on
       1  FAIL results at or above --fail-on
       2  usage or configuration error (bad option, malformed policy, no credentials)
-      3  incomplete scan (UNKNOWN results or unreadable inputs) with --strict
+      3  incomplete scan: a file under scan could not be read (scan terraform and scan
+         config, unless --on-unreadable warn), or, with --strict, UNKNOWN results
       4  internal error (a bug in cloudscan)
     """
 
@@ -144,16 +156,19 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, sa
               help="A saved plan as JSON (terraform show -json PLANFILE > plan.json): values are "
                    "final, variables and count already resolved. Repeatable.")
 @_scan_options
+@_on_unreadable
 def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: tuple[Path, ...],
                    **options: Any) -> None:
     """Scan Terraform configuration before it is applied.
 
     PATHS are .tf files or directories (read recursively; each directory is one module).
     Resources come out as the same kinds as a live scan, so the same policies judge them.
-    AWS, GCP and Azure resources are read. What the configuration leaves out takes the value
-    the cloud gives a new resource today, and what cannot be worked out from it (a variable
-    without a value) is UNKNOWN. Local modules are judged with their callers' arguments. A
-    file that does not parse is reported with its line and the other files are still scanned.
+    AWS, GCP and Azure resources are read; expressions are evaluated as Terraform does, and
+    what cannot be worked out from the files (a variable without a value, a data source) is
+    UNKNOWN. A guard the configuration does not declare (S3 Block Public Access) is not
+    assumed. Local modules are judged with their callers' arguments. A file that cannot be
+    read is reported with its line, the other files are still scanned, and the run fails
+    (exit 3) unless --on-unreadable warn.
 
     Orthanc configuration files found below PATHS are judged too (see: scan config).
     """
@@ -265,6 +280,7 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
 @scan.command("config")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_scan_options
+@_on_unreadable
 def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
     """Scan PACS server configuration files (Orthanc) before they are deployed.
 
@@ -331,6 +347,7 @@ def _report(result: Any, options: dict[str, Any]) -> None:
     from cloudscan.mutes import apply_mutes
 
     apply_mutes(result.findings, options.get("mutes") or [], date.today())
+    result.fail_closed = options.get("on_unreadable") == "fail"
 
     fmt = report.Format(options["fmt"])
     output: Path | None = options["output"]
@@ -349,11 +366,15 @@ def _report(result: Any, options: dict[str, Any]) -> None:
 
 
 def exit_code(result: Any, fail_on: str, strict: bool) -> int:
+    from cloudscan.scan import blocking_errors
+
     if fail_on != "none":
         threshold = SEVERITIES.index(fail_on)
         if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
                for f in result.findings):
             return EXIT_FINDINGS
+    if result.fail_closed and blocking_errors(result):
+        return EXIT_INCOMPLETE
     # Incomplete: a result that could not be judged, or an input that could not be read. A call
     # that failed on a field no selected policy reads leaves nothing unjudged.
     incomplete = result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)

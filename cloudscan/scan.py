@@ -24,6 +24,33 @@ class ScanResult:
     resources: list[Document] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Inputs that were not judged at all (see blocking_errors) fail the run and are alerts in
+    # SARIF, not notifications: a pull request cannot go green past a file nobody read.
+    fail_closed: bool = False
+
+
+# Errors that leave part of the input under scan unjudged: a file that could not be read or
+# parsed, or a construct cloudscan failed on. A value that is only unknown (a variable without
+# a value, a denied call) is not among them: that is UNKNOWN, and --strict is for it.
+BLOCKING_CODES = {"FileError", "InternalError", "LimitExceeded"}
+BLOCKING_CALLS = {"terraform:read", "cloudscan:derive", "cloudscan:internal"}
+
+
+def blocking_errors(result: ScanResult) -> list[dict[str, Any]]:
+    """Scan errors and resource errors that mean an input was not judged, each with the
+    `resource` (a file:line where one is known) it concerns."""
+    def blocks(error: dict[str, Any]) -> bool:
+        return error.get("code") in BLOCKING_CODES or error.get("call") in BLOCKING_CALLS
+
+    found = [e for e in result.errors if blocks(e)]
+    for resource in result.resources:
+        source = resource.get("source") or {}
+        where = source.get("file")
+        if where and source.get("line_start"):
+            where = f"{where}:{source['line_start']}"
+        found += [{**e, "resource": where or resource["id"]}
+                  for e in resource["_meta"]["errors"] if blocks(e)]
+    return found
 
 
 def needed_fields(policies: list[Policy]) -> dict[str, frozenset[str]]:

@@ -110,8 +110,39 @@ def test_action_reports_a_bad_policy_as_a_configuration_error(runner, tmp_path):
     assert outputs["findings"] == "0"
 
 
+@pytest.mark.slow
+def test_action_fails_closed_on_a_file_it_cannot_read(runner, tmp_path):
+    """A pull request that adds a file cloudscan cannot parse (or a symlink to a device) does
+    not go green, even with no finding at all: the file is an error alert in SARIF."""
+    repo = runner[0]
+    broken = repo / "pr"
+    broken.mkdir()
+    (broken / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "ok"\n}\n')
+    (broken / "public.tf").write_text('resource "aws_s3_bucket_policy" "p" {\n  policy = [\n}\n')
+    (broken / "zero.tf").symlink_to("/dev/zero")
+    done, outputs = scan(runner, tmp_path, path="pr", **{"fail-on": "none"})
+    assert done.returncode == 3, done.stderr
+    assert outputs["findings"] == "0"
+    document = json.loads((repo / "cloudscan.sarif").read_text())
+    from jsonschema import validators
+
+    assert not list(validators.validator_for(SCHEMA)(SCHEMA).iter_errors(document))
+    alerts = [r for r in document["runs"][0]["results"] if r["ruleId"] == "cloudscan-unreadable-input"]
+    where = {(a["level"], a["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for a in alerts}
+    assert where == {("error", "pr/public.tf"), ("error", "pr/zero.tf")}
+
+    done, _ = scan(runner, tmp_path, path="pr", **{"fail-on": "none", "on-unreadable": "warn"})
+    assert done.returncode == 0, done.stderr
+    document = json.loads((repo / "cloudscan.sarif").read_text())
+    assert not document["runs"][0]["results"]
+    notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert {"pr/public.tf", "pr/zero.tf"} <= {
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes if "locations" in n}
+    shutil.rmtree(broken)
+
+
 def test_action_declares_the_documented_inputs_and_outputs():
-    assert set(ACTION["inputs"]) >= {"path", "output", "fail-on", "policies", "format"}
+    assert set(ACTION["inputs"]) >= {"path", "output", "fail-on", "policies", "format", "on-unreadable"}
     assert set(ACTION["outputs"]) == {"sarif-file", "findings"}
     assert ACTION["runs"]["using"] == "composite"
     assert sys.version_info >= (3, 11)

@@ -196,13 +196,14 @@ def test_terraform_scan_reports_sources_and_validates(monkeypatch):
         "file": "terraform-fixtures/public-pacs-export/main.tf", "line_start": 8, "line_end": 10}
 
 
-def test_terraform_broken_file_is_incomplete_under_strict(monkeypatch):
+def test_terraform_broken_file_fails_closed_unless_warned(monkeypatch):
     from pathlib import Path
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     args = ("scan", "terraform", "terraform-fixtures/broken-hcl", "--fail-on", "none")
-    assert run(*args).exit_code == 0
-    result = run(*args, "--strict")
+    assert run(*args, "--on-unreadable", "warn").exit_code == 0
+    assert run(*args, "--on-unreadable", "warn", "--strict").exit_code == 3
+    result = run(*args)
     assert result.exit_code == 3
     assert "ERROR terraform:parse (terraform-fixtures/broken-hcl/broken.tf:3): FileError: does not parse" in (
         result.stdout)
@@ -274,3 +275,13 @@ def test_a_broken_mute_file_is_a_usage_error(tmp_path):
     result = run("scan", "terraform", str(tmp_path), "--mute", str(mutes))
     assert result.exit_code == 2
     assert f"{mutes}: /mutes/0: 'reason' is a required property" in result.output
+
+
+def test_a_registry_module_is_reported_but_does_not_fail_closed(monkeypatch):
+    """A module this scan does not fetch is a limit of the scan, not a file nobody read."""
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = run("scan", "terraform", "terraform-fixtures/local-modules", "--fail-on", "none")
+    assert result.exit_code == 0
+    assert "ModuleNotRead" in result.stdout

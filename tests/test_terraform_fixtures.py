@@ -141,3 +141,26 @@ def test_a_huge_file_is_skipped_with_a_message(tmp_path, builtin_policies):
     assert error["resource"].endswith("generated.tf")
     assert "skipped" in error["message"] and "bytes" in error["message"]
     assert [r["name"] for r in result.resources] == ["small"]
+
+
+def test_a_construct_the_scanner_fails_on_costs_only_its_resource(monkeypatch, builtin_policies):
+    """A bug on one bucket must neither drop the directory's other resources nor pass that
+    bucket: it becomes a resource whose results are UNKNOWN, with an internal error."""
+    from cloudscan.providers.terraform import aws
+    from cloudscan.scan import blocking_errors
+
+    real = aws._versioning
+
+    def broken(doc, bucket, resource):
+        if bucket.key == "clinical":
+            raise TypeError("a construct nobody expected")
+        return real(doc, bucket, resource)
+
+    monkeypatch.setattr(aws, "_versioning", broken)
+    result = scan_terraform([ROOT / "terraform-fixtures" / "expressions-resolved"], builtin_policies)
+    statuses = {(f["resource"]["id"].split("/")[-1], f["policy_id"]): f["status"] for f in result.findings}
+    assert statuses['aws_s3_bucket.archive["clinical"]', "storage-no-public-read"] == "UNKNOWN"
+    assert statuses['aws_s3_bucket.archive["teaching"]', "storage-no-public-list"] == "FAIL"
+    (error,) = blocking_errors(result)
+    assert error["code"] == "InternalError" and "a construct nobody expected" in error["message"]
+    assert error["resource"].endswith("expressions-resolved/main.tf:39")

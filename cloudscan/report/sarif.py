@@ -9,13 +9,14 @@ resource's location, saying what could not be evaluated.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from cloudscan import __version__
 from cloudscan.policyset import Policy
-from cloudscan.scan import ScanResult
+from cloudscan.scan import BLOCKING_CODES, ScanResult, blocking_errors
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
@@ -29,10 +30,15 @@ def render(result: ScanResult) -> str:
     # A muted FAIL stays a result, suppressed with its reason, so code scanning shows it closed.
     results = [_result(f, index) for f in result.findings
                if f["status"] == "FAIL" or (f["suppression"] or {}).get("was") == "FAIL"]
+    blocking = blocking_errors(result) if result.fail_closed else []
+    if blocking:
+        rules.append(UNREADABLE_RULE)
+        results += [_unreadable(e, len(rules) - 1) for e in blocking]
     notifications = [_unknown(f, index) for f in result.findings if f["status"] == "UNKNOWN"]
-    notifications += [_notification(e) for e in result.errors]
+    notifications += [_notification(e) for e in result.errors if e not in blocking]
     notifications += [
         _notification({**e, "resource": r["id"]}) for r in result.resources for e in r["_meta"]["errors"]
+        if not (blocking and e["code"] in BLOCKING_CODES | {"InternalError"})
     ]
     run = {
         "tool": {"driver": {
@@ -168,6 +174,42 @@ def _artifact(file: str) -> dict[str, Any]:
     if path.is_absolute():
         return {"uri": path.as_uri()}
     return {"uri": path.as_posix(), "uriBaseId": "%SRCROOT%"}
+
+
+UNREADABLE_RULE: dict[str, Any] = {
+    "id": "cloudscan-unreadable-input",
+    "name": "UnreadableInput",
+    "shortDescription": {"text": "A file under scan could not be read, or a resource could not be judged"},
+    "fullDescription": {"text": "cloudscan could not read this file (a syntax error, a file that is not a "
+                                "regular file, one past the size limit) or failed on a resource in it, so "
+                                "nothing in it was judged. A pull request must not pass a file nobody read."},
+    "help": {"text": "Fix the file so Terraform (or Orthanc) can read it, or run with --on-unreadable warn.",
+             "markdown": "Fix the file so Terraform (or Orthanc) can read it. To report it without failing "
+                         "the run, use `--on-unreadable warn` (the Action's `on-unreadable` input)."},
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"tags": ["security", "cloudscan"], "security-severity": SECURITY_SEVERITY["high"]},
+}
+
+
+def _unreadable(error: dict[str, Any], rule_index: int) -> dict[str, Any]:
+    """An input nobody judged, as an error-level alert at its file (and line)."""
+    note = _notification(error)
+    result: dict[str, Any] = {
+        "ruleId": UNREADABLE_RULE["id"], "ruleIndex": rule_index, "level": "error",
+        "message": note["message"],
+        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint_of_error(error)},
+    }
+    if "locations" in note:
+        result["locations"] = note["locations"]
+    else:
+        result["locations"] = [{"logicalLocations": [{"name": str(error.get("resource") or "scan"),
+                                                      "kind": "resource"}]}]
+    return result
+
+
+def _fingerprint_of_error(error: dict[str, Any]) -> str:
+    where = str(error.get("resource") or "").partition(":")[0]
+    return hashlib.sha256(f"unreadable|{where}|{error.get('code')}".encode()).hexdigest()[:32]
 
 
 def _notification(error: dict[str, Any]) -> dict[str, Any]:

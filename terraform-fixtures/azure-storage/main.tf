@@ -67,3 +67,13 @@ resource "azurerm_storage_container" "internal" {
   storage_account_id    = azurerm_storage_account.internal.id
   container_access_type = "container"
 }
+
+# An account with no container declared here: it still allows anonymous containers (the
+# provider's default), and that is a finding on the account itself.
+resource "azurerm_storage_account" "empty" {
+  name                     = "emptyimagingstore"
+  resource_group_name      = "imaging"
+  location                 = "westeurope"
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+}

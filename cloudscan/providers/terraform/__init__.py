@@ -40,7 +40,7 @@ def enumerate_terraform(
         problems.extend(plan_problems)
     for problem in problems:
         where = display_path(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
-        errors.append({"call": "terraform:parse", "code": "FileError", "message": problem.message,
+        errors.append({"call": "terraform:parse", "code": problem.code, "message": problem.message,
                        "resource": where})
     for module in loaded:
         try:
@@ -60,6 +60,7 @@ def _documents(module: Module) -> Iterator[Document]:
     yield from gcp.buckets(module)
     yield from gcp.firewall_rules(module)
     yield from gcp.dicom_stores(module)
+    yield from azure.accounts(module)
     yield from azure.containers(module)
     yield from azure.security_rules(module)
     yield from azure.dicom_services(module)

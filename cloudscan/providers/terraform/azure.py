@@ -30,6 +30,29 @@ CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list
 INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
 
 
+def accounts(module: Module) -> Iterator[Document]:
+    """Each storage account on its own: one that lets containers be made public is a finding
+    even when this configuration declares no container in it."""
+    yield from isolated(module, module.managed("azurerm_storage_account"), "storage.account", "azure",
+                        lambda account: [_account(module, account)])
+
+
+def _account(module: Module, account: Instance) -> Document:
+    doc = new_resource("storage.account", "azure", resource_id(module, account), name=named_identity(account),
+                       region=_str(account.value("location")), source=source_of(account))
+    allowed = _allows_public(account)
+    if isinstance(allowed, Unknown):
+        unresolved(doc, ["/allow_public_containers"], account, allowed.reason)
+    else:
+        doc["allow_public_containers"] = allowed
+    return doc
+
+
+def _allows_public(account: Instance) -> Any:
+    allowed = as_bool(account.value("allow_nested_items_to_be_public"))
+    return allowed if allowed is not None else as_bool(account.value("allow_blob_public_access"), True)
+
+
 def containers(module: Module) -> Iterator[Document]:
     accounts: dict[Any, Instance] = {}
     for account in module.managed("azurerm_storage_account"):
@@ -61,11 +84,7 @@ def _str(value: Any) -> str | None:
 
 
 def _access(doc: Document, container: Instance, account: Instance | None) -> None:
-    allowed: Any = None
-    if account:
-        allowed = as_bool(account.value("allow_nested_items_to_be_public"))
-        if allowed is None:
-            allowed = as_bool(account.value("allow_blob_public_access"), True)  # the provider's default
+    allowed = _allows_public(account) if account else None
     guard = allowed if isinstance(allowed, bool) else None
     network = _network(account) if account else None
     doc["access"] = {"guards": {"account_allows_public_access": guard,

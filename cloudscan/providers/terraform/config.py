@@ -188,6 +188,9 @@ class ParseError:
     file: str
     line: int | None
     message: str
+    # FileError: the file was not read; LimitExceeded: part of it was not expanded; ModuleNotRead:
+    # a module from a registry or git, which this scan does not fetch.
+    code: str = "FileError"
 
 
 def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[ParseError]]:
@@ -208,8 +211,30 @@ def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Pa
     return modules, problems
 
 
+# Parsed files by identity: a local module called from many places is parsed once per scan.
+_PARSED: dict[tuple[str, int, int, int], tuple[dict[str, Any] | None, ParseError | None]] = {}
+_PARSED_LIMIT = 4096
+
+
 def read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
-    """A .tf, .tfvars or .tf.json file as a body; a file that cannot be used is a ParseError."""
+    """A .tf, .tfvars or .tf.json file as a body; a file that cannot be used is a ParseError.
+    Bodies are never changed after parsing, so one parse serves every caller of a module."""
+    try:
+        info = path.stat()
+    except OSError:
+        return _read_hcl(path)
+    key = (str(path.resolve()), info.st_ino, info.st_mtime_ns, info.st_size)
+    if key not in _PARSED:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = _read_hcl(path)
+    body, problem = _PARSED[key]
+    if problem is not None:  # reported where this file was named
+        problem = ParseError(str(path), problem.line, problem.message, problem.code)
+    return body, problem
+
+
+def _read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
     try:
         text = read_text(path, MAX_FILE_BYTES)
     except InputError as exc:
@@ -266,10 +291,11 @@ def load_module(
         try:
             module.instances.extend(_expand(module, mode, type_, name, body, file))
         except _TooMany as exc:
-            problems.append(ParseError(file, _line(body), str(exc)))
+            problems.append(ParseError(file, _line(body), str(exc), "LimitExceeded"))
         if len(module.instances) > MAX_INSTANCES_PER_MODULE:
             too_many = f"the module makes more than {MAX_INSTANCES_PER_MODULE} resource instances"
-            problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read"))
+            problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read",
+                                       "LimitExceeded"))
             break
     return module, problems
 

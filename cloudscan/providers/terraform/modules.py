@@ -63,14 +63,16 @@ def instantiate(
         if not isinstance(source, str) or not _is_local(source) or module.directory is None:
             shown = source if isinstance(source, str) else "(not known)"
             problems.append(ParseError(where, None, f"module.{name}: source {shown!r} is not read "
-                                                    "(only local modules are); its resources are not judged"))
+                                                    "(only local modules are); its resources are not judged",
+                                       "ModuleNotRead"))
             continue
         directory = (module.directory / source).resolve()
         if directory in chain:
             problems.append(ParseError(where, None, f"module.{name}: calls a module that calls it (a cycle)"))
             continue
         if len(chain) > MAX_DEPTH:
-            problems.append(ParseError(where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}"))
+            problems.append(ParseError(where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}",
+                                       "LimitExceeded"))
             continue
         found, missing = find_modules([directory])
         problems.extend(missing)
@@ -78,7 +80,8 @@ def instantiate(
         for key, bound in _instances_of_call(module, body):
             if budget[0] <= 0:
                 problems.append(ParseError(where, None, f"module.{name}: more than {MAX_MODULE_INSTANCES} "
-                                                        "module instances in all; the rest are not read"))
+                                                        "module instances in all; the rest are not read",
+                                           "LimitExceeded"))
                 return out
             budget[0] -= 1
             address = f"module.{name}" + ("" if key is None else f"[{json.dumps(key)}]")
