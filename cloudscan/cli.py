@@ -352,17 +352,35 @@ def _report(result: Any, options: dict[str, Any]) -> None:
     fmt = report.Format(options["fmt"])
     output: Path | None = options["output"]
     color = output is None and fmt is report.Format.TEXT and sys.stdout.isatty()
-    text = report.render(fmt, result, color=color, verbose=options["verbose"])
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(report.render(fmt, result, color=color, verbose=options["verbose"]), nl=False)
     else:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        verbose = options["verbose"]
+        _write_atomically(output, lambda stream: report.write(fmt, result, stream, verbose=verbose))
     _summary_line(result)
     sys.exit(exit_code(result, options["fail_on"], options["strict"]))
+
+
+def _write_atomically(output: Path, write: Callable[[Any], None]) -> None:
+    """Write beside `output`, then rename: a reader never sees half a report."""
+    import os
+    import tempfile
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(descriptor, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                write(stream)
+            os.replace(partial, output)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
 def exit_code(result: Any, fail_on: str, strict: bool) -> int:

@@ -77,6 +77,7 @@ CASES = [
     ('lookup(var.rules.dicom, "absent", "dflt")', "dflt"),
     ("try(var.rules.absent.port, 4242)", 4242),
     ("try(var.rules.dicom.port, 4242)", 104),
+    ('try(var.rules.absent ? "a" : "b", "fallback")', "fallback"),  # an error inside stays an error
     ("can(var.rules.absent)", False),
     ("can(var.rules.dicom)", True),
     ("length(var.ports)", 2),

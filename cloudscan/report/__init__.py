@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from enum import StrEnum
+from typing import TextIO
 
 from cloudscan.report import json_report, sarif, text_report
 from cloudscan.scan import ScanResult
@@ -14,9 +16,19 @@ class Format(StrEnum):
     SARIF = "sarif"
 
 
-def render(fmt: Format, result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
+def write(fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False,
+          verbose: bool = False) -> None:
+    """Write the report to `stream`. JSON and SARIF are written as they are encoded, so a report
+    of thousands of resources never exists whole in memory as a string."""
     if fmt is Format.JSON:
-        return json_report.render(result)
-    if fmt is Format.SARIF:
-        return sarif.render(result)
-    return text_report.render(result, color=color, verbose=verbose)
+        json_report.write(result, stream)
+    elif fmt is Format.SARIF:
+        sarif.write(result, stream)
+    else:
+        stream.write(text_report.render(result, color=color, verbose=verbose))
+
+
+def render(fmt: Format, result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
+    out = io.StringIO()
+    write(fmt, result, out, color=color, verbose=verbose)
+    return out.getvalue()

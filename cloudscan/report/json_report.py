@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, TextIO
 
 from cloudscan import __version__
 from cloudscan.report.summary import summarise
@@ -12,7 +13,16 @@ REPORT_VERSION = "1.0"
 
 
 def render(result: ScanResult) -> str:
-    document = {
+    return json.dumps(_document(result), indent=2, default=str) + "\n"
+
+
+def write(result: ScanResult, stream: TextIO) -> None:
+    json.dump(_document(result), stream, indent=2, default=str)
+    stream.write("\n")
+
+
+def _document(result: ScanResult) -> dict[str, Any]:
+    return {
         "report_version": REPORT_VERSION,
         "tool": {"name": "cloudscan", "version": __version__},
         "scan": {
@@ -26,7 +36,6 @@ def render(result: ScanResult) -> str:
         "resources": result.resources,
         "errors": result.errors,
     }
-    return json.dumps(document, indent=2, default=str) + "\n"
 
 
 def _error_count(result: ScanResult) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cloudscan import __version__
 from cloudscan.policyset import Policy
@@ -25,6 +25,15 @@ FINGERPRINT_KEY = "cloudscan/v1"
 
 
 def render(result: ScanResult) -> str:
+    return json.dumps(_document(result), indent=2) + "\n"
+
+
+def write(result: ScanResult, stream: TextIO) -> None:
+    json.dump(_document(result), stream, indent=2)
+    stream.write("\n")
+
+
+def _document(result: ScanResult) -> dict[str, Any]:
     rules = [_rule(p) for p in result.policies]
     index = {p.id: i for i, p in enumerate(result.policies)}
     # A muted FAIL stays a result, suppressed with its reason, so code scanning shows it closed.
@@ -58,7 +67,7 @@ def render(result: ScanResult) -> str:
         }],
         "results": results,
     }
-    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _rule(policy: Policy) -> dict[str, Any]:

@@ -416,7 +416,8 @@ def _rule_documents(module: Module, holder: Instance, group: Instance | None,
                                      ("/rule/to_port", given[1]), ("/rule/protocol", rule["protocol"]),
                                      *maybe])
         if source_type == "prefix_list" and isinstance(source, str):
-            problems.append(("/rule/source", f"entries of prefix list {source} are not in the configuration"))
+            problems.append(("/rule/source", f"the entries of prefix list {source} are not known from the "
+                                             "configuration"))
         yield ingress(module, "aws", holder,
                       {"id": placeholder(group, "id") if group else "(not in this configuration)",
                        "name": group_name, "network": None},

@@ -29,7 +29,8 @@ MAX_FILE_BYTES = DEFAULT_LIMIT
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
 # Bounds on what one module may expand to: past one, that resource is an error naming the limit.
 MAX_INSTANCES_PER_RESOURCE = 1_000
-MAX_INSTANCES_PER_MODULE = 20_000
+MAX_INSTANCES_PER_MODULE = 10_000
+MAX_RESOURCES_PER_FILE = 5_000
 
 
 @dataclass
@@ -103,6 +104,19 @@ class InstanceRef(Reference):
 
 
 @dataclass
+class ModuleRef(Reference):
+    """A module instance as an expression sees it: `module.name.output`."""
+
+    module: Module
+
+    def attribute(self, name: str) -> Any:
+        return self.module.output(name)
+
+    def describe(self) -> str:
+        return self.module.path
+
+
+@dataclass
 class Module:
     """The .tf files of one directory."""
 
@@ -116,6 +130,10 @@ class Module:
     project: str | None = None  # the GCP project of the google provider block
     variables: dict[str, Any] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)  # output name -> its value expression
+    # Local modules this one calls, once read: name -> a Module, or a list (count) or a map
+    # (for_each) of them. Registry modules are absent.
+    children: dict[str, Any] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
     _resolving: set[str] = field(default_factory=set)
     _local_values: dict[str, Any] = field(default_factory=dict)
@@ -140,6 +158,8 @@ class Module:
         if root == "data" and len(parts) >= 3:
             rest = parts[3:]
             return dig(self._instances("data", str(parts[1]), str(parts[2]), rest), rest)
+        if root == "module" and len(parts) >= 2:
+            return dig(self._child(str(parts[1])), parts[2:])
         if root in ("path", "terraform", "module", "self", "count", "each"):
             return Unknown(f"{'.'.join(str(p.key if isinstance(p, Index) else p) for p in parts)} "
                            "is not known before apply")
@@ -147,6 +167,39 @@ class Module:
             rest = parts[2:]
             return dig(self._instances("managed", str(root), str(parts[1]), rest), rest)
         return Unknown(f"{root} is not a reference this scanner knows")
+
+    def _child(self, name: str) -> Any:
+        if name not in self.children:
+            return Unknown(f"module.{name} is not a local module this scan reads")
+        child = self.children[name]
+        if isinstance(child, list):
+            return [ModuleRef(c) for c in child]
+        if isinstance(child, dict):
+            return {k: ModuleRef(c) for k, c in child.items()}
+        return ModuleRef(child)
+
+    def add_child(self, name: str, key: Any, child: Module) -> None:
+        """Record a module instance this one calls; values that read its outputs are worked out
+        again from now on."""
+        if key is None:
+            self.children[name] = child
+        elif isinstance(key, int):
+            self.children.setdefault(name, []).append(child)
+        else:
+            self.children.setdefault(name, {})[str(key)] = child
+        self._local_values.clear()
+
+    def output(self, name: str) -> Any:
+        if name not in self.outputs:
+            return Unknown(f"{self.path} has no output {name!r}", error=True)
+        key = f"output.{name}"
+        if key in self._resolving:
+            return Unknown(f"output {name} refers to itself")
+        self._resolving.add(key)
+        try:
+            return evaluate(self.outputs[name], lambda parts: self.resolve(parts, None))
+        finally:
+            self._resolving.discard(key)
 
     def _local(self, name: str) -> Any:
         if name in self._local_values:
@@ -285,7 +338,12 @@ def load_module(
     resources: list[tuple[str, str, str, dict[str, Any], str]] = []
     for file, parsed in documents:
         shown = Path(files_display) / file.name if files_display not in ("", ".") else Path(file.name)
+        before = len(resources)
         _collect(module, str(shown), parsed, values, resources)
+        if len(resources) - before > MAX_RESOURCES_PER_FILE:
+            del resources[before + MAX_RESOURCES_PER_FILE:]
+            problems.append(ParseError(str(file), None, f"more than {MAX_RESOURCES_PER_FILE} resource blocks "
+                                       "in one file: the rest are not read", "LimitExceeded"))
     _configure_providers(module, [parsed for _, parsed in documents])
     for mode, type_, name, body, file in resources:
         try:
@@ -320,6 +378,10 @@ def _collect(module: Module, file: str, parsed: dict[str, Any], values: dict[str
         for name, body in block.items():
             if isinstance(body, dict):
                 module.calls.append((name, body, file, _line(body)))
+    for block in _as_configs(parsed.get("output")):
+        for name, body in block.items():
+            if isinstance(body, dict) and "value" in body:
+                module.outputs[name] = body["value"]
     for block in _as_configs(parsed.get("locals")):
         module.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
     for mode, key in (("managed", "resource"), ("data", "data")):

@@ -263,7 +263,8 @@ class _Evaluator:
         condition = next((c for c in node.named_children if c.type == "for_cond"), None)
         grouping = any(c.type == "ellipsis" for c in node.named_children)
         if isinstance(collection, Unknown):
-            return Unknown(f"for expression over a value that is not known: {collection.reason}")
+            return Unknown(f"for expression over a value that is not known: {collection.reason}",
+                           error=collection.error)
         if isinstance(collection, Reference):
             return Unknown(f"for expression over {collection.describe()}")
         if not isinstance(collection, list | dict):
@@ -278,7 +279,8 @@ class _Evaluator:
             if condition is not None:
                 keep = inner.expression(condition.named_children[0], depth + 1)
                 if isinstance(keep, Unknown):
-                    return Unknown(f"a for expression's if condition is not known: {keep.reason}")
+                    return Unknown(f"a for expression's if condition is not known: {keep.reason}",
+                                   error=keep.error)
                 if keep is not True:
                     continue
             if node.type == "for_tuple_expr":
@@ -286,7 +288,8 @@ class _Evaluator:
                 continue
             item_key = inner.expression(bodies[0], depth + 1)
             if isinstance(item_key, Unknown):
-                return Unknown(f"a for expression's key is not known: {item_key.reason}")
+                return Unknown(f"a for expression's key is not known: {item_key.reason}",
+                               error=item_key.error)
             item_key = _as_text(item_key)
             item = inner.expression(bodies[1], depth + 1)
             if grouping:
@@ -359,9 +362,10 @@ class _Evaluator:
         condition, yes, no = [self.expression(c, depth + 1) for c in node.named_children
                               if c.type == "expression"][:3]
         if isinstance(condition, Unknown):
-            if is_known(yes) and is_known(no) and yes == no:
+            if not condition.error and is_known(yes) and is_known(no) and yes == no:
                 return yes
-            return Unknown(f"a condition is not known: {condition.reason}")
+            # An error stays an error, so that try() around it moves on to its next argument.
+            return Unknown(f"a condition is not known: {condition.reason}", error=condition.error)
         if not isinstance(condition, bool):
             converted = condition.lower() if isinstance(condition, str) else None
             if converted not in ("true", "false"):

@@ -92,6 +92,7 @@ def instantiate(
             problems.extend(child_problems)
             child.account = child.account or module.account
             child.project = child.project or module.project
+            module.add_child(name, key, child)
             out.append(child)
             out.extend(instantiate(child, display, problems, (*chain, directory), budget))
     return out
