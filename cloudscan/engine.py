@@ -28,32 +28,100 @@ def fingerprint(policy_id: str, provider: str, resource_id: str) -> str:
     return hashlib.sha256(f"{policy_id}\x1f{provider}\x1f{resource_id}".encode()).hexdigest()[:32]
 
 
-def evaluate(policies: list[Policy], doc: Document) -> list[dict[str, Any]]:
-    return [evaluate_one(p, doc) for p in policies if p.applies_to(doc)]
+class Judgements:
+    """Results already worked out, by policy and by the part of a document the policy reads.
+    Resources made from one template (for_each over a map, a module called a hundred times)
+    differ in names and ids, which no policy reads: each is judged once. Bounded."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str], Judgement] = {}
+
+    def judge(self, policy: Policy, doc: Document) -> Judgement:
+        key = (policy.id, json.dumps(_what_policy_reads(policy, doc), sort_keys=True, default=str))
+        if key not in self.known:
+            if len(self.known) >= self.LIMIT:
+                self.known.clear()
+            self.known[key] = _judge_or_settle(policy, doc)
+        return self.known[key]
 
 
-def evaluate_one(policy: Policy, doc: Document) -> dict[str, Any]:
-    status, evidence = _judge(policy, doc)
-    if status == "UNKNOWN":
-        settled = _settled_either_way(policy, doc)
-        if settled:
-            return _finding(policy, doc, settled, [])
+def _what_policy_reads(policy: Policy, doc: Document) -> dict[str, Any]:
+    """Every value the policy's schema (and its evidence) can look at: the fields at the paths
+    it names, the keys of the objects on the way (for `required`), the reasons beside each
+    field, and `_meta`. A schema that names array items (`*`) gets whole top-level fields."""
+    read: dict[str, Any] = {"kind": doc["kind"], "provider": doc["provider"], "_meta": doc["_meta"]}
+    plan = policy.read_plan
+    if plan is None:
+        read.update({name: doc.get(name) for name in policy.fields_read})
+        return read
+    for path, parts, leaf in plan:
+        parent: Any = doc
+        for part in parts[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        value = parent.get(parts[-1]) if isinstance(parent, dict) else None
+        if leaf:
+            read[path] = value
+            reasons = parent.get("reasons") if isinstance(parent, dict) else None
+            if isinstance(reasons, dict):
+                read[path + "#reasons"] = reasons.get(parts[-1])
+        else:
+            read[path] = sorted(value) if isinstance(value, dict) else type(value).__name__
+    return read
+
+
+def _value_at(doc: Document, pointer: str) -> Any:
+    try:
+        return get_pointer(doc, pointer)
+    except (ValueError, IndexError):
+        return None
+
+
+def evaluate(policies: list[Policy], doc: Document,
+             judgements: Judgements | None = None) -> list[dict[str, Any]]:
+    return [evaluate_one(p, doc, judgements) for p in policies if p.applies_to(doc)]
+
+
+def evaluate_one(policy: Policy, doc: Document, judgements: Judgements | None = None) -> dict[str, Any]:
+    judgement = judgements.judge(policy, doc) if judgements else _judge_or_settle(policy, doc)
+    status, failures, unknown_paths = judgement
+    # Evidence is read from this document: a judgement may have been made on a twin of it.
+    if status == "FAIL":
+        evidence = [_evidence(policy, e, doc) for e in failures]
+    elif status == "UNKNOWN":
+        evidence = _unknown_evidence(unknown_paths, doc)
+    else:
+        evidence = []
     return _finding(policy, doc, status, evidence)
 
 
-def _judge(policy: Policy, doc: Document) -> tuple[str, list[dict[str, Any]]]:
+# A status, the schema errors behind a FAIL, and the paths an UNKNOWN depends on.
+Judgement = tuple[str, list[ValidationError], frozenset[str]]
+
+
+def _judge_or_settle(policy: Policy, doc: Document) -> Judgement:
+    judgement = _judge(policy, doc)
+    if judgement[0] == "UNKNOWN":
+        settled = _settled_either_way(policy, doc)
+        if settled:
+            return settled, [], frozenset()
+    return judgement
+
+
+def _judge(policy: Policy, doc: Document) -> Judgement:
     unknown = doc["_meta"]["unknown"]
     if policy.when is not None and not policy.when.is_valid(doc):
         if _touches_unknown(policy.when_leaf_paths, unknown):
-            return "UNKNOWN", _unknown_evidence(policy.when_leaf_paths, doc)
-        return "NOT_APPLICABLE", []
+            return "UNKNOWN", [], policy.when_leaf_paths
+        return "NOT_APPLICABLE", [], frozenset()
     errors = list(policy.validator.iter_errors(doc))
     known = [e for e in errors if not _error_touches_unknown(e, unknown)]
     if known:
-        return "FAIL", [_evidence(policy, e, doc) for e in known]
+        return "FAIL", known, frozenset()
     if errors or _touches_unknown(policy.leaf_paths, unknown):
-        return "UNKNOWN", _unknown_evidence(policy.leaf_paths, doc)
-    return "PASS", []
+        return "UNKNOWN", [], policy.leaf_paths
+    return "PASS", [], frozenset()
 
 
 def _settled_either_way(policy: Policy, doc: Document) -> str | None:
@@ -111,7 +179,7 @@ def _evidence(policy: Policy, error: ValidationError, doc: Document) -> dict[str
         "path": "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path),
         "schema_path": join_pointer(list(error.absolute_schema_path)),
         "expected": {str(error.validator): error.validator_value},
-        "actual": _compact(error.instance),
+        "actual": _compact(_value_at(doc, join_pointer(path))),
         "message": _message(policy, error),
         "origin": reasons[0]["origin"] if reasons else None,
         "reasons": reasons,

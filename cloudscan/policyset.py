@@ -56,6 +56,20 @@ class Policy:
         """The fields that decide whether the policy applies."""
         return _leaves(self.when_paths)
 
+    @cached_property
+    def read_plan(self) -> list[tuple[str, list[str], bool]] | None:
+        """(path, its parts, whether it is a leaf) for each path the policy names; None when a
+        path names array items (`*`), which a walk over objects cannot follow."""
+        if any("*" in p for p in self.paths):
+            return None
+        leaves = self.leaf_paths | self.when_leaf_paths
+        return [(p, split_pointer(p), p in leaves) for p in sorted(self.paths) if split_pointer(p)]
+
+    @cached_property
+    def fields_read(self) -> frozenset[str]:
+        """Top-level fields of a document that the policy's result can depend on."""
+        return frozenset({"kind", "provider", "_meta"} | {split_pointer(p)[0] for p in self.paths if p})
+
 
     @property
     def kind(self) -> str:
@@ -86,13 +100,16 @@ def builtin_policies() -> Traversable:
 def load_policies(dirs: Iterable[Path | Traversable], *, builtin: bool = True) -> list[Policy]:
     """Every policy in the built-in set (unless disabled) and in `dirs`, most severe first.
     Raises PolicyErrors with every file's first error and every duplicate id."""
-    sources = ([builtin_policies()] if builtin else []) + list(dirs)
+    sources = [(builtin_policies(), True)] if builtin else []
+    sources += [(source, False) for source in dirs]
     policies, errors = [], []
-    for path in (p for source in sources for p in _policy_files(source)):
-        try:
-            policies.append(compile_policy(_read_json(path), str(path)))
-        except PolicyError as exc:
-            errors.append(exc)
+    for source, shipped in sources:
+        for path in _policy_files(source):
+            try:
+                # The shipped policies are validated by the test suite, not again on every scan.
+                policies.append(compile_policy(_read_json(path), str(path), validated=shipped))
+            except PolicyError as exc:
+                errors.append(exc)
     seen: dict[str, str] = {}
     for policy in policies:
         if policy.id in seen:
@@ -143,9 +160,7 @@ def _read_json(path: Path | Traversable) -> Any:
         raise PolicyError(str(path), "", f"cannot be read: {exc}") from None
 
 
-def compile_policy(schema: Any, file: str) -> Policy:
-    if not isinstance(schema, dict):
-        raise PolicyError(file, "", "a policy must be a JSON object")
+def _validate(schema: dict[str, Any], file: str) -> None:
     meta_errors = sorted(_meta_validator().iter_errors(schema), key=lambda e: list(e.absolute_path))
     if meta_errors:
         first = meta_errors[0]
@@ -155,6 +170,13 @@ def compile_policy(schema: Any, file: str) -> Policy:
     except SchemaError as exc:
         pointer = join_pointer(list(exc.absolute_path))
         raise PolicyError(file, pointer, f"not a valid JSON Schema: {exc.message}") from None
+
+
+def compile_policy(schema: Any, file: str, *, validated: bool = False) -> Policy:
+    if not isinstance(schema, dict):
+        raise PolicyError(file, "", "a policy must be a JSON object")
+    if not validated:
+        _validate(schema, file)
     meta = schema["x-cloudscan"]
     kind = meta["applies_to"]["kind"]
     paths: set[str] = set()

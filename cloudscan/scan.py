@@ -74,6 +74,7 @@ def run(
 ) -> ScanResult:
     """Judge each document as it arrives; `errors` is the adapter's sink for scan-wide failures."""
     result = ScanResult(source=source, policies=policies, errors=errors)
+    judgements = engine.Judgements()
     for doc in documents:
         try:
             derive(doc, context)
@@ -81,7 +82,7 @@ def run(
             blocks = [f"/{block}" for block in DERIVED_FROM.get(doc["kind"], {})]
             mark_unknown(doc, blocks, call="cloudscan:derive", code=type(exc).__name__, message=str(exc))
         result.resources.append(doc)
-        result.findings.extend(engine.evaluate(policies, doc))
+        result.findings.extend(engine.evaluate(policies, doc, judgements))
     result.finished_at = _now()
     return result
 

@@ -106,3 +106,10 @@ def test_missing_policy_directory(tmp_path):
     result = CliRunner().invoke(cli, ["policies", "list", "--policies", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "no such policy file or directory" in result.output
+
+
+def test_every_shipped_policy_passes_the_checks_a_scan_skips_for_it():
+    """A scan trusts the shipped policies (no meta-schema check on every run): this is that check."""
+    from cloudscan.policyset import builtin_policies, load_policies
+
+    assert len(load_policies([builtin_policies()], builtin=False)) == len(load_policies([]))

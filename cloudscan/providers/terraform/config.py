@@ -265,7 +265,7 @@ def find_modules(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Pa
 
 
 # Parsed files by identity: a local module called from many places is parsed once per scan.
-_PARSED: dict[tuple[str, int, int, int], tuple[dict[str, Any] | None, ParseError | None]] = {}
+_PARSED: dict[tuple[int, int, int, int], tuple[dict[str, Any] | None, ParseError | None]] = {}
 _PARSED_LIMIT = 4096
 
 
@@ -276,7 +276,7 @@ def read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
         info = path.stat()
     except OSError:
         return _read_hcl(path)
-    key = (str(path.resolve()), info.st_ino, info.st_mtime_ns, info.st_size)
+    key = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
     if key not in _PARSED:
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
