@@ -177,9 +177,15 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
     if not paths and not plans:
         raise UsageError("give Terraform files or directories to scan, or --plan plan.json")
     options["mutes"] = _mutes(options)
-    for var_file in var_files:
-        if not var_file.is_file():
-            raise UsageError(f"--var-file {var_file}: no such file")
+    from cloudscan.inputs import InputError, check_readable
+    from cloudscan.providers.terraform.plan import MAX_PLAN_BYTES
+
+    for option, files, limit in (("--var-file", var_files, None), ("--plan", plans, MAX_PLAN_BYTES)):
+        for file in files:
+            try:
+                check_readable(file, *([limit] if limit else []))
+            except InputError as exc:
+                raise UsageError(f"{option} {file}: {exc}") from None
     policies = _policies(options)
     result = run_terraform(list(paths), policies, var_files=var_files, plans=plans,
                            trusted_accounts=options["trusted_account"])
@@ -313,7 +319,7 @@ def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: 
         result = scan_aws(session, policies, regions=regions, concurrency=concurrency,
                           trusted_accounts=options["trusted_account"], sampling=options.get("sampling"))
     except CredentialsRefused as exc:
-        raise UsageError(f"AWS refused the credentials, nothing was scanned: {exc}") from None
+        raise UsageError(f"nothing was scanned: {exc}") from None
     _report(result, options)
 
 
@@ -384,14 +390,14 @@ def _write_atomically(output: Path, write: Callable[[Any], None]) -> None:
 
 
 def exit_code(result: Any, fail_on: str, strict: bool) -> int:
-    from cloudscan.scan import blocking_errors
+    from cloudscan.scan import blocking_errors, read_nothing
 
     if fail_on != "none":
         threshold = SEVERITIES.index(fail_on)
         if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
                for f in result.findings):
             return EXIT_FINDINGS
-    if result.fail_closed and blocking_errors(result):
+    if read_nothing(result) or (result.fail_closed and blocking_errors(result)):
         return EXIT_INCOMPLETE
     # Incomplete: a result that could not be judged, or an input that could not be read. A call
     # that failed on a field no selected policy reads leaves nothing unjudged.
@@ -400,9 +406,14 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
 
 
 def _summary_line(result: Any) -> None:
+    from cloudscan.report.escape import escape
     from cloudscan.report.summary import summarise
+    from cloudscan.scan import read_nothing
 
-    errors = len(result.errors) + sum(len(r["_meta"]["errors"]) for r in result.resources)
+    # Scan errors, as the report lists them; why a single field is unknown is told with its
+    # UNKNOWN result, not counted again here.
+    errors = len(result.errors) + sum(e.get("call") == "cloudscan:internal"
+                                      for r in result.resources for e in r["_meta"]["errors"])
     s = summarise(result.findings, len(result.resources), errors)
     failed = ", ".join(f"{n} {sev}" for sev, n in s["failed_by_severity"].items() if n)
     counts = s["results"]
@@ -413,6 +424,10 @@ def _summary_line(result: Any) -> None:
         + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "") + f", {errors} errors",
         err=True,
     )
+    nothing = read_nothing(result)
+    if nothing:
+        click.echo(f"cloudscan: nothing could be judged (exit 3): {nothing['call']} {nothing['code']}: "
+                   f"{escape(str(nothing['message']))[:300]}", err=True)
 
 
 @cli.command()

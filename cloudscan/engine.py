@@ -84,7 +84,13 @@ def evaluate(policies: list[Policy], doc: Document,
 
 
 def evaluate_one(policy: Policy, doc: Document, judgements: Judgements | None = None) -> dict[str, Any]:
-    judgement = judgements.judge(policy, doc) if judgements else _judge_or_settle(policy, doc)
+    try:
+        judgement = judgements.judge(policy, doc) if judgements else _judge_or_settle(policy, doc)
+    except Exception as exc:  # a policy this engine cannot evaluate judges nothing, and ends nothing
+        return _finding(policy, doc, "UNKNOWN", [{
+            "path": "$", "schema_path": None, "expected": None, "actual": None, "origin": None, "reasons": [],
+            "message": f"could not evaluate: policy {policy.id} fails on this resource "
+                       f"({type(exc).__name__}: {str(exc)[:200]})"}])
     status, failures, unknown_paths = judgement
     # Evidence is read from this document: a judgement may have been made on a twin of it.
     if status == "FAIL":

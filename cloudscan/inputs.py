@@ -18,7 +18,16 @@ class InputError(Exception):
     """A file that cannot be used; the message names why, and the caller names the file."""
 
 
+def check_readable(path: Path, limit: int = DEFAULT_LIMIT) -> None:
+    """Raise InputError unless `path` is a regular file of at most `limit` bytes (read nothing)."""
+    _read(path, limit, read=False)
+
+
 def read_bounded(path: Path, limit: int = DEFAULT_LIMIT) -> bytes:
+    return _read(path, limit, read=True)
+
+
+def _read(path: Path, limit: int, *, read: bool) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
@@ -34,6 +43,8 @@ def read_bounded(path: Path, limit: int = DEFAULT_LIMIT) -> bytes:
             raise InputError(f"not a regular file ({_kind(info.st_mode)}): not read")
         if info.st_size > limit:
             raise InputError(f"skipped: {info.st_size} bytes is more than {limit}")
+        if not read:
+            return b""
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(descriptor, min(1 << 20, limit + 1 - total))

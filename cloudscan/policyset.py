@@ -22,7 +22,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing._core import Resolver
 
+from cloudscan.inputs import InputError, read_text
 from cloudscan.model import SCHEMA_BASE, join_pointer, load_schema, schema_registry, split_pointer
+
+MAX_POLICY_BYTES = 1024 * 1024
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -152,15 +155,83 @@ def _policy_files(source: Path | Traversable) -> Iterator[Path | Traversable]:
 
 def _read_json(path: Path | Traversable) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        shipped = not isinstance(path, Path)
+        text = path.read_text(encoding="utf-8") if shipped else read_text(path, MAX_POLICY_BYTES)
+        return json.loads(text)
+    except InputError as exc:
+        raise PolicyError(str(path), "", str(exc)) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise PolicyError(str(path), "", f"not valid JSON: {exc.msg} ({where})") from None
+    except RecursionError:
+        raise PolicyError(str(path), "", "not valid JSON for a policy: nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(str(path), "", f"cannot be read: {exc}") from None
 
 
+MAX_SCHEMA_DEPTH = 64
+# Keywords that make a schema reach outside itself or re-bind names: a policy is data from a
+# pull request, and a scan never fetches or follows anything it points at.
+REFUSED_KEYWORDS = {"$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
+                    "$vocabulary"}
+
+
+def _check_structure(schema: dict[str, Any], file: str) -> None:
+    """Depth, messages and references a policy may use: `$ref` only to `#/$defs/NAME` that
+    exists, without cycles; `x-cloudscan-message` a short string."""
+    refs: dict[str, set[str]] = {}
+    stack: list[tuple[Any, list[str], str | None]] = [(schema, [], None)]
+    while stack:
+        node, path, in_def = stack.pop()
+        pointer = join_pointer(list(path))
+        if len(path) > MAX_SCHEMA_DEPTH:
+            raise PolicyError(file, pointer, f"nested deeper than {MAX_SCHEMA_DEPTH} levels")
+        if isinstance(node, list):
+            stack.extend((item, [*path, str(i)], in_def) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            here = join_pointer([*path, key])
+            if key in REFUSED_KEYWORDS:
+                raise PolicyError(file, here, f"{key} is not allowed in a policy "
+                                              "(a policy refers only to its own $defs)")
+            if key == "$ref":
+                target = value.removeprefix("#/$defs/") if isinstance(value, str) else None
+                if not isinstance(value, str) or not value.startswith("#/$defs/") or "/" in (target or "/"):
+                    raise PolicyError(file, here, f"$ref {str(value)[:80]!r}: a policy may refer only to "
+                                                  "#/$defs/NAME of its own")
+                if target not in (schema.get("$defs") or {}):
+                    raise PolicyError(file, here, f"$ref {value!r}: no such definition in $defs")
+                refs.setdefault(in_def or "", set()).add(target)
+            elif key == "x-cloudscan-message" and (not isinstance(value, str) or len(value) > 500):
+                raise PolicyError(file, here, "x-cloudscan-message must be a string, 500 characters at most")
+            definition = key if path == ["$defs"] else in_def
+            stack.append((value, [*path, key], definition))
+    _refuse_cycles(refs, file)
+
+
+def _refuse_cycles(refs: dict[str, set[str]], file: str) -> None:
+    done: set[str] = set()
+    for start in refs:
+        trail, todo = set(), [(start, iter(sorted(refs.get(start, ()))))]
+        trail.add(start)
+        while todo:
+            name, following = todo[-1]
+            step = next(following, None)
+            if step is None:
+                todo.pop()
+                trail.discard(name)
+                done.add(name)
+            elif step in trail:
+                raise PolicyError(file, f"/$defs/{step}", "$defs refer to each other in a cycle")
+            elif step not in done:
+                trail.add(step)
+                todo.append((step, iter(sorted(refs.get(step, ())))))
+
+
 def _validate(schema: dict[str, Any], file: str) -> None:
+    _check_structure(schema, file)
     meta_errors = sorted(_meta_validator().iter_errors(schema), key=lambda e: list(e.absolute_path))
     if meta_errors:
         first = meta_errors[0]

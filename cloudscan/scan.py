@@ -11,7 +11,7 @@ from typing import Any
 
 from cloudscan import engine
 from cloudscan.checks import DERIVED_FROM, CheckContext, derive
-from cloudscan.model import Document, mark_unknown, split_pointer
+from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
 
 
@@ -34,6 +34,24 @@ class ScanResult:
 # a value, a denied call) is not among them: that is UNKNOWN, and --strict is for it.
 BLOCKING_CODES = {"FileError", "InternalError", "LimitExceeded"}
 BLOCKING_CALLS = {"terraform:read", "cloudscan:derive", "cloudscan:internal"}
+
+
+def read_nothing(result: ScanResult) -> dict[str, Any] | None:
+    """The first error of a scan that read nothing at all (a listing that failed, endpoints that
+    did not answer, a path with no file to scan), or None. Such a scan is no clean result."""
+    if any(_read_something(r) for r in result.resources):
+        return None
+    errors = result.errors + [e for r in result.resources for e in r["_meta"]["errors"]]
+    return errors[0] if errors else None
+
+
+def _read_something(doc: Document) -> bool:
+    """Whether any field of the resource was read (derived blocks do not count)."""
+    meta = doc["_meta"]
+    unknown = set(meta["unknown"]) | set(meta["not_collected"])
+    fields = [f for f in load_schema(doc["kind"])["required"] if f not in ("exposure", "data")]
+    # A field of another cloud is null without being unknown: it was not read either.
+    return any(doc.get(f) is not None and f"/{f}" not in unknown for f in fields)
 
 
 def blocking_errors(result: ScanResult) -> list[dict[str, Any]]:
@@ -125,7 +143,13 @@ def scan_terraform(
     context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
     documents = itertools.chain(enumerate_terraform(paths, errors, var_files=var_files, plans=plans),
                                 enumerate_configs(paths, errors, display_path))
-    return run("terraform", documents, policies, context, errors)
+    result = run("terraform", documents, policies, context, errors)
+    if not result.resources and not result.errors and not any(
+            f for p in paths if p.is_dir() for f in p.rglob("*.tf*")):
+        result.errors.append({"call": "terraform:find", "code": "NothingToScan", "resource": None,
+                              "message": "no Terraform file (.tf, .tf.json), plan or Orthanc configuration "
+                                         "below " + ", ".join(str(p) for p in paths)})
+    return result
 
 
 def scan_config(paths: list[Path], policies: list[Policy]) -> ScanResult:

@@ -134,7 +134,7 @@ def test_refused_credentials_stop_the_scan_with_exit_2(global_guard):
     global_guard.fail[("sts", "GetCallerIdentity")] = "InvalidClientTokenId"
     result = run("scan", "aws", "--region", "us-east-1")
     assert result.exit_code == 2
-    assert "AWS refused the credentials, nothing was scanned" in result.output
+    assert "nothing was scanned: sts:GetCallerIdentity InvalidClientTokenId" in result.output
     assert "InvalidClientTokenId" in result.output
 
 

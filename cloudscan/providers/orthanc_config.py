@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from cloudscan.inputs import InputError, read_text
 from cloudscan.model import Document, mark_unknown, new_resource
 from cloudscan.providers.endpoints import DEFAULT_LOGINS, unreadable_dicomweb, unreadable_dimse
 
@@ -51,6 +52,14 @@ FACTORY_LOGINS = {login for logins in DEFAULT_LOGINS.values() for login in login
 TLS_FROM = {0: 0, 1: 0, 2: 0, 3: 1, 4: 2}
 TLS_NAMES = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 MAX_BYTES = 2_000_000
+MAX_SETTINGS = 2_000  # Orthanc and its plugins know a few hundred
+# Settings cloudscan reads whose JSON type Orthanc checks when it starts: a port given as an
+# object, an AE title given as a list, a TLS version given as true all stop it.
+TYPED_SETTINGS: dict[str, tuple[type, ...]] = {
+    "HttpPort": (int,), "DicomPort": (int,), "SslMinimumProtocolVersion": (int,),
+    "DicomAet": (str,), "Plugins": (list,), "RegisteredUsers": (dict,), "DicomWeb": (dict,),
+}
+TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "an object"}
 BOOLEAN_SETTINGS = {
     "RemoteAccessAllowed",
     "AuthenticationEnabled",
@@ -103,8 +112,8 @@ def find_configs(paths: list[Path]) -> list[list[Path]]:
 def _looks_like_orthanc(path: Path) -> bool:
     """Holds Orthanc settings, or does not parse (then reported, as Orthanc would refuse it)."""
     try:
-        value = parse(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError, ConfigError):
+        value = parse(read_text(path, MAX_BYTES), str(path))
+    except (InputError, ConfigError):
         return True
     return isinstance(value, dict) and bool(ORTHANC_KEYS & set(value))
 
@@ -112,9 +121,17 @@ def _looks_like_orthanc(path: Path) -> bool:
 def parse(text: str, file: str) -> Any:
     """JSON with comments, as Orthanc's parser accepts it."""
     try:
-        return json.loads(_strip_comments(text))
+        return json.loads(_strip_comments(text), parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ConfigError(file, exc.lineno, f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:  # NaN, Infinity
+        raise ConfigError(file, None, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(file, None, "not valid JSON for Orthanc: values nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (Orthanc's parser refuses it)")
 
 
 def _strip_comments(text: str) -> str:
@@ -153,18 +170,19 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
     for file in files:
         shown = display(file)
         try:
-            if file.stat().st_size > MAX_BYTES:
-                raise ConfigError(shown, None, f"skipped: larger than {MAX_BYTES} bytes")
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, MAX_BYTES)
             value = parse(text, shown)
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(ConfigError(shown, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
+        except InputError as exc:
+            problems.append(ConfigError(shown, None, str(exc)))
             continue
         except ConfigError as exc:
             problems.append(exc)
             continue
         if not isinstance(value, dict):
             problems.append(ConfigError(shown, 1, "an Orthanc configuration is a JSON object"))
+            continue
+        if len(value) > MAX_SETTINGS:
+            problems.append(ConfigError(shown, 1, f"more than {MAX_SETTINGS} settings: not Orthanc's"))
             continue
         for key in value:
             match = re.search(rf'"{re.escape(key)}"\s*:', text)
@@ -181,6 +199,12 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
         if not isinstance(settings[key], bool):
             file, line = where[key]
             problems.append(ConfigError(file, line, f"{key} must be true or false: Orthanc refuses to start"))
+    for key in sorted(set(TYPED_SETTINGS) & set(settings)):
+        value, expected = settings[key], TYPED_SETTINGS[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            file, line = where[key]
+            problems.append(ConfigError(file, line, f"{key} must be {TYPE_NAMES[expected[0]]}: "
+                                                    "Orthanc refuses to start"))
     if not where and not problems:
         return [], problems
     main = display(files[0])

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cloudscan.policyset import SEVERITIES
+from cloudscan.report.escape import escape
 from cloudscan.scan import ScanResult
 
 COLORS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "white"}
@@ -34,8 +35,8 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
                 lines.append(f"    fix: {group[0]['remediation']['text']}")
         lines.append("")
     for error in result.errors:
-        where = f" ({error['resource']})" if error.get("resource") else ""
-        lines.append(f"ERROR {error['call']}{where}: {error['code']}: {error['message']}")
+        where = f" ({escape(error['resource'])})" if error.get("resource") else ""
+        lines.append(f"ERROR {error['call']}{where}: {error['code']}: {escape(error['message'])}")
     if not lines:
         lines.append("No failed or unknown results.")
     return "\n".join(lines).rstrip() + "\n"
@@ -43,16 +44,16 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
 
 def _finding_lines(finding: dict[str, Any]) -> list[str]:
     resource = finding["resource"]
-    out = [f"    {finding['status']:<7} {resource['id']}{_location(resource)}"]
+    out = [f"    {finding['status']:<7} {escape(resource['id'])}{_location(resource)}"]
     if finding.get("suppression"):
         until = finding["suppression"].get("until")
-        note = f" (until {until})" if until else ""
-        out.append(f"            muted: {finding['suppression']['reason']}{note}")
+        note = f" (until {escape(until)})" if until else ""
+        out.append(f"            muted: {escape(finding['suppression']['reason'])}{note}")
     for item in finding["evidence"]:
-        origin = f" [{item['origin']}]" if item.get("origin") else ""
-        out.append(f"            {item['message']}{origin}")
+        origin = f" [{escape(item['origin'])}]" if item.get("origin") else ""
+        out.append(f"            {escape(item['message'])}{origin}")
         for reason in item.get("reasons", [])[:MAX_REASONS]:
-            out.append(f"              {reason['origin']}: {reason['detail']}")
+            out.append(f"              {escape(reason['origin'])}: {escape(reason['detail'])}")
     return out
 
 
@@ -60,5 +61,5 @@ def _location(resource: dict[str, Any]) -> str:
     source = resource.get("source") or {}
     if source.get("type") == "terraform":
         line = f":{source['line_start']}" if source.get("line_start") else ""
-        return f"  ({source.get('file')}{line})"
-    return f"  ({resource['region']})" if resource.get("region") else ""
+        return f"  ({escape(source.get('file'))}{line})"
+    return f"  ({escape(resource['region'])})" if resource.get("region") else ""

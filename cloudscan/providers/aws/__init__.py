@@ -74,17 +74,25 @@ CREDENTIALS_REFUSED = frozenset((
 ))
 
 
+# Codes that say AWS cannot be reached at all from here: no call of the scan would get through.
+UNREACHABLE = frozenset(("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
+                         "EndpointResolutionError", "ProxyConnectionError", "SSLError"))
+
+
 class CredentialsRefused(Exception):
-    """AWS refused the credentials (or none could be loaded): nothing can be scanned."""
+    """AWS refused the credentials, none could be loaded, or AWS cannot be reached: nothing can
+    be scanned."""
 
 
 def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:
     try:
-        return clients.client("sts").get_caller_identity()["Account"]
+        return clients.first_call_client("sts").get_caller_identity()["Account"]
     except Exception as exc:
         code, message = error_of(exc)
         if code in CREDENTIALS_REFUSED:
             raise CredentialsRefused(f"sts:GetCallerIdentity {code}: {message}") from None
+        if code in UNREACHABLE:
+            raise CredentialsRefused(f"cannot reach AWS: sts:GetCallerIdentity {code}: {message}") from None
         errors.append({"call": "sts:GetCallerIdentity", "code": code, "message": message,
                        "resource": None})
         return None

@@ -29,12 +29,20 @@ class AwsClients:
             read_timeout=60,
             user_agent_extra="cloudscan",
         )
+        # The first call of a scan says whether AWS answers at all: it must not retry for minutes.
+        self._first_call = self._config.merge(Config(retries={"mode": "standard", "max_attempts": 2},
+                                                     connect_timeout=5, read_timeout=20))
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     @property
     def default_region(self) -> str:
         return self.session.region_name or "us-east-1"
+
+    def first_call_client(self, service: str) -> Any:
+        """A client that gives up quickly: for the call that tells whether AWS can be reached."""
+        with self._lock:
+            return self.session.client(service, region_name=self.default_region, config=self._first_call)
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)

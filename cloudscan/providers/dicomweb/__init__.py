@@ -7,6 +7,7 @@ report whose network.ingress resources open DICOM or PACS web ports to the inter
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cloudscan.inputs import InputError, read_text
 from cloudscan.model import Document
 from cloudscan.providers.dicomweb.probe import ProbeOptions, probe_endpoint
 from cloudscan.providers.dimse import DimseOptions, DimseTarget, probe_dimse
@@ -36,6 +38,13 @@ class TargetError(ValueError):
     """A target list that cannot be used: names the file and line."""
 
 
+# A URL longer than this is no DICOMweb base; a list longer than this is no list of PACS.
+MAX_TARGET_CHARS = 2048
+MAX_TARGETS = 10_000
+MAX_LIST_BYTES = 5 * 1024 * 1024  # a target file or an inventory report
+MAX_INVENTORY_BYTES = 512 * 1024 * 1024
+
+
 @dataclass
 class Targets:
     urls: list[str] = field(default_factory=list)
@@ -43,6 +52,12 @@ class Targets:
 
     def add(self, text: str, where: str) -> None:
         text = text.strip()
+        if len(text) > MAX_TARGET_CHARS:
+            raise TargetError(f"{where}: a target of {len(text)} characters (at most {MAX_TARGET_CHARS})")
+        if not text.isprintable():
+            raise TargetError(f"{where}: {_shown(text)} holds control characters (a NUL, a tab, a newline)")
+        if len(self) >= MAX_TARGETS:
+            raise TargetError(f"{where}: more than {MAX_TARGETS} targets")
         if text.startswith(("dicom://", "dimse://")):
             try:
                 target = DimseTarget.parse(text)
@@ -51,7 +66,12 @@ class Targets:
             if target not in self.dimse:
                 self.dimse.append(target)
             return
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+            parts.hostname  # noqa: B018
+        except ValueError as exc:  # http://[::1/x, http://[zz]:80/
+            raise TargetError(f"{where}: {_shown(text)} is not a valid URL ({exc})") from None
         if parts.username is not None or parts.password is not None:
             # Never echoed: the value may hold a password. cloudscan probes without a login.
             raise TargetError(
@@ -66,10 +86,6 @@ class Targets:
             raise TargetError(
                 f"{where}: give the DICOMweb base URL without ?query or #fragment (they can carry tokens)"
             )
-        try:
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError:
-            raise TargetError(f"{where}: {_shown(text)} has an invalid port") from None
         if not text.isascii() or any(c.isspace() for c in text.strip()):
             raise TargetError(f"{where}: {_shown(text)} is not a valid URL (spaces or non-ASCII characters)")
         # Scheme and host are case-insensitive: one endpoint, one id, one fingerprint.
@@ -89,9 +105,9 @@ def _shown(text: str) -> str:
 def read_target_file(path: Path, targets: Targets) -> None:
     """One target per line; blank lines and # comments are ignored."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        lines = read_text(path, MAX_LIST_BYTES).splitlines()
+    except InputError as exc:
+        raise TargetError(f"{path}: {exc}") from None
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
         if line:
@@ -103,28 +119,34 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
     to the internet, on each DICOM or PACS web port the rule covers. Returns notes on rules
     that open such ports but name no address (not attached, or read from Terraform)."""
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        resources = report["resources"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise TargetError(
-            f"{path}: not a cloudscan JSON report (cloudscan scan aws --format json): "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
+        report = json.loads(read_text(path, MAX_INVENTORY_BYTES))
+    except InputError as exc:
+        raise TargetError(f"{path}: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise TargetError(f"{path}: not a cloudscan JSON report: not valid JSON ({str(exc)[:100]})") from None
+    resources = report.get("resources") if isinstance(report, dict) else None
+    if not isinstance(resources, list):
+        raise TargetError(f"{path}: not a cloudscan JSON report (cloudscan scan aws --format json): "
+                          "no list of resources")
     notes = []
     for resource in resources:
         if not isinstance(resource, dict) or resource.get("kind") != "network.ingress":
             continue
-        rule, exposure = resource.get("rule") or {}, resource.get("exposure") or {}
+        rule, exposure = resource.get("rule"), resource.get("exposure")
+        if not isinstance(rule, dict) or not isinstance(exposure, dict):
+            continue
         if exposure.get("internet") is not True or rule.get("protocol") not in ("tcp", "all"):
             continue
         low, high = rule.get("from_port"), rule.get("to_port")
-        low = low if isinstance(low, int) else 0  # a range Terraform left unresolved: any port
-        high = high if isinstance(high, int) else 65535
+        low = low if type(low) is int else 0  # a range Terraform left unresolved: any port
+        high = high if type(high) is int else 65535
         dimse_ports = [p for p in DIMSE_PORTS if low <= p <= high]
         web_ports = [p for p in WEB_PORTS if low <= p <= high]
         if not dimse_ports and not web_ports:
             continue
         addresses = resource.get("addresses")
+        if addresses is not None and not isinstance(addresses, list):
+            raise TargetError(f"{path}: {_shown(str(resource.get('id')))}: addresses is not a list")
         if addresses is None:
             notes.append(
                 f"{resource.get('id')}: opens ports {low}-{high}; which addresses use it is unknown "
@@ -133,7 +155,7 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
             continue
         # A rule for ::/0 opens the IPv6 addresses, one for 0.0.0.0/0 the IPv4 ones.
         ipv6_rule = ":" in str(rule.get("source") or "")
-        reachable = [a for a in addresses if isinstance(a, str) and (":" in a) == ipv6_rule]
+        reachable = [a for a in addresses if _is_address(a) and (":" in a) == ipv6_rule]
         if not reachable:
             notes.append(
                 f"{resource.get('id')}: opens ports {low}-{high} but no public "
@@ -146,6 +168,15 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
             for port in web_ports:
                 targets.add(WEB_PORTS[port].format(host=shown), str(path))
     return notes
+
+
+def _is_address(value: Any) -> bool:
+    """An IP address: what a report holds in `addresses`, never a host name or a URL part."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def enumerate_endpoints(

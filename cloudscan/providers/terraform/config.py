@@ -295,8 +295,9 @@ def _read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
     try:
         if path.name.endswith(".json"):
             document = json.loads(text)
-            if not isinstance(document, dict):
-                return None, ParseError(str(path), None, "not a Terraform JSON file: not an object")
+            problem = _terraform_json_problem(document) if path.name.endswith(".tf.json") else None
+            if problem:
+                return None, ParseError(str(path), None, f"not a Terraform JSON file: {problem}")
             return from_json(document), None
         return parse_hcl(text.encode("utf-8")), None
     except json.JSONDecodeError as exc:
@@ -305,6 +306,31 @@ def _read_hcl(path: Path) -> tuple[dict[str, Any] | None, ParseError | None]:
         return None, ParseError(str(path), None, "nested too deeply")
     except HclError as exc:
         return None, ParseError(str(path), exc.line, str(exc))
+
+
+def _terraform_json_problem(document: Any) -> str | None:
+    """What makes a .tf.json file one Terraform would refuse, in the blocks this scan reads."""
+    if not isinstance(document, dict):
+        return "not an object"
+    for block in ("resource", "data"):
+        types = document.get(block)
+        if types is None:
+            continue
+        for types_object in types if isinstance(types, list) else [types]:
+            if not isinstance(types_object, dict):
+                return f"/{block} must be an object"
+            for type_, named in types_object.items():
+                for names in named if isinstance(named, list) else [named]:
+                    if not isinstance(names, dict):
+                        return f"/{block}/{type_} must be an object of named blocks"
+                    for name, body in names.items():
+                        if not all(isinstance(b, dict) for b in (body if isinstance(body, list) else [body])):
+                            return f"/{block}/{type_}/{name} must be an object"
+    for block in ("variable", "locals", "module", "output", "provider"):
+        value = document.get(block)
+        if value is not None and not isinstance(value, dict | list):
+            return f"/{block} must be an object"
+    return None
 
 
 def load_module(

@@ -13,17 +13,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from cloudscan.inputs import InputError, read_text
 from cloudscan.providers.terraform.config import Instance, Module, ParseError
 from cloudscan.providers.terraform.expressions import Unknown
+
+MAX_PLAN_BYTES = 256 * 1024 * 1024
 
 
 def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]:
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [ParseError(display, None, f"cannot be read: {exc}")]
+        plan = json.loads(read_text(path, MAX_PLAN_BYTES))
+    except InputError as exc:
+        return [], [ParseError(display, None, str(exc))]
     except json.JSONDecodeError as exc:
         return [], [ParseError(display, exc.lineno, f"not valid JSON: {exc.msg}")]
+    except RecursionError:
+        return [], [ParseError(display, None, "not a plan: nested too deeply")]
     if not isinstance(plan, dict) or "planned_values" not in plan:
         return [], [ParseError(display, None, "not a plan: no planned_values "
                                               "(write it with terraform show -json PLANFILE)")]
