@@ -20,6 +20,9 @@ from cloudscan.scan import scan_aws
 NAME_MARKER = "ZQXMARKER^PATIENT"
 ID_MARKER = "MRN-ZQX-4242"
 KEY_MARKER = "Doe_ZQXKEY"
+# Parts of keys that identify a patient without any letter: a record number, a birth date, and
+# a name written as an "extension".
+MRN_MARKER, BIRTH_MARKER, SUFFIX_MARKER = "987654321", "19700101", "Zqxsfx"
 PUBLIC_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
                  "Action": ["s3:GetObject", "s3:ListBucket"],
                  "Resource": ["arn:aws:s3:::BUCKET", "arn:aws:s3:::BUCKET/*"]}]}
@@ -61,6 +64,8 @@ def archives(guard):
     put("public-identifiable", f"{KEY_MARKER}/{uid}/IM0001.dcm", dicom_bytes(identifiable=True))
     put("public-identifiable", f"{KEY_MARKER}/{uid}/IM0002", dicom_bytes(identifiable=True, preamble=False))
     put("public-identifiable", "README.txt", b"exports for the viewer")
+    put("public-identifiable", f"mrn/{MRN_MARKER}/{BIRTH_MARKER}/Doe.{SUFFIX_MARKER}",
+        dicom_bytes(identifiable=True))
     put("public-deidentified", f"{uid}/IM0001.dcm", dicom_bytes(identifiable=False))
     put("public-deidentified", f"{uid}/truncated.dcm", dicom_bytes(identifiable=False)[:100])
     put("private-identifiable", f"{uid}/IM0001.dcm", dicom_bytes(identifiable=True))
@@ -85,7 +90,7 @@ def by_bucket(result):
 def test_data_facts_from_the_sample(archives, builtin_policies):
     resources, _ = by_bucket(scan(archives, builtin_policies))
     identifiable = resources["public-identifiable"]["data"]
-    assert identifiable["imaging"] is True and identifiable["dicom_objects"] == 2
+    assert identifiable["imaging"] is True and identifiable["dicom_objects"] == 3
     assert {"PatientName", "PatientID"} <= set(identifiable["phi_tags"])
     assert identifiable["deidentified"] is False
     deidentified = resources["public-deidentified"]["data"]
@@ -118,8 +123,20 @@ def test_no_patient_value_leaves_the_scan(archives, builtin_policies, caplog):
     outputs.append(json.dumps(result.resources))
     outputs.append(caplog.text)
     for text in outputs:
-        for marker in (NAME_MARKER, "ZQXMARKER", ID_MARKER, KEY_MARKER, "ZQXKEY"):
+        for marker in (NAME_MARKER, "ZQXMARKER", ID_MARKER, KEY_MARKER, "ZQXKEY", MRN_MARKER, BIRTH_MARKER,
+                       SUFFIX_MARKER):
             assert marker not in text
+
+
+def test_object_keys_keep_only_uids_and_standard_extensions():
+    from cloudscan.providers.dicom_header import redact_key
+
+    uid = "1.2.840.113619.2.55.3.604688119.969.1268071029.320"
+    shown = redact_key(f"mrn/{MRN_MARKER}/{BIRTH_MARKER}/{uid}/IM0001.dcm")
+    parts = shown.split("/")
+    assert parts[3] == uid and parts[4].endswith(".dcm") and MRN_MARKER not in shown
+    assert redact_key("x/Doe").split("/")[1] == redact_key("y/Doe").split("/")[1]  # equal parts group
+    assert "01.2" not in redact_key("01.2/3.dcm")  # a leading zero is no UID
 
 
 def test_keys_are_shown_only_when_asked(archives, builtin_policies):

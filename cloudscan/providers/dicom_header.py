@@ -4,8 +4,10 @@ a patient. Values never leave this module: only tag keywords and booleans do."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import re
+import secrets
 from typing import Any
 
 # Identifying attributes (DICOM PS3.15 Annex E, basic profile), by keyword.
@@ -66,15 +68,31 @@ def _not_empty(dataset: Any, keyword: str) -> bool:
     return bool(value) and str(value).strip() not in ("", "[]")
 
 
+# A DICOM UID (PS3.5 9.1): a root 0, 1 or 2, at least two more components without leading
+# zeros, 64 characters at most. A medical record number or a birth date is no UID.
+DICOM_UID = re.compile(r"[0-2](\.(0|[1-9][0-9]*)){2,}")
+STANDARD_EXTENSIONS = (".dcm.gz", ".nii.gz", ".tar.gz", ".dcm", ".dicom", ".dic", ".zip", ".gz", ".tgz",
+                       ".tar", ".json", ".xml", ".nii", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".pdf")
+# Keyed per process (one scan): equal parts group within a report, and no list of names can
+# be hashed to find which one a report shows.
+_KEY = secrets.token_bytes(32)
+
+
 def redact_key(key: str) -> str:
-    """UID-shaped path parts are kept (they identify studies, not people); every other part,
-    which may carry a name, becomes a short hash, its extension kept."""
+    """DICOM UIDs and standard extensions are kept (they identify studies and formats, not
+    people); every other part of the key, which may be a name, an MRN or a birth date, becomes
+    a keyed hash."""
     parts = []
     for part in key.split("/"):
-        if not part or re.fullmatch(r"[0-9.]+", part) or part.upper() == "DICOMDIR":
+        if not part or part.upper() == "DICOMDIR":
             parts.append(part)
             continue
-        stem, dot, ext = part.rpartition(".")
-        name, suffix = (stem, f".{ext}") if dot and len(ext) <= 5 else (part, "")
-        parts.append("h-" + hashlib.sha256(name.encode()).hexdigest()[:10] + suffix)
+        lowered = part.lower()
+        extension = next((e for e in STANDARD_EXTENSIONS if lowered.endswith(e) and len(part) > len(e)), "")
+        stem = part[: len(part) - len(extension)]
+        if len(stem) <= 64 and DICOM_UID.fullmatch(stem):
+            parts.append(part)
+            continue
+        digest = hmac.new(_KEY, stem.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
+        parts.append(f"h-{digest}{extension.lower()}")
     return "/".join(parts)
