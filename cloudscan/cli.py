@@ -408,12 +408,9 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
 def _summary_line(result: Any) -> None:
     from cloudscan.report.escape import escape
     from cloudscan.report.summary import summarise
-    from cloudscan.scan import read_nothing
+    from cloudscan.scan import error_count, read_nothing
 
-    # Scan errors, as the report lists them; why a single field is unknown is told with its
-    # UNKNOWN result, not counted again here.
-    errors = len(result.errors) + sum(e.get("call") == "cloudscan:internal"
-                                      for r in result.resources for e in r["_meta"]["errors"])
+    errors = error_count(result)
     s = summarise(result.findings, len(result.resources), errors)
     failed = ", ".join(f"{n} {sev}" for sev, n in s["failed_by_severity"].items() if n)
     counts = s["results"]
@@ -456,6 +453,8 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
     from cloudscan.providers.aws.s3 import Sampling
 
     options["sampling"] = Sampling(size=5, deep=True)
+    click.echo("cloudscan demo: scanning a simulated AWS account built in memory with moto "
+               "(no cloud account is used; the patient in its studies is fictitious)", err=True)
     with demo_account() as (session, regions):
         _run_aws(session, regions, 8, options)
 

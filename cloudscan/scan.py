@@ -39,17 +39,34 @@ BLOCKING_CALLS = {"terraform:read", "cloudscan:derive", "cloudscan:internal"}
 def read_nothing(result: ScanResult) -> dict[str, Any] | None:
     """The first error of a scan that read nothing at all (a listing that failed, endpoints that
     did not answer, a path with no file to scan), or None. Such a scan is no clean result."""
-    if any(_read_something(r) for r in result.resources):
+    if any(read_something(r) for r in result.resources):
         return None
     errors = result.errors + [e for r in result.resources for e in r["_meta"]["errors"]]
+    # A registry module not fetched is a limit of the scan: its files were read.
+    errors = [e for e in errors if e.get("code") not in NOT_FAILURES]
     return errors[0] if errors else None
 
 
-def _read_something(doc: Document) -> bool:
-    """Whether any field of the resource was read (derived blocks do not count)."""
+NOT_FAILURES = {"ModuleNotRead"}
+
+
+def error_count(result: ScanResult) -> int:
+    """Scan errors, as reports list them, and resources cloudscan failed on. Why one field is
+    unknown is told with its UNKNOWN result and not counted again."""
+    return len(result.errors) + sum(e.get("call") == "cloudscan:internal"
+                                    for r in result.resources for e in r["_meta"]["errors"])
+
+
+# Fields a document has before anything is read: what was asked for (the URL of an endpoint,
+# its address) and what checks derive.
+NOT_READ_FIELDS = {"exposure", "data", "url", "address"}
+
+
+def read_something(doc: Document) -> bool:
+    """Whether any field of the resource was read (what was asked and what is derived do not count)."""
     meta = doc["_meta"]
     unknown = set(meta["unknown"]) | set(meta["not_collected"])
-    fields = [f for f in load_schema(doc["kind"])["required"] if f not in ("exposure", "data")]
+    fields = [f for f in load_schema(doc["kind"])["required"] if f not in NOT_READ_FIELDS]
     # A field of another cloud is null without being unknown: it was not read either.
     return any(doc.get(f) is not None and f"/{f}" not in unknown for f in fields)
 

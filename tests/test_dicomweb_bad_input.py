@@ -101,7 +101,7 @@ def test_plain_http_redirected_to_https_says_to_scan_the_https_url(server):
 
 def test_nothing_listening():
     exit_code, report = _scan("http://127.0.0.1:1/dicom-web", "--dimse", "127.0.0.1:1")
-    assert exit_code == 0  # nothing failed; --strict would make it 3
+    assert exit_code == 3  # nothing could be read: no clean result, even without --strict
     messages = [e["message"] for r in report["resources"] for e in r["_meta"]["errors"]]
     assert len(messages) == 2 and any("refused" in m.lower() for m in messages)
 

@@ -26,8 +26,20 @@ print(json.dumps({"code": code, "rss_kb": peak}), file=sys.stderr)
 
 def run_scan(path: Path, tmp_path: Path) -> tuple[int, dict, int]:
     report = tmp_path / "report.json"
-    command = [sys.executable, "-c", CHILD, "scan", "terraform", str(path), "--format", "json",
-               "-o", str(report), "--fail-on", "none"]
+    command = [
+        sys.executable,
+        "-c",
+        CHILD,
+        "scan",
+        "terraform",
+        str(path),
+        "--format",
+        "json",
+        "-o",
+        str(report),
+        "--fail-on",
+        "none",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     status = json.loads(done.stderr.strip().splitlines()[-1])
     return status["code"], json.loads(report.read_text()), status["rss_kb"]
@@ -39,9 +51,11 @@ def write(path: Path, text: str) -> None:
 
 
 def test_a_huge_count_is_cut_at_the_limit(tmp_path):
-    write(tmp_path / "main.tf",
-          'resource "aws_s3_bucket" "b" {\n  count  = 100000000\n  bucket = "b-${count.index}"\n}\n'
-          'resource "aws_s3_bucket" "fine" {\n  bucket = "fine"\n}\n')
+    write(
+        tmp_path / "main.tf",
+        'resource "aws_s3_bucket" "b" {\n  count  = 100000000\n  bucket = "b-${count.index}"\n}\n'
+        'resource "aws_s3_bucket" "fine" {\n  bucket = "fine"\n}\n',
+    )
     code, report, rss = run_scan(tmp_path, tmp_path / "out")
     assert code == 3
     assert [r["name"] for r in report["resources"]] == ["fine"]
@@ -59,8 +73,9 @@ def test_module_calls_four_wide_and_eight_deep_are_cut_at_the_limit(tmp_path):
     code, report, rss = run_scan(tmp_path / "l0", tmp_path / "out")
     assert code == 3
     assert len(report["resources"]) == 201  # the root and 200 module instances
-    assert any(e["code"] == "LimitExceeded" and "200 module instances" in e["message"]
-               for e in report["errors"])
+    assert any(
+        e["code"] == "LimitExceeded" and "200 module instances" in e["message"] for e in report["errors"]
+    )
     assert rss < MEMORY_LIMIT_KB
 
 
@@ -81,8 +96,10 @@ def test_deeply_nested_expressions_and_blocks_are_errors_not_crashes(tmp_path):
     write(tmp_path / "deep.tf", "locals {\n  x = " + "[" * 5000 + "]" * 5000 + "\n}\n")
     nested = "a {\n" * 100 + "}\n" * 100
     write(tmp_path / "blocks.tf", 'resource "aws_s3_bucket" "b" {\n' + nested + "}\n")
-    write(tmp_path / "main.tf",
-          'resource "aws_s3_bucket" "fine" {\n  bucket = "fine"\n  tags = { x = local.x }\n}\n')
+    write(
+        tmp_path / "main.tf",
+        'resource "aws_s3_bucket" "fine" {\n  bucket = "fine"\n  tags = { x = local.x }\n}\n',
+    )
     code, report, _ = run_scan(tmp_path, tmp_path / "out")
     assert code == 3
     assert "fine" in {r["name"] for r in report["resources"]}

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from cloudscan import __version__
 from cloudscan.report.summary import summarise
-from cloudscan.scan import ScanResult
+from cloudscan.scan import ScanResult, error_count
 
 REPORT_VERSION = "1.0"
 
@@ -52,12 +52,9 @@ def _document(result: ScanResult) -> dict[str, Any]:
             "finished_at": result.finished_at or result.started_at,
             "policies": [p.id for p in result.policies],
         },
-        "summary": summarise(result.findings, len(result.resources), _error_count(result)),
+        "summary": summarise(result.findings, len(result.resources), error_count(result)),
         "findings": result.findings,
         "resources": result.resources,
         "errors": result.errors,
     }
 
-
-def _error_count(result: ScanResult) -> int:
-    return len(result.errors) + sum(len(r["_meta"]["errors"]) for r in result.resources)

@@ -9,7 +9,7 @@ import click
 
 from cloudscan.policyset import SEVERITIES
 from cloudscan.report.escape import escape
-from cloudscan.scan import ScanResult
+from cloudscan.scan import ScanResult, read_something
 
 COLORS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "white"}
 MAX_REASONS = 5
@@ -17,8 +17,11 @@ MAX_REASONS = 5
 
 def render(result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
     shown = ("FAIL", "UNKNOWN", "MUTED", "PASS") if verbose else ("FAIL", "UNKNOWN")
+    # A resource nothing could be read of (an endpoint that did not answer) is said once, with
+    # why, not once under every policy.
+    unread = {r["id"]: r for r in result.resources if not read_something(r) and r["_meta"]["errors"]}
     findings = sorted(
-        (f for f in result.findings if f["status"] in shown),
+        (f for f in result.findings if f["status"] in shown and f["resource"]["id"] not in unread),
         key=lambda f: (SEVERITIES.index(f["severity"]), f["policy_id"], shown.index(f["status"]),
                        f["resource"]["id"]),
     )
@@ -34,6 +37,11 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
             if any(f["status"] == "FAIL" for f in group):
                 lines.append(f"    fix: {group[0]['remediation']['text']}")
         lines.append("")
+    for resource_id, resource in unread.items():
+        error = resource["_meta"]["errors"][0]
+        count = sum(f["resource"]["id"] == resource_id and f["status"] == "UNKNOWN" for f in result.findings)
+        why = f"{error['call']} {error['code']}: {escape(error['message'])}"
+        lines.append(f"NOT READ {escape(resource_id)}: {why} ({count} results UNKNOWN)")
     for error in result.errors:
         where = f" ({escape(error['resource'])})" if error.get("resource") else ""
         lines.append(f"ERROR {error['call']}{where}: {error['code']}: {escape(error['message'])}")

@@ -57,3 +57,15 @@ resource "azurerm_network_security_group" "pacs" {
     destination_address_prefix = "*"
   }
 }
+
+# An address known only after apply, inside a template: still not the internet.
+resource "aws_eip" "gateway" {}
+
+resource "aws_security_group_rule" "from_gateway" {
+  type              = "ingress"
+  security_group_id = aws_security_group.pacs.id
+  from_port         = 104
+  to_port           = 104
+  protocol          = "tcp"
+  cidr_blocks       = ["${aws_eip.gateway.private_ip}/32"]
+}

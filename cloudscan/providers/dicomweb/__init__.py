@@ -68,10 +68,13 @@ class Targets:
             return
         try:
             parts = urlsplit(text)
-            parts.port  # noqa: B018 - raises on a port that is not a number
             parts.hostname  # noqa: B018
         except ValueError as exc:  # http://[::1/x, http://[zz]:80/
             raise TargetError(f"{where}: {_shown(text)} is not a valid URL ({exc})") from None
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise TargetError(f"{where}: {_shown(text)} has an invalid port") from None
         if parts.username is not None or parts.password is not None:
             # Never echoed: the value may hold a password. cloudscan probes without a login.
             raise TargetError(

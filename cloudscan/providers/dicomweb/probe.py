@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from cloudscan.model import Document, mark_unknown, new_resource
 from cloudscan.providers.dicomweb import tls
@@ -292,7 +292,7 @@ class Prober:
             if system is not None and ("ApiVersion" in system or "DicomAet" in system):
                 self.product["name"] = "orthanc"
                 if isinstance(system.get("Version"), str):
-                    self.product["version"] = _printable(system["Version"])[:40]
+                    self.product["version"] = version_shown(system["Version"])
                     self.product["version_disclosed"] = True
                 return "open"
             if answer.status in DENIED:
@@ -326,7 +326,7 @@ class Prober:
     def _redirect_or_unclear(self, answer: Answer, field: str) -> str:
         observed = self.access["observed"][field]
         if 300 <= answer.status < 400:
-            target = urlsplit(answer.header("location") or "")
+            target = _split(answer.header("location") or "")
             asked = urlsplit(self.request.split(" ", 2)[1] if " " in self.request else "").path
             if self.scheme == "http" and target.scheme == "https" and target.hostname in (None, self.host):
                 raise _Unclear(f"{observed}: plain HTTP is redirected to HTTPS; scan the https:// URL")
@@ -432,7 +432,7 @@ class Prober:
 def _describe(answer: Answer) -> str:
     text = str(answer.status)
     if answer.media_type:
-        text += f" {_printable(answer.media_type)[:60]}"
+        text += f" {_media_type_shown(answer.media_type)}"
     items = _json_list(answer)
     if items is not None:
         text += " (empty result)" if not items else f" ({len(items)} results, not read)"
@@ -440,13 +440,43 @@ def _describe(answer: Answer) -> str:
         text += " (over 64 KiB, not read)"
     location = answer.header("location")
     if location and 300 <= answer.status < 400:
-        text += f" to {_printable(location)[:120]}"
+        text += f" to {_location_shown(location)}"
     return text
 
 
 def _printable(text: str) -> str:
     """Server-chosen text shown in a report: printable ASCII only."""
     return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,40}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,60}")
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}")
+
+
+def _media_type_shown(media_type: str) -> str:
+    """A media type as a server names one; anything else (a server can put any text there)
+    is not shown."""
+    return media_type if MEDIA_TYPE.fullmatch(media_type) else "(a media type that is not one)"
+
+
+def _location_shown(location: str) -> str:
+    """Where a redirect points, as scheme, host and path only: its query and fragment can carry
+    a session, a patient name or a record number (…/login?patient=…&mrn=…)."""
+    try:
+        target = urlsplit(location)
+        host = target.hostname or ""
+        port = f":{target.port}" if target.port else ""
+    except ValueError:
+        return "(a Location that is not a URL)"
+    shown = urlunsplit((target.scheme, host + port, target.path, "", ""))
+    shown = _printable(shown)[:120]
+    return shown + (" (query not shown)" if target.query or target.fragment else "")
+
+
+def version_shown(version: str) -> str | None:
+    """A product version as it may appear in a report: a short version-shaped token, or None."""
+    match = VERSION.match(version.strip())
+    return match.group() if match else None
 
 
 def _is_json(answer: Answer) -> bool:
@@ -474,7 +504,18 @@ def _json(answer: Answer) -> Any:
         return None
 
 
+def _split(location: str) -> SplitResult:
+    """A server's Location as parts; one that is no URL (http://[zz) is no redirect target."""
+    try:
+        parts = urlsplit(location)
+        parts.hostname  # noqa: B018 - raises on a malformed host
+        parts.port  # noqa: B018
+    except ValueError:
+        return urlsplit("")
+    return parts
+
+
 def _redirects_to_https(answer: Answer, host: str) -> bool:
     """Plain HTTP sent to HTTPS on the same host (a redirect to another site's login is not)."""
-    target = urlsplit(answer.header("location") or "")
+    target = _split(answer.header("location") or "")
     return 300 <= answer.status < 400 and target.scheme == "https" and target.hostname in (None, host)

@@ -32,8 +32,10 @@ def enumerate_terraform(
     for root in roots:
         if root.directory is not None and root.directory.resolve() in called:
             continue
-        loaded.append(root)
-        loaded.extend(modules.instantiate(root, display_path, problems))
+        tree = [root, *modules.instantiate(root, display_path, problems)]
+        for module in tree:
+            module.tree = tree
+        loaded.extend(tree)
     for plan in plans:
         plan_modules, plan_problems = load_plan(plan, display_path(plan))
         loaded.extend(plan_modules)

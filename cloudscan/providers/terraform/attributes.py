@@ -42,7 +42,8 @@ def attribute(instance: Instance, name: str) -> Any:
 
 
 def placeholder(instance: Instance, name: str) -> str:
-    return f"${{{instance.address}.{name}}}"
+    module = instance.module.address
+    return f"${{{module + '.' if module else ''}{instance.address}.{name}}}"
 
 
 def bucket_identity(instance: Instance) -> str:

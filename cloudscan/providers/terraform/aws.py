@@ -146,8 +146,10 @@ def _related_by_bucket(
     linked: dict[Any, dict[str, Instance]] = {}
     unlinked: dict[str, tuple[Instance, str]] = {}
     for type_ in SPLIT_TYPES:
-        for instance in module.managed(type_):
+        for instance in module.related(type_):
             target = _target(instance, "bucket", buckets)
+            if instance.module is not module and not isinstance(target, str):
+                continue  # another module's setting for a bucket it cannot name: that module's
             if instance.uncertain:
                 unlinked.setdefault(type_, (instance, f"{instance.address}: {instance.uncertain}"))
             elif isinstance(target, str):

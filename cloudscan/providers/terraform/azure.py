@@ -55,7 +55,7 @@ def _allows_public(account: Instance) -> Any:
 
 def containers(module: Module) -> Iterator[Document]:
     accounts: dict[Any, Instance] = {}
-    for account in module.managed("azurerm_storage_account"):
+    for account in module.related("azurerm_storage_account"):
         accounts[named_identity(account)] = account
         accounts[placeholder(account, "id")] = account
     yield from isolated(module, module.managed("azurerm_storage_container"), "storage.bucket", "azure",
@@ -152,7 +152,7 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
         # Azure Storage always encrypts; a customer-managed key is the stronger form.
         "encryption": {"enabled": True, "algorithm": "cmk" if managed_key else "microsoft-managed",
                        "kms_key": None, "bucket_key": None},
-        "versioning": {"enabled": blob.get("versioning_enabled") is True, "mfa_delete": None},
+        "versioning": {"enabled": as_bool(blob.get("versioning_enabled"), False), "mfa_delete": None},
         "object_lock": {"enabled": locked, "mode": None, "retention_days": None},
         "logging": {"enabled": logged, "target": None},
     }

@@ -24,6 +24,7 @@ from cloudscan.providers.terraform.expressions import (
     settle,
 )
 from cloudscan.providers.terraform.hcl import HclError, from_json, parse_hcl
+from cloudscan.providers.terraform.types import ANY, conform, read_type
 
 MAX_FILE_BYTES = DEFAULT_LIMIT
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
@@ -121,6 +122,9 @@ class Module:
     """The .tf files of one directory."""
 
     path: str  # as the user wrote it, relative where possible
+    # The module's address in its root ("" for a root, "module.store" for a module it calls):
+    # computed values of its resources are named with it, so two modules never share one.
+    address: str = ""
     # Files of the module that could not be read: a resource there may configure another.
     unreadable: list[str] = field(default_factory=list)
     directory: Path | None = None
@@ -135,15 +139,61 @@ class Module:
     # (for_each) of them. Registry modules are absent.
     children: dict[str, Any] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
+    # Resource blocks read but not yet expanded into instances, by (mode, type, name): a
+    # reference expands its target first, whatever file or order it is written in.
+    pending: dict[tuple[str, str, str], list[tuple[dict[str, Any], str]]] = field(default_factory=dict)
+    problems: list[ParseError] = field(default_factory=list)
+    _expanding: set[tuple[str, str, str]] = field(default_factory=set)
     _resolving: set[str] = field(default_factory=set)
     _local_values: dict[str, Any] = field(default_factory=dict)
+    # The root module and every module instance it calls, once read: settings of a resource
+    # (an IAM binding, a bucket policy) may sit in another module than the resource itself.
+    tree: list[Module] = field(default_factory=list, repr=False)
+    _indexed: int = 0
+    _by_name: dict[tuple[str, str, str], list[Instance]] = field(default_factory=dict)
+    _by_type: dict[tuple[str, str], list[Instance]] = field(default_factory=dict)
 
     def managed(self, type_: str) -> list[Instance]:
         """Every instance of a resource type (not data sources)."""
-        return [i for i in self.instances if i.mode == "managed" and i.type == type_]
+        self._index()
+        return list(self._by_type.get(("managed", type_), ()))
+
+    def related(self, type_: str) -> list[Instance]:
+        """Every instance of a resource type in this module's tree of module calls."""
+        return [i for module in (self.tree or [self]) for i in module.managed(type_)]
 
     def find(self, mode: str, type_: str, name: str) -> list[Instance]:
-        return [i for i in self.instances if i.mode == mode and i.type == type_ and i.name == name]
+        if (mode, type_, name) in self.pending:
+            self.expand((mode, type_, name))
+        self._index()
+        return list(self._by_name.get((mode, type_, name), ()))
+
+    def _index(self) -> None:
+        """Index instances added since the last call (instances are only ever appended)."""
+        for instance in self.instances[self._indexed:]:
+            self._by_name.setdefault((instance.mode, instance.type, instance.name), []).append(instance)
+            self._by_type.setdefault((instance.mode, instance.type), []).append(instance)
+        self._indexed = len(self.instances)
+
+    def expand(self, key: tuple[str, str, str]) -> None:
+        """Turn the pending blocks of one resource into instances (count, for_each)."""
+        if key in self._expanding or key not in self.pending:
+            return  # a count that refers to its own resource stays as it is: reported below
+        self._expanding.add(key)
+        try:
+            for body, file in self.pending[key]:
+                if len(self.instances) > MAX_INSTANCES_PER_MODULE:
+                    too_many = f"the module makes more than {MAX_INSTANCES_PER_MODULE} resource instances"
+                    self.problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read",
+                                                    "LimitExceeded"))
+                    break
+                try:
+                    self.instances.extend(_expand(self, *key, body, file))
+                except _TooMany as exc:
+                    self.problems.append(ParseError(file, _line(body), str(exc), "LimitExceeded"))
+        finally:
+            self._expanding.discard(key)
+            del self.pending[key]
 
     def resolve(self, parts: list[Any], here: Instance | None) -> Any:
         root = parts[0]
@@ -158,6 +208,8 @@ class Module:
         if root == "data" and len(parts) >= 3:
             rest = parts[3:]
             return dig(self._instances("data", str(parts[1]), str(parts[2]), rest), rest)
+        if root in ("count", "each") and here is not None and here.uncertain:
+            return Unknown(f"{root}.{'.'.join(map(str, parts[1:]))}: {here.uncertain}")
         if root == "module" and len(parts) >= 2:
             return dig(self._child(str(parts[1])), parts[2:])
         if root in ("path", "terraform", "module", "self", "count", "each"):
@@ -218,8 +270,11 @@ class Module:
 
     def _instances(self, mode: str, type_: str, name: str, rest: list[Any]) -> Any:
         """A resource as a whole: one instance, a list (count) or a map (for_each) of them."""
-        found = self.find(mode, type_, name)
+        key = (mode, type_, name)
         label = ("data." if mode == "data" else "") + f"{type_}.{name}"
+        if key in self._expanding:
+            return Unknown(f"{label}: its count or for_each refers to itself")
+        found = self.find(mode, type_, name)
         if not found:
             return Unknown(f"{label} is not in this configuration")
         if len(found) == 1 and found[0].uncertain:
@@ -335,11 +390,11 @@ def _terraform_json_problem(document: Any) -> str | None:
 
 def load_module(
     directory: Path, files: list[Path], var_files: list[Path], display: str,
-    *, inputs: dict[str, Any] | None = None, files_display: str | None = None,
+    *, inputs: dict[str, Any] | None = None, files_display: str | None = None, address: str = "",
 ) -> tuple[Module, list[ParseError]]:
     """One directory as a module. `inputs` are the arguments of a module block calling it
     (then tfvars files do not apply); `files_display` is where its files are shown to be."""
-    module = Module(path=display, directory=directory)
+    module = Module(path=display, directory=directory, address=address)
     files_display = display if files_display is None else files_display
     problems: list[ParseError] = []
     documents = []
@@ -371,16 +426,17 @@ def load_module(
             problems.append(ParseError(str(file), None, f"more than {MAX_RESOURCES_PER_FILE} resource blocks "
                                        "in one file: the rest are not read", "LimitExceeded"))
     _configure_providers(module, [parsed for _, parsed in documents])
+    order: dict[tuple[str, str, str], int] = {}
     for mode, type_, name, body, file in resources:
-        try:
-            module.instances.extend(_expand(module, mode, type_, name, body, file))
-        except _TooMany as exc:
-            problems.append(ParseError(file, _line(body), str(exc), "LimitExceeded"))
-        if len(module.instances) > MAX_INSTANCES_PER_MODULE:
-            too_many = f"the module makes more than {MAX_INSTANCES_PER_MODULE} resource instances"
-            problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read",
-                                       "LimitExceeded"))
-            break
+        module.pending.setdefault((mode, type_, name), []).append((body, file))
+        order.setdefault((mode, type_, name), len(order))
+    for key in list(order):
+        module.expand(key)
+    # Instances in the order their blocks are written, however references made them expand.
+    module.instances.sort(key=lambda i: order[(i.mode, i.type, i.name)])
+    module._indexed, module._by_name, module._by_type = 0, {}, {}
+    problems.extend(module.problems)
+    module.problems = []
     return module, problems
 
 
@@ -394,10 +450,11 @@ def _collect(module: Module, file: str, parsed: dict[str, Any], values: dict[str
         for name, body in block.items():
             if name.startswith("__"):
                 continue
+            kind = read_type(body.get("type")) if isinstance(body, dict) else ANY
             if name in values:
-                module.variables[name] = values[name]
+                module.variables[name] = conform(values[name], kind)
             elif isinstance(body, dict) and "default" in body:
-                module.variables[name] = evaluate(body["default"], _no_references)
+                module.variables[name] = conform(evaluate(body["default"], _no_references), kind)
             else:
                 module.variables[name] = Unknown(f"var.{name} has no default and no value in a tfvars file")
     for block in _as_configs(parsed.get("module")):

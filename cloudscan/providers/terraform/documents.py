@@ -36,10 +36,11 @@ def unreadable(module: Module, instance: Instance, kind: str, provider: str, mes
 
 
 def known_only_after_apply(value: Any) -> Any:
-    """A computed attribute's placeholder ("${data.aws_vpc.main.cidr_block}") where a value is
-    needed, such as an address range: Unknown, never a range that reads as anything."""
-    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
-        return Unknown(f"{value[2:-1]} is known only after apply")
+    """A computed attribute's placeholder ("${data.aws_vpc.main.cidr_block}", or one inside a
+    template: "${aws_eip.e.private_ip}/32") where a value is needed, such as an address
+    range: Unknown, never a range that reads as anything."""
+    if isinstance(value, str) and "${" in value:
+        return Unknown(f"{value} is known only after apply")
     return value
 
 

@@ -100,8 +100,10 @@ def _expand_dynamic(label: str, spec: dict[str, Any], resolve: Resolver) -> list
     elif isinstance(items, list):
         pairs = list(enumerate(items))
     else:
+        # How many blocks, and what is in them, is not known: one block whose every argument is
+        # unknown, never a block taken as written (it may not exist at all).
         reason = items.reason if isinstance(items, Unknown) else "for_each is not a map or list"
-        pairs = [(Unknown(reason), Unknown(reason))]  # judged once, with what depends on it unknown
+        return [UnknownBlock(Unknown(f"dynamic \"{label}\": {reason}"))]
 
     def bound(key: Any, item: Any) -> Resolver:
         def resolve_here(parts: list[Any]) -> Any:

@@ -24,6 +24,10 @@ MAX_TEXT = 1_000_000
 def call_function(name: str, args: list[Any]) -> Any:
     function = FUNCTIONS.get(name)
     if function is None:
+        # Terraform's functions refuse null arguments (with few exceptions, all evaluated here):
+        # try(pathexpand(null), null) is null, not unknown.
+        if any(arg is None for arg in args):
+            return Unknown(f"{name}() of null is an error", error=True)
         return Unknown(f"function {name}() is not evaluated by this scanner")
     for arg in args:
         if isinstance(arg, Unknown | Reference):

@@ -54,7 +54,8 @@ def buckets(module: Module) -> Iterator[Document]:
     related: dict[Any, list[Instance]] = {}
     unlinked: dict[str, str] = {}  # pointer -> why a grant may be any bucket's
     for type_ in IAM_TYPES + ACL_TYPES:
-        for instance in module.managed(type_):
+        # A grant can sit in the module that calls the bucket's module, or the other way round.
+        for instance in module.related(type_):
             target = instance.value("bucket")
             target = target.removeprefix("b/") if isinstance(target, str) else target
             why = _unknown_target(instance, target)
@@ -176,7 +177,7 @@ def _settings(doc: Document, bucket: Instance) -> None:
         # GCS encrypts every object; a customer-managed key is the stronger form.
         "encryption": {"enabled": True, "algorithm": "cmek" if key else "google-managed",
                        "kms_key": key, "bucket_key": None},
-        "versioning": {"enabled": versioning.get("enabled") is True, "mfa_delete": None},
+        "versioning": {"enabled": as_bool(versioning.get("enabled"), False), "mfa_delete": None},
         "object_lock": {"enabled": retention is not None,
                         "mode": None if retention is None else
                         ("COMPLIANCE" if retention.get("is_locked") is True else "GOVERNANCE"),
@@ -258,7 +259,7 @@ DATASET_IAM = ("google_healthcare_dataset_iam_binding", "google_healthcare_datas
 def dicom_stores(module: Module) -> Iterator[Document]:
     """Healthcare DICOM stores with the IAM of the store and of its dataset (which it inherits)."""
     targets = [(t, "dicom_store_id") for t in STORE_IAM] + [(t, "dataset_id") for t in DATASET_IAM]
-    unlinked = [why for t, key in targets for i in module.managed(t)
+    unlinked = [why for t, key in targets for i in module.related(t)
                 if (why := _unknown_target(i, i.value(key)))]
     yield from isolated(module, module.managed("google_healthcare_dicom_store"), "dicom.store", "gcp",
                         lambda store: [_dicom_store(module, store, unlinked)])
@@ -266,8 +267,8 @@ def dicom_stores(module: Module) -> Iterator[Document]:
 
 def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Document:
     store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
-    parts = [i for t in STORE_IAM for i in module.managed(t) if i.value("dicom_store_id") == store_id]
-    parts += [i for t in DATASET_IAM for i in module.managed(t) if i.value("dataset_id") == dataset_id]
+    parts = [i for t in STORE_IAM for i in module.related(t) if i.value("dicom_store_id") == store_id]
+    parts += [i for t in DATASET_IAM for i in module.related(t) if i.value("dataset_id") == dataset_id]
     doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
                        account=module.project, source=source_of(store))
     doc["access"] = {"policy": None, "grants": []}

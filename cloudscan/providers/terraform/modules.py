@@ -75,7 +75,9 @@ def instantiate(
                                        "LimitExceeded"))
             continue
         found, missing = find_modules([directory])
-        problems.extend(missing)
+        if missing:
+            problems.append(ParseError(where, None, f"module.{name}: source {source!r}: no such directory"))
+            continue
         files = found.get(directory, [])
         for key, bound in _instances_of_call(module, body):
             if budget[0] <= 0:
@@ -87,8 +89,10 @@ def instantiate(
             address = f"module.{name}" + ("" if key is None else f"[{json.dumps(key)}]")
             inputs = {k: evaluate(v, bound) for k, v in body.items()
                       if k not in META_ARGUMENTS and not k.startswith("__")}
+            child_address = f"{module.address}.{address}" if module.address else address
             child, child_problems = load_module(directory, files, [], f"{module.path}/{address}",
-                                                inputs=inputs, files_display=display(directory))
+                                                inputs=inputs, files_display=display(directory),
+                                                address=child_address)
             problems.extend(child_problems)
             child.account = child.account or module.account
             child.project = child.project or module.project
