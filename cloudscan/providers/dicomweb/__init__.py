@@ -174,7 +174,10 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
 
 
 def _is_address(value: Any) -> bool:
-    """An IP address: what a report holds in `addresses`, never a host name or a URL part."""
+    """An IP address: what a report holds in `addresses`, never a host name or a URL part
+    (nor a number, which ipaddress would read as one)."""
+    if not isinstance(value, str):
+        return False
     try:
         ipaddress.ip_address(value)
     except ValueError:

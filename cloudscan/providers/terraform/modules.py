@@ -115,11 +115,22 @@ def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, 
         return resolve
 
     plain = lambda parts: module.resolve(parts, None)  # noqa: E731
+
+    def unknown_instances(kind: str, value: Any) -> Resolver:
+        """Read once, with count.* or each.* unknown: how many instances there are is not known."""
+        why = value.reason if isinstance(value, Unknown) else f"{value!r} is not a number, map or set"
+
+        def resolve(parts: list[Any]) -> Any:
+            if parts[0] == kind:
+                return Unknown(f"{'.'.join(map(str, parts))}: how many instances of this module exist is not "
+                               f"known: {why}")
+            return module.resolve(parts, None)
+        return resolve
     if "count" in body:
         count = as_int(evaluate(body["count"], plain))
         if isinstance(count, int):
             return [(i, resolver(i, None, "count")) for i in range(min(count, MAX_MODULE_INSTANCES + 1))]
-        return [(None, plain)]
+        return [(None, unknown_instances("count", count))]
     if "for_each" in body:
         each = evaluate(body["for_each"], plain)
         if isinstance(each, dict):
@@ -127,7 +138,7 @@ def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, 
             return [(key, resolver(key, value, "each")) for key, value in pairs]
         if isinstance(each, list) and is_known(each):
             return [(key, resolver(key, key, "each")) for key in each[:MAX_MODULE_INSTANCES + 1]]
-        return [(None, plain)]
+        return [(None, unknown_instances("each", each))]
     return [(None, plain)]
 
 
