@@ -368,11 +368,17 @@ def _report(result: Any, options: dict[str, Any]) -> None:
 
 
 def _write_atomically(output: Path, write: Callable[[Any], None]) -> None:
-    """Write beside `output`, then rename: a reader never sees half a report."""
+    """Write beside `output`, then rename: a reader never sees half a report. What is not a
+    regular file (/dev/null, /dev/stdout, a FIFO) is written to as it is, never replaced."""
     import os
+    import stat
     import tempfile
 
     try:
+        if output.exists() and not stat.S_ISREG(output.stat().st_mode):
+            with open(output, "w", encoding="utf-8") as stream:
+                write(stream)
+            return
         output.parent.mkdir(parents=True, exist_ok=True)
         descriptor, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
         try:

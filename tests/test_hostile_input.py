@@ -439,3 +439,41 @@ def test_many_mutes_match_fast(tmp_path):
     assert time.perf_counter() - started < 5
     assert [f["status"] for f in findings[:3]] == ["MUTED", "MUTED", "FAIL"]
     assert findings[1]["suppression"]["reason"] == "de-identified set"
+
+
+def test_a_newline_in_a_terraform_string_cannot_forge_a_report_line(tmp_path):
+    """A policy Sid with a newline once printed 'FAKE LINE: all checks passed' as a line of its own."""
+    sid = "x\\nFAKE LINE: all checks passed\\u202e"
+    statement = (
+        f'{{Sid = "{sid}", Effect = "Allow", Principal = "*", Action = "s3:GetObject", Resource = "*"}}'
+    )
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "forged"\n}\n'
+        'resource "aws_s3_bucket_policy" "b" {\n  bucket = aws_s3_bucket.b.id\n'
+        f'  policy = jsonencode({{Version = "2012-10-17", Statement = [{statement}]}})\n}}\n'
+    )
+    for fmt in ("text", "sarif"):
+        args = ["scan", "terraform", str(tmp_path), "--fail-on", "none", "--format", fmt]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert not any(line.lstrip().startswith("FAKE LINE") for line in result.output.splitlines())
+        assert "\u202e" not in result.output
+    assert "\\x0aFAKE LINE" in CliRunner().invoke(cli, [*args[:-1], "text"]).output
+
+
+def test_the_demo_says_its_account_is_simulated(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--format", "json", "-o", str(tmp_path / "demo.json")])
+    assert result.exit_code == 0
+    assert "simulated AWS account" in result.output
+
+
+def test_a_report_to_dev_null_leaves_dev_null_a_device(tmp_path):
+    """-o /dev/null (or /dev/stdout) is written to, never replaced by a file."""
+    import stat
+
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
+    result = CliRunner().invoke(
+        cli, ["scan", "terraform", str(tmp_path), "--fail-on", "none", "-o", os.devnull]
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from cloudscan import __version__
 from cloudscan.policyset import Policy
+from cloudscan.report.escape import escape
 from cloudscan.scan import BLOCKING_CODES, ScanResult, blocking_errors
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -122,7 +123,7 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "ruleIndex": index[finding["policy_id"]],
         "kind": "fail",
         "level": LEVEL[finding["severity"]],
-        "message": {"text": text},
+        "message": {"text": escape(text)},
         "locations": [_location(resource, [e["path"] for e in finding["evidence"]])],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
         **({"suppressions": [{"kind": "external", "status": "accepted",
@@ -140,7 +141,7 @@ def _unknown(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     reasons = " ".join(dict.fromkeys(e["message"] for e in finding["evidence"]))
     return {
         "level": "warning",
-        "message": {"text": f"{finding['policy_id']} could not be evaluated on {where}: {reasons}"},
+        "message": {"text": escape(f"{finding['policy_id']} could not be evaluated on {where}: {reasons}")},
         "locations": [_location(resource)],
         "descriptor": {"id": "cloudscan/unknown"},
         "associatedRule": {"id": finding["policy_id"], "index": index[finding["policy_id"]]},
@@ -224,7 +225,7 @@ def _fingerprint_of_error(error: dict[str, Any]) -> str:
 def _notification(error: dict[str, Any]) -> dict[str, Any]:
     note: dict[str, Any] = {
         "level": "error",
-        "message": {"text": f"{error['call']} {error['code']}: {error['message']}"},
+        "message": {"text": escape(f"{error['call']} {error['code']}: {error['message']}")},
         "descriptor": {"id": error["call"]},
     }
     where = error.get("resource") or ""
