@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -144,10 +145,21 @@ terraform_files = st.one_of(
 )
 
 
+MEMORY_LIMIT = 256 * 1024 * 1024  # bytes Python may allocate at the peak of one input
+
+
 def bounded(function, *args):
+    """Run one input, holding it to the time and memory limits."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
     started = time.perf_counter()
-    value = function(*args)
-    assert time.perf_counter() - started < TIME_LIMIT
+    try:
+        value = function(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < TIME_LIMIT * 3  # tracing slows Python down
+    assert peak < MEMORY_LIMIT
     return value
 
 
@@ -256,7 +268,7 @@ def test_mute_files_are_refused_before_the_scan_or_apply(tmp_path_factory, docum
     path = tmp_path_factory.mktemp("mutes") / "mutes.json"
     path.write_text(json.dumps(document))
     try:
-        mutes = load_mutes(path)
+        mutes = bounded(load_mutes, path)
     except MuteFileError:
         return
     finding = {"status": "FAIL", "policy_id": "p", "resource": {"id": "r", "name": "r", "source": None}}
@@ -273,7 +285,7 @@ def test_targets_are_refused_with_their_line_or_accepted(line, prefix):
 
     targets = Targets()
     try:
-        targets.add(prefix + line, "targets.txt:1")
+        bounded(targets.add, prefix + line, "targets.txt:1")
     except TargetError as exc:
         assert str(exc).startswith("targets.txt:1")
         assert "p@" not in str(exc)  # a password is never echoed
@@ -326,7 +338,7 @@ def test_inventories_are_refused_or_give_address_targets(tmp_path_factory, repor
     path.write_text(json.dumps(report))
     targets = Targets()
     try:
-        read_inventory(path, targets)
+        bounded(read_inventory, path, targets)
     except TargetError:
         return
     for url in targets.urls:
