@@ -14,7 +14,6 @@ from typing import Any
 
 from cloudscan.checks import data, endpoint, exposure, network, transport
 from cloudscan.checks.derived import Derived
-
 from cloudscan.model import derive_unknown, mark_unknown
 
 Document = dict[str, Any]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from cloudscan.checks.derived import Derived
-
 from cloudscan.model import unknown_inputs
 
 CLASSIFICATION_LABELS = ("dataclassification", "data-classification", "data_classification",

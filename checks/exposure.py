@@ -14,7 +14,6 @@ from typing import Any
 from cloudscan.checks.aws_conditions import pinned_accounts, restricting_condition
 from cloudscan.checks.derived import Derived
 from cloudscan.checks.network import cidr_covers_internet
-
 from cloudscan.model import unknown_inputs
 
 Grant = dict[str, Any]

@@ -6,7 +6,6 @@ import ipaddress
 from typing import Any
 
 from cloudscan.checks.derived import Derived
-
 from cloudscan.model import unknown_inputs
 
 # A range this broad is "anyone", even if part of it is reserved space: 0.0.0.0/1, 8.0.0.0/6 ...

@@ -1,6 +1,7 @@
 """A user who installs the wheel gets the same checks and policies as a checkout."""
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -14,9 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """Built from a copy of the sources: a build writes build/ and *.egg-info beside them, and
+    a test must not leave anything in the checkout."""
     dist = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+    source = tmp_path_factory.mktemp("source") / "cloudscan"
+    skipped = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
+                                     "tests", "terraform-fixtures", "benchmarks", ".ruff_cache")
+    shutil.copytree(ROOT, source, ignore=skipped)
+    before = sorted(p.name for p in ROOT.iterdir())
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
                    check=True, timeout=600)
+    assert sorted(p.name for p in ROOT.iterdir()) == before, "building wrote into the checkout"
     (built,) = dist.glob("cloudscan-*.whl")
     return built
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from cloudscan.checks import CheckContext, derive
 
 BASE = json.loads((Path(__file__).parent / "policy_cases/_base/dicomweb.endpoint.json").read_text())
