@@ -62,8 +62,15 @@ class Policy:
     @cached_property
     def read_plan(self) -> list[tuple[str, list[str], bool]] | None:
         """(path, its parts, whether it is a leaf) for each path the policy names; None when a
-        path names array items (`*`), which a walk over objects cannot follow."""
+        path names array items (`*`), or when the schema judges an object above a leaf by
+        anything but its keys (a const, a pattern of property names...): then a walk over
+        the named paths would not see all the schema sees."""
         if any("*" in p for p in self.paths):
+            return None
+        body = {k: v for k, v in self.schema.items() if k != "x-cloudscan"}
+        when = self.meta["applies_to"].get("when")
+        if not _walkable(body, [], self.leaf_paths) or (when is not None and
+                                                        not _walkable(when, [], self.when_leaf_paths)):
             return None
         leaves = self.leaf_paths | self.when_leaf_paths
         return [(p, split_pointer(p), p in leaves) for p in sorted(self.paths) if split_pointer(p)]
@@ -90,6 +97,33 @@ class Policy:
         return doc["kind"] == self.kind and (
             self.providers is None or doc["provider"] in self.providers
         )
+
+
+# Keywords of a schema above a leaf that look only at which keys an object has, or apply
+# subschemas at the same place; everything else there makes a policy read whole fields.
+_STRUCTURAL = {"properties", "required", "type", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+               "x-cloudscan-message", "description", "title", "$comment", "$schema", "$defs"}
+_COMPOSING = {"allOf", "anyOf", "oneOf"}
+_AT_THE_SAME_PLACE = {"not", "if", "then", "else"}
+
+
+def _walkable(node: Any, path: list[str], leaves: frozenset[str], depth: int = 0) -> bool:
+    if not isinstance(node, dict) or depth > MAX_SCHEMA_DEPTH:
+        return isinstance(node, bool)
+    if path and join_pointer(list(path)) in leaves:
+        return True  # a leaf: any keyword may judge its value, and its value is read whole
+    for key, value in node.items():
+        if key not in _STRUCTURAL:
+            return False
+        if key == "properties" and isinstance(value, dict):
+            if not all(_walkable(sub, [*path, name], leaves, depth + 1) for name, sub in value.items()):
+                return False
+        elif key in _COMPOSING and isinstance(value, list):
+            if not all(_walkable(sub, path, leaves, depth + 1) for sub in value):
+                return False
+        elif key in _AT_THE_SAME_PLACE and not _walkable(value, path, leaves, depth + 1):
+            return False
+    return True
 
 
 def _leaves(paths: frozenset[str]) -> frozenset[str]:

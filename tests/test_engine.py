@@ -10,21 +10,31 @@ from cloudscan.policyset import compile_policy
 
 BASE = json.loads((Path(__file__).parent / "policy_cases" / "_base" / "storage.bucket.json").read_text())
 META = {
-    "title": "PHI buckets are not publicly readable", "severity": "high", "category": "public-exposure",
+    "title": "PHI buckets are not publicly readable",
+    "severity": "high",
+    "category": "public-exposure",
     "description": "A custom rule that only applies to buckets tagged as PHI.",
-    "remediation": {"text": "Make it private."}, "compliance": {}, "references": [],
+    "remediation": {"text": "Make it private."},
+    "compliance": {},
+    "references": [],
 }
 
 
 def policy(body, when=None, kind="storage.bucket"):
     applies = {"kind": kind, **({"when": when} if when else {})}
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "x-cloudscan": {"id": "test-policy", **META, "applies_to": applies}, **body}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "x-cloudscan": {"id": "test-policy", **META, "applies_to": applies},
+        **body,
+    }
     return compile_policy(schema, "test-policy.json")
 
 
-PHI_ONLY = {"properties": {"labels": {"properties": {"DataClassification": {"const": "PHI"}},
-                                      "required": ["DataClassification"]}}}
+PHI_ONLY = {
+    "properties": {
+        "labels": {"properties": {"DataClassification": {"const": "PHI"}}, "required": ["DataClassification"]}
+    }
+}
 NOT_PUBLIC = {"properties": {"exposure": {"properties": {"public_read": {"const": False}}}}}
 
 
@@ -64,8 +74,44 @@ def test_unknown_number_is_never_guessed():
 def test_known_failure_wins_over_unknown_elsewhere():
     doc = bucket({}, unknown=["/versioning"])
     doc["exposure"]["public_read"] = True
-    body = {"properties": {"exposure": NOT_PUBLIC["properties"]["exposure"],
-                           "versioning": {"properties": {"enabled": {"const": True}}}}}
+    body = {
+        "properties": {
+            "exposure": NOT_PUBLIC["properties"]["exposure"],
+            "versioning": {"properties": {"enabled": {"const": True}}},
+        }
+    }
     result = evaluate_one(policy(body), doc)
     assert result["status"] == "FAIL"
     assert [e["path"] for e in result["evidence"]] == ["$.exposure.public_read"]
+
+
+def test_resources_judged_once_per_configuration_never_share_a_result_they_should_not():
+    """The engine judges each distinct configuration once; a schema that reads more than the
+    paths it names (patternProperties here) makes it compare whole fields instead."""
+    from cloudscan.engine import Judgements, evaluate
+
+    sneaky = policy(
+        {
+            "properties": {
+                "encryption": {
+                    "properties": {"enabled": {"const": True}},
+                    "patternProperties": {"^kms_key$": {"type": "string"}},
+                }
+            }
+        }
+    )
+    with_key, without_key = bucket({}), bucket({})
+    with_key["encryption"] = {
+        "enabled": True,
+        "algorithm": "aws:kms",
+        "kms_key": "arn:key-a",
+        "bucket_key": None,
+    }
+    without_key["encryption"] = {"enabled": True, "algorithm": "aws:kms", "kms_key": None, "bucket_key": None}
+    for order in ((with_key, without_key), (without_key, with_key)):
+        judgements = Judgements()
+        statuses = [evaluate([sneaky], doc, judgements)[0]["status"] for doc in order]
+        expected = ["PASS", "FAIL"] if order[0] is with_key else ["FAIL", "PASS"]
+        assert statuses == expected
+        failed = evaluate([sneaky], without_key, judgements)[0]
+        assert "arn:key-a" not in json.dumps(failed["evidence"])

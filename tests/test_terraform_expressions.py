@@ -97,6 +97,16 @@ CASES = [
     ('tomap({a = "x"})', {"a": "x"}),
     ('toset(["b", "a", "b"])', ["a", "b"]),
     ("range(3)", [0, 1, 2]),
+    # found in review: splats, format flags, conditions, escapes
+    ('[{a = "x"}, {a = "y"}].*.a[0]', "x"),
+    ("[{a = [{b = 1}, {b = 2}]}, {a = [{b = 3}]}][*].a[*].b", [[1, 2], [3]]),
+    ("{a = 1}[*].a", [1]),
+    ('format("%-5s|", "ab")', "ab   |"),
+    ('"%{ if "true" }a%{ endif }"', "a"),
+    ('"x\\uD800y"', "x\ufffdy"),
+    ('try({(null) = 1}, "d")', "d"),
+    ('"%{ if true ~}  yes  %{~ endif }"', "yes"),
+    ('"a ${~ "b" ~} c"', "abc"),
     ("one([])", None),
     ("provider_default = 1", None),  # replaced below: an object key written bare
 ]
@@ -114,6 +124,14 @@ UNKNOWN = [
     'file("policy.json")',
     "var.ports[9]",
     "1 / 0",
+    'format("%s")',
+    "0x10",
+    "{for x in [1] : [x] => x}",
+    'regex("(a|aa)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab")',
+    "setsubtract([timestamp()], [timestamp()])",
+    "[for a in range(2000) : [for b in range(2000) : b]]",
+    'cidrsubnet("10.0.0.0/8", -100000000000, 0)',
+    'format("%0999999999d", 1)',
 ]
 
 
@@ -156,6 +174,13 @@ def test_files_terraform_accepts(source):
     assert evaluate(bucket, resolve) == {"bucket": "x", "acl": "public-read" if b"<<" not in source
                                          else "public-read\n"}
     assert bucket["__start_line__"] == 1
+
+
+def test_labels_and_lenient_rereading_keep_what_is_written():
+    body = parse_hcl(b'resource "a\\U0001F600" "b" {\n  bucket = "logs 1e3 x"\n  size = 1e3\n}\n')
+    (labels,) = body["resource"]
+    (block,) = labels["a\U0001F600"].values()
+    assert evaluate(block, resolve) == {"bucket": "logs 1e3 x", "size": 1000}
 
 
 def test_nesting_past_the_limit_is_unknown_not_a_crash():

@@ -27,7 +27,8 @@ def write(result: ScanResult, stream: TextIO) -> None:
 
 
 def write_document(document: dict[str, Any], stream: TextIO) -> None:
-    encode = json.JSONEncoder(default=str, ensure_ascii=False, separators=(", ", ": ")).encode
+    # ASCII: a lone surrogate from a .tf.json string cannot make the report unwritable.
+    encode = json.JSONEncoder(default=str, separators=(", ", ": ")).encode
     stream.write("{\n")
     for position, (key, value) in enumerate(document.items()):
         stream.write(f"  {encode(key)}: ")

@@ -31,11 +31,11 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
         lines.append(click.style(heading, fg=COLORS[severity], bold=True) if color else heading)
         for policy_id, in_policy in groupby(in_severity, key=lambda f: f["policy_id"]):
             group = list(in_policy)
-            lines.append(f"  {policy_id}: {group[0]['title']}")
+            lines.append(f"  {escape(policy_id)}: {escape(group[0]['title'])}")
             for finding in group:
                 lines.extend(_finding_lines(finding))
             if any(f["status"] == "FAIL" for f in group):
-                lines.append(f"    fix: {group[0]['remediation']['text']}")
+                lines.append(f"    fix: {escape(group[0]['remediation']['text'])}")
         lines.append("")
     for resource_id, resource in unread.items():
         error = resource["_meta"]["errors"][0]

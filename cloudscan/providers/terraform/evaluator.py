@@ -15,7 +15,7 @@ from cloudscan.providers.terraform.expressions import (
     step_into,
 )
 from cloudscan.providers.terraform.functions import call_function
-from cloudscan.providers.terraform.hcl import Expr
+from cloudscan.providers.terraform.hcl import Expr, unescape
 
 MAX_DEPTH = 200  # nested expressions; a hostile file gets Unknown, not a RecursionError
 MAX_ITEMS = 100_000  # elements a for expression or a function may build
@@ -35,11 +35,28 @@ def evaluate_expression(expr: Expr, resolve: Resolver) -> Any:
         return Unknown(f"line {expr.line}: {exc}", error=True)
     except RecursionError:
         return Unknown(f"line {expr.line}: expression nested too deeply", error=True)
+    except Exception as exc:  # a construct this evaluator gets wrong is unknown, never a crash
+        return Unknown(f"line {expr.line}: cannot be evaluated ({type(exc).__name__})", error=True)
+
+
+MAX_STEPS = 200_000  # loop iterations one expression may make, nested loops together
+MAX_TEXT = 1_000_000  # characters a template may build
 
 
 class _Evaluator:
-    def __init__(self, source: bytes, resolve: Resolver) -> None:
+    def __init__(self, source: bytes, resolve: Resolver, budget: list[int] | None = None) -> None:
         self.source, self.resolve = source, resolve
+        self.budget = budget if budget is not None else [MAX_STEPS]
+
+    def spend(self, steps: int = 1) -> None:
+        self.budget[0] -= steps
+        if self.budget[0] < 0:
+            raise _Limit(f"more than {MAX_STEPS} loop iterations in one expression")
+
+    def scoped(self, scope: dict[str, Any]) -> _Evaluator:
+        """An evaluator for a loop body: the loop's names bound, the same budget."""
+        self.spend()
+        return _Evaluator(self.source, _scoped(self.resolve, scope), self.budget)
 
     def text(self, node: Any) -> str:
         return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -139,15 +156,21 @@ class _Evaluator:
         return value
 
     def splat(self, value: Any, splat: Any, after: list[Any], depth: int) -> Any:
+        """`[*]` applies every following step to each element (another splat included); the
+        legacy `.*` applies only the attribute steps right after it, and what follows them
+        (`.*.a[0]`) to the resulting list."""
         items = [] if value is None else value if isinstance(value, list) else [value]
-        inner = [c for c in splat.named_children]
-        out = []
-        for item in items:
-            result = item
-            for step in inner:
-                result = step_into(result, self.static_step(step, depth))
-            out.append(result)
-        return self.steps(out, after, depth)
+        inner = list(splat.named_children)
+        if splat.type == "attr_splat":
+            attributes = 0
+            while attributes < len(inner) and inner[attributes].type == "get_attr":
+                attributes += 1
+            each, rest = inner[:attributes], inner[attributes:] + after
+        else:
+            each, rest = inner + after, []
+        self.spend(len(items))
+        out = [self.steps(item, each, depth) for item in items]
+        return self.steps(out, rest, depth)
 
     # -- strings ------------------------------------------------------------------------------
     def template(self, node: Any, depth: int) -> Any:
@@ -167,20 +190,27 @@ class _Evaluator:
         return self.template_parts(children[1:-1], start, end, depth, heredoc=False, indent=0)
 
     def template_parts(self, parts: list[Any], start: int, end: int, depth: int, *,
-                       heredoc: bool, indent: int) -> Any:
+                       heredoc: bool, indent: int, strip: tuple[bool, bool] = (False, False)) -> Any:
+        """Literal text and the values of interpolations and directives between `start` and
+        `end`. A strip marker (`${~ x ~}`, `%{ if c ~}`) removes the white space on its side;
+        `strip` says whether the markers around this range ask for it at its two ends."""
         pieces: list[Any] = []
         position = start
+        strip_next = strip[0]
         for part in parts:
             if part.type == "template_literal":
                 continue
-            pieces.append(self.literal_text(position, part.start_byte, heredoc, indent))
+            text = self.literal_text(position, part.start_byte, heredoc, indent)
+            opening, closing = _strip_markers(part)
+            pieces.append(_strip(text, strip_next, opening))
             position = part.end_byte
+            strip_next = closing
             if part.type == "template_interpolation":
                 inner = next((c for c in part.named_children if c.type == "expression"), None)
                 pieces.append(self.expression(inner, depth + 1) if inner is not None else "")
             elif part.type == "template_directive":
                 pieces.append(self.directive(part.named_children[0], depth, heredoc, indent))
-        pieces.append(self.literal_text(position, end, heredoc, indent))
+        pieces.append(_strip(self.literal_text(position, end, heredoc, indent), strip_next, strip[1]))
         if len(pieces) == 3 and pieces[0] == "" and pieces[2] == "" and not heredoc \
                 and parts and parts[0].type == "template_interpolation":
             return pieces[1]  # "${x}" alone keeps x's type
@@ -194,7 +224,7 @@ class _Evaluator:
             raw = "\n".join(_dedent(line, indent) if i or at_line_start else line
                             for i, line in enumerate(lines))
         raw = raw.replace("$${", "${").replace("%%{", "%{")
-        return raw.replace("\r\n", "\n") if heredoc else _unescape(raw)
+        return raw.replace("\r\n", "\n") if heredoc else unescape(raw)
 
     def directive(self, node: Any, depth: int, heredoc: bool, indent: int) -> Any:
         children = node.named_children
@@ -203,29 +233,38 @@ class _Evaluator:
             condition = self.expression(_expression_child(intro), depth)
             else_intro = next((c for c in children if c.type == "template_else_intro"), None)
             end = children[-1]
+            condition = _as_condition(condition)
             if isinstance(condition, Unknown):
                 return condition
             if condition is True:
-                stop = else_intro.start_byte if else_intro is not None else end.start_byte
+                stop_node = else_intro if else_intro is not None else end
+                stop = stop_node.start_byte
                 body = [c for c in children[1:] if c.end_byte <= stop]
-                return self.template_parts(body, intro.end_byte, stop, depth, heredoc=heredoc, indent=indent)
+                strip = (_strip_markers(intro)[1], _strip_markers(stop_node)[0])
+                return self.template_parts(body, intro.end_byte, stop, depth, heredoc=heredoc, indent=indent,
+                                           strip=strip)
             if else_intro is None:
                 return ""
             body = [c for c in children if c.start_byte >= else_intro.end_byte and c is not end]
+            strip = (_strip_markers(else_intro)[1], _strip_markers(end)[0])
             return self.template_parts(body, else_intro.end_byte, end.start_byte, depth,
-                                       heredoc=heredoc, indent=indent)
+                                       heredoc=heredoc, indent=indent, strip=strip)
         if node.type == "template_for":
             intro, end = children[0], children[-1]
             names = [self.text(c) for c in intro.named_children if c.type == "identifier"]
             collection = self.expression(_expression_child(intro), depth)
             body = children[1:-1]
             out = []
+            strip = (_strip_markers(intro)[1], _strip_markers(end)[0])
             for key, value in _pairs(collection):
                 scope = dict(zip(names, (key, value) if len(names) == 2 else (value,), strict=False))
-                inner = _Evaluator(self.source, _scoped(self.resolve, scope))
-                out.append(inner.template_parts(body, intro.end_byte, end.start_byte, depth,
-                                                heredoc=heredoc, indent=indent))
-            return first_unknown(collection) if isinstance(collection, Unknown) else _join(out)
+                out.append(self.scoped(scope).template_parts(body, intro.end_byte, end.start_byte, depth,
+                                                             heredoc=heredoc, indent=indent, strip=strip))
+            if isinstance(collection, Unknown):
+                return collection
+            if not isinstance(collection, list | dict):
+                return Unknown("%{for} over a value that is not a collection", error=True)
+            return _join(out)
         return Unknown(f"template {node.type} is not supported")
 
     # -- collections and for expressions ----------------------------------------------------
@@ -240,7 +279,7 @@ class _Evaluator:
             value = self.expression(element.child_by_field_name("val"), depth + 1)
             key = self.object_key(key_node, depth)
             if isinstance(key, Unknown):
-                return Unknown(f"an object key is not known: {key.reason}")
+                return Unknown(f"an object key is not known: {key.reason}", error=key.error)
             out[key] = value
         return out
 
@@ -275,9 +314,9 @@ class _Evaluator:
         out_map: dict[str, Any] = {}
         for key, value in _pairs(collection):
             scope = dict(zip(names, (key, value) if len(names) == 2 else (value,), strict=False))
-            inner = _Evaluator(self.source, _scoped(self.resolve, scope))
+            inner = self.scoped(scope)
             if condition is not None:
-                keep = inner.expression(condition.named_children[0], depth + 1)
+                keep = _as_condition(inner.expression(condition.named_children[0], depth + 1))
                 if isinstance(keep, Unknown):
                     return Unknown(f"a for expression's if condition is not known: {keep.reason}",
                                    error=keep.error)
@@ -291,6 +330,8 @@ class _Evaluator:
                 return Unknown(f"a for expression's key is not known: {item_key.reason}",
                                error=item_key.error)
             item_key = _as_text(item_key)
+            if not isinstance(item_key, str):
+                return Unknown("a for expression's key is not a string", error=True)
             item = inner.expression(bodies[1], depth + 1)
             if grouping:
                 out_map.setdefault(item_key, []).append(item)
@@ -366,11 +407,9 @@ class _Evaluator:
                 return yes
             # An error stays an error, so that try() around it moves on to its next argument.
             return Unknown(f"a condition is not known: {condition.reason}", error=condition.error)
-        if not isinstance(condition, bool):
-            converted = condition.lower() if isinstance(condition, str) else None
-            if converted not in ("true", "false"):
-                return Unknown("a condition that is not a bool", error=True)
-            condition = converted == "true"
+        condition = _as_condition(condition)
+        if isinstance(condition, Unknown):
+            return condition
         return yes if condition else no
 
 
@@ -469,7 +508,8 @@ def _as_text(value: Any) -> Any:
 
 
 def _join(pieces: list[Any]) -> Any:
-    out = []
+    out: list[str] = []
+    size = 0
     for piece in pieces:
         if isinstance(piece, Unknown):
             return piece
@@ -477,8 +517,44 @@ def _join(pieces: list[Any]) -> Any:
             return Unknown("a null value inside a string", error=True)
         if isinstance(piece, list | dict | Reference):
             return first_unknown(piece) or Unknown("a list or object inside a string", error=True)
-        out.append(_as_text(piece))
+        text = _as_text(piece)
+        size += len(text)
+        if size > MAX_TEXT:
+            raise _Limit(f"a template builds more than {MAX_TEXT} characters")
+        out.append(text)
     return "".join(out)
+
+
+def _strip_markers(node: Any) -> tuple[bool, bool]:
+    """Whether a template part asks to strip the white space before it and after it: a `~`
+    right after its opening `${` or `%{`, and right before its closing `}`. For a directive,
+    the opening is its first clause's and the closing its last clause's."""
+    if node.type == "template_directive":
+        clauses = node.named_children[0].named_children if node.named_children else []
+        if not clauses:
+            return False, False
+        return _strip_markers(clauses[0])[0], _strip_markers(clauses[-1])[1]
+    children = node.children
+    before = len(children) > 1 and children[1].type == "strip_marker"
+    after = len(children) > 1 and children[-2].type == "strip_marker"
+    return before, after
+
+
+def _strip(text: str, leading: bool, trailing: bool) -> str:
+    if leading:
+        text = text.lstrip()
+    if trailing:
+        text = text.rstrip()
+    return text
+
+
+def _as_condition(value: Any) -> Any:
+    """A condition as Terraform converts it: a bool, or the strings "true" and "false"."""
+    if isinstance(value, bool | Unknown):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    return Unknown("a condition that is not a bool", error=True)
 
 
 def _expression_child(node: Any) -> Any:
@@ -516,28 +592,4 @@ def _dedent(line: str, indent: int) -> str:
     return line[stripped:]
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
-
-def _unescape(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out, i = [], 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\\" and i + 1 < len(raw):
-            nxt = raw[i + 1]
-            width = 4 if nxt == "u" else 8 if nxt == "U" else 0
-            if width:
-                try:
-                    out.append(chr(int(raw[i + 2:i + 2 + width], 16)))
-                    i += 2 + width
-                    continue
-                except ValueError:
-                    pass
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)

@@ -16,10 +16,11 @@ from typing import Any
 from cloudscan.providers.terraform.hcl import Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Unknown:
     """A value that cannot be known from the configuration alone. `error` marks a value that
-    is wrong rather than not known (a missing key, a bad argument): what `try` and `can` catch."""
+    is wrong rather than not known (a missing key, a bad argument): what `try` and `can` catch.
+    Two unknown values are never equal: nothing is known of either."""
 
     reason: str
     error: bool = False

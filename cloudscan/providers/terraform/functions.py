@@ -40,8 +40,7 @@ def call_function(name: str, args: list[Any]) -> Any:
         result = function(*args)
     except _NotKnown as exc:
         return exc.unknown
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
-            ZeroDivisionError, RecursionError, re.error) as exc:
+    except Exception as exc:  # a wrong argument is the configuration's error (try() catches it)
         return Unknown(f"{name}() fails on these arguments ({type(exc).__name__})", error=True)
     size = len(result) if isinstance(result, str | list | dict) else 0
     if size > (MAX_TEXT if isinstance(result, str) else MAX_ITEMS):
@@ -97,14 +96,18 @@ def _format(spec: str, *args: Any) -> str:
     values = iter(args)
 
     def one(match: re.Match[str]) -> str:
-        verb = match.group(2)
+        verb, flags = match.group(2), match.group(1)
         if verb == "%":
             return "%"
-        value = _known(next(values))
+        if any(len(n) > 3 for n in re.findall(r"\d+", flags)):
+            raise ValueError("a width or precision this large")
+        value = _known(next(values, None) if args else None)
+        if value is None and verb != "v":
+            raise ValueError("not enough arguments")
         if verb in ("v", "s", "q"):
             shown = value if isinstance(value, str) else json.dumps(value) if isinstance(value, list | dict) \
                 else text(value)
-            return json.dumps(shown) if verb == "q" else shown
+            return ("%" + flags.replace("#", "") + "s") % (json.dumps(shown) if verb == "q" else shown)
         if verb == "d":
             return ("%" + match.group(1) + "d") % int(_number(value))
         if verb in ("f", "e", "g"):
@@ -128,8 +131,20 @@ def _formatlist(spec: str, *args: Any) -> list[str]:
 
 def _replace(value: str, search: str, replacement: str) -> str:
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
-        return re.sub(search[1:-1], re.sub(r"\$(\d+)", r"\\\1", replacement), value)
+        return _safe_pattern(search[1:-1], value).sub(re.sub(r"\$(\d+)", r"\\\1", replacement), value)
     return value.replace(search, replacement)
+
+
+# Terraform's RE2 runs in linear time; Python's re can backtrack for ever on a nested quantifier.
+# A pattern with one (a group or class repeated inside a repeated group) is not evaluated.
+_NESTED_QUANTIFIER = re.compile(r"[)\]][*+?{][^()]*[)][*+?{]|\([^()]*[*+|][^()]*\)[*+{]")
+
+
+def _safe_pattern(pattern: str, subject: str) -> re.Pattern[str]:
+    if len(subject) > 100_000 or len(pattern) > 1_000 or _NESTED_QUANTIFIER.search(pattern):
+        raise _NotKnown(Unknown("a regular expression this scanner does not run (nested repetition, "
+                                "or a subject too long)"))
+    return re.compile(pattern)
 
 
 def _lookup(mapping: dict[str, Any], key: Any, *default: Any) -> Any:
@@ -191,6 +206,8 @@ def _set(items: Any) -> list[Any]:
 
 def _cidrsubnet(prefix: str, newbits: Any, netnum: Any) -> str:
     network = ipaddress.ip_network(prefix, strict=False)
+    if not 0 <= int(_number(newbits)) <= network.max_prefixlen:
+        raise ValueError("newbits out of range")
     new_prefix = network.prefixlen + int(_number(newbits))
     size = 2 ** (network.max_prefixlen - new_prefix)
     number = int(_number(netnum))
@@ -204,6 +221,8 @@ def _cidrsubnets(prefix: str, *newbits: Any) -> list[str]:
     network = ipaddress.ip_network(prefix, strict=False)
     out, current = [], int(network.network_address)
     for bits in newbits:
+        if not 0 <= int(_number(bits)) <= network.max_prefixlen:
+            raise ValueError("newbits out of range")
         length = network.prefixlen + int(_number(bits))
         size = 2 ** (network.max_prefixlen - length)
         current = (current + size - 1) // size * size
@@ -272,7 +291,7 @@ def _tobool(value: Any) -> Any:
 
 
 def _regex(pattern: str, value: str) -> Any:
-    match = re.search(pattern, value)
+    match = _safe_pattern(pattern, value).search(value)
     if not match:
         raise ValueError("no match")
     if match.groupdict():
@@ -364,5 +383,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 # Functions that look only at the parts of their arguments they need; see the module docstring.
 TOLERANT = {"concat", "merge", "length", "lookup", "keys", "values", "element", "coalesce", "coalescelist",
             "compact", "flatten", "tolist", "tomap", "zipmap", "slice", "one", "reverse", "chunklist",
-            "contains", "index", "distinct", "toset", "setunion", "setintersection", "setsubtract",
-            "join", "format", "formatlist", "alltrue", "anytrue", "sort"}
+            "contains", "index", "distinct", "toset", "join", "format", "formatlist", "alltrue", "anytrue",
+            "sort"}

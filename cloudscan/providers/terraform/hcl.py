@@ -10,7 +10,6 @@ Each block body carries `__start_line__` and `__end_line__`.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -90,7 +89,11 @@ _NOT_A_DIRECTIVE = re.compile(rb"(?<!%)%\{(?!~?\s*(?:if|for|else|endif|endfor)\b
 
 
 def _lenient(data: bytes) -> bytes:
-    data = _NUMBER_WITHOUT_FRACTION.sub(rb"\1.0\2", data)
+    """Exponents get a fraction outside quoted strings only; a "%{" that is no directive is
+    written "%%{" (it is only ever inside strings)."""
+    pieces = re.split(rb'("(?:[^"\\\n]|\\.)*")', data)
+    data = b"".join(piece if index % 2 else _NUMBER_WITHOUT_FRACTION.sub(rb"\1.0\2", piece)
+                    for index, piece in enumerate(pieces))
     return _NOT_A_DIRECTIVE.sub(b"%%{", data)
 
 
@@ -168,8 +171,40 @@ def _block(node: Any, source: bytes, depth: int, out: dict[str, Any]) -> None:
 
 
 def _string_label(node: Any, source: bytes) -> str:
-    literal = next((c for c in node.named_children if c.type == "template_literal"), None)
-    return json.loads('"' + _text(literal, source) + '"') if literal is not None else ""
+    children = node.children
+    if len(children) < 2:
+        return ""
+    return unescape(source[children[0].end_byte:children[-1].start_byte].decode("utf-8", "replace"))
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def unescape(raw: str) -> str:
+    """The escapes of a quoted HCL string (\\n, \\", \\uNNNN, \\UNNNNNNNN) as characters."""
+    if "\\" not in raw:
+        return raw
+    out, i = [], 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            width = 4 if nxt == "u" else 8 if nxt == "U" else 0
+            if width:
+                try:
+                    code = int(raw[i + 2:i + 2 + width], 16)
+                    # A lone surrogate is no character: it could not even be written to a report.
+                    out.append("\ufffd" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code))
+                    i += 2 + width
+                    continue
+                except ValueError:
+                    pass
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def _text(node: Any, source: bytes) -> str:
