@@ -65,6 +65,31 @@ def new_resource(
     return doc
 
 
+# -- shapes adapters share -------------------------------------------------------------------
+
+def principal(kind: str, principal_id: str, *, account: str | None = None,
+              negated: bool = False) -> dict[str, Any]:
+    """Who a grant is for: `public`, `all_authenticated`, an `aws` account or role, a
+    `canonical_user`, a GCP `member`..., with the account (or project) it belongs to."""
+    return {"type": kind, "id": principal_id, "account": account, "negated": negated}
+
+
+def grant(who: dict[str, Any], permissions: list[str], *, via: str, origin: str, actions: list[str],
+          effect: str = "allow", conditions: Any = None,
+          resources: list[str] | None = None) -> dict[str, Any]:
+    """One grant of access as checks/exposure.py reads it, whatever cloud it came from. `via`
+    says which kind of setting made it (acl, policy, iam_binding, container_level), `origin`
+    where in that setting it is."""
+    return {"effect": effect, "principal": who, "permissions": list(permissions),
+            "actions": list(actions), "resources": resources, "via": via, "conditions": conditions,
+            "origin": origin}
+
+
+def scan_error(call: str, code: str, message: str, resource: str | None = None) -> dict[str, Any]:
+    """A failure of the scan itself (a listing denied, a file not read), as reports list it."""
+    return {"call": call, "code": code, "message": message, "resource": resource}
+
+
 def mark_unknown(doc: Document, pointers: list[str], *, call: str, code: str, message: str) -> None:
     """Record that `call` failed and left the fields at `pointers` unknown (set them to None)."""
     for pointer in pointers:

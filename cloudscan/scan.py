@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from cloudscan import engine
 from cloudscan.checks import DERIVED_FROM, CheckContext, derive
 from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
+from cloudscan.sources import AwsSource, ConfigSource, EndpointSource, Source, TerraformSource
 
 
 @dataclass
@@ -122,6 +122,13 @@ def run(
     return result
 
 
+def scan(source: Source, policies: list[Policy], *, trusted_accounts: Iterable[str] = ()) -> ScanResult:
+    """The one entry point: read `source`, derive the facts, judge with `policies`."""
+    errors: list[dict[str, Any]] = []
+    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
+    return run(source.name, source.documents(errors), policies, context, errors)
+
+
 def scan_aws(
     session: Any,
     policies: list[Policy],
@@ -131,16 +138,14 @@ def scan_aws(
     concurrency: int = 16,
     sampling: Any = None,
 ) -> ScanResult:
-    """Scan an AWS account through `session` (a boto3.Session): the public entry point.
-    `sampling` (providers.aws.s3.Sampling) says how much of each bucket's content to read."""
-    from cloudscan.providers.aws import AwsScope, enumerate_aws
+    """Scan an AWS account through `session` (a boto3.Session). `sampling`
+    (providers.aws.s3.Sampling) says how much of each bucket's content to read."""
+    from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.aws.s3 import Sampling
 
-    errors: list[dict[str, Any]] = []
     scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency,
                      sampling=sampling or Sampling())
-    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
-    return run("aws", enumerate_aws(session, scope, errors), policies, context, errors)
+    return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 
 
 def scan_terraform(
@@ -153,29 +158,12 @@ def scan_terraform(
 ) -> ScanResult:
     """Judge Terraform configuration (directories are read recursively, one module each), saved
     plans (terraform show -json), and the Orthanc configuration files found under `paths`."""
-    from cloudscan.providers.orthanc_config import enumerate_configs
-    from cloudscan.providers.terraform import display_path, enumerate_terraform
-
-    errors: list[dict[str, Any]] = []
-    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
-    documents = itertools.chain(enumerate_terraform(paths, errors, var_files=var_files, plans=plans),
-                                enumerate_configs(paths, errors, display_path))
-    result = run("terraform", documents, policies, context, errors)
-    if not result.resources and not result.errors and not any(
-            f for p in paths if p.is_dir() for f in p.rglob("*.tf*")):
-        result.errors.append({"call": "terraform:find", "code": "NothingToScan", "resource": None,
-                              "message": "no Terraform file (.tf, .tf.json), plan or Orthanc configuration "
-                                         "below " + ", ".join(str(p) for p in paths)})
-    return result
+    return scan(TerraformSource(paths, var_files, plans), policies, trusted_accounts=trusted_accounts)
 
 
 def scan_config(paths: list[Path], policies: list[Policy]) -> ScanResult:
     """Judge PACS server configuration files (Orthanc) only."""
-    from cloudscan.providers.orthanc_config import enumerate_configs
-    from cloudscan.providers.terraform import display_path
-
-    errors: list[dict[str, Any]] = []
-    return run("config", enumerate_configs(paths, errors, display_path), policies, CheckContext(), errors)
+    return scan(ConfigSource(paths), policies)
 
 
 def scan_dicomweb(
@@ -189,13 +177,7 @@ def scan_dicomweb(
 ) -> ScanResult:
     """Probe DICOMweb URLs and DIMSE services (providers.dicomweb.Targets) without credentials,
     unless `probe` (ProbeOptions) asks for the default-login probe."""
-    from cloudscan.providers.dicomweb import enumerate_endpoints
-    from cloudscan.providers.dicomweb.probe import ProbeOptions
-    from cloudscan.providers.dimse import DimseOptions
-
-    documents = enumerate_endpoints(targets, probe or ProbeOptions(), dimse or DimseOptions(),
-                                    concurrency=concurrency, per_host=per_host)
-    return run("dicomweb", documents, policies, CheckContext(), [])
+    return scan(EndpointSource(targets, probe, dimse, concurrency, per_host), policies)
 
 
 def _now() -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.inputs import InputError, read_text
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, mark_unknown, new_resource, scan_error
 from cloudscan.providers.endpoints import DEFAULT_LOGINS, unreadable_dicomweb, unreadable_dimse
 
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
@@ -455,12 +455,6 @@ def enumerate_configs(paths: list[Path], errors: list[dict[str, Any]], display: 
     for files in find_configs(paths):
         documents, problems = read_config(files, display)
         for problem in problems:
-            errors.append(
-                {
-                    "call": "orthanc:parse",
-                    "code": "FileError",
-                    "message": str(problem),
-                    "resource": problem.file + (f":{problem.line}" if problem.line else ""),
-                }
-            )
+            where = problem.file + (f":{problem.line}" if problem.line else "")
+            errors.append(scan_error("orthanc:parse", "FileError", str(problem), where))
         yield from documents

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudscan.model import Document
+from cloudscan.model import Document, scan_error
 from cloudscan.providers.aws import ec2, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
@@ -93,8 +93,7 @@ def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None
             raise CredentialsRefused(f"sts:GetCallerIdentity {code}: {message}") from None
         if code in UNREACHABLE:
             raise CredentialsRefused(f"cannot reach AWS: sts:GetCallerIdentity {code}: {message}") from None
-        errors.append({"call": "sts:GetCallerIdentity", "code": code, "message": message,
-                       "resource": None})
+        errors.append(scan_error("sts:GetCallerIdentity", code, message))
         return None
 
 
@@ -106,6 +105,5 @@ def _read_safely(read: Any, errors: list[dict[str, Any]], what: str, *args: Any,
     except CredentialsRefused:
         raise
     except Exception as exc:
-        errors.append({"call": "cloudscan:read", "code": type(exc).__name__,
-                       "message": f"could not read {what}: {exc}", "resource": what})
+        errors.append(scan_error("cloudscan:read", type(exc).__name__, f"could not read {what}: {exc}", what))
         return None

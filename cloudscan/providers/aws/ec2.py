@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, new_resource, scan_error
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
 
@@ -18,8 +18,8 @@ def enabled_regions(clients: AwsClients, errors: list[dict[str, Any]]) -> list[s
         return sorted(r["RegionName"] for r in answer.get("Regions", []))
     except Exception as exc:
         code, message = error_of(exc)
-        errors.append({"call": "ec2:DescribeRegions", "code": code, "message":
-                       f"{message}; scanning only {clients.default_region}", "resource": None})
+        only = f"{message}; scanning only {clients.default_region}"
+        errors.append(scan_error("ec2:DescribeRegions", code, only))
         return [clients.default_region]
 
 
@@ -32,8 +32,7 @@ def ingress_rules(
                   for g in page.get("SecurityGroups", [])]
     except Exception as exc:
         code, message = error_of(exc)
-        errors.append({"call": "ec2:DescribeSecurityGroups", "code": code, "message": message,
-                       "resource": f"region {region}"})
+        errors.append(scan_error("ec2:DescribeSecurityGroups", code, message, f"region {region}"))
         return
     attached, attach_error = _attached_groups(ec2)
     prefix_lists = _PrefixLists(ec2)

@@ -7,6 +7,8 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any
 
+from cloudscan import model
+
 # Each neutral permission stands for these S3 actions; an action pattern grants the permission
 # when it matches one of them (IAM wildcards * and ?, case-insensitive).
 PERMISSION_ACTIONS = {
@@ -49,16 +51,8 @@ def acl_grants(acl: dict[str, Any]) -> list[dict[str, Any]]:
         else:  # AmazonCustomerByEmail
             ptype, pid = "canonical_user", grantee.get("EmailAddress", "")
         permission = entry.get("Permission", "")
-        grants.append({
-            "effect": "allow",
-            "principal": {"type": ptype, "id": pid, "account": None, "negated": False},
-            "permissions": ACL_PERMISSIONS.get(permission, []),
-            "actions": [permission],
-            "resources": None,
-            "via": "acl",
-            "conditions": None,
-            "origin": f"Acl.Grants[{i}]",
-        })
+        grants.append(model.grant(model.principal(ptype, pid), ACL_PERMISSIONS.get(permission, []), via="acl",
+                                  origin=f"Acl.Grants[{i}]", actions=[permission]))
     return grants
 
 
@@ -113,20 +107,15 @@ def policy_grants(document: dict[str, Any]) -> list[dict[str, Any]]:
         resources = _as_list(statement.get("Resource", statement.get("NotResource")))
         condition = statement.get("Condition") or None
         for principal in _principals(statement.get("NotPrincipal" if negated else "Principal")):
-            grants.append({
-                "effect": effect,
-                "principal": {**principal, "negated": negated},
-                "permissions": permissions,
-                "actions": actions,
+            grants.append(model.grant(
+                {**principal, "negated": negated}, permissions, via="policy", origin=origin, actions=actions,
+                effect=effect,
                 # NotResource means "everything but": kept verbatim, matched by nothing.
-                "resources": resources if "NotResource" not in statement else [],
-                "via": "policy",
+                resources=resources if "NotResource" not in statement else [],
                 # A Condition that is not an object (S3 refuses one, emulators may not) is kept
                 # under a key no check knows, so it restricts nothing.
-                "conditions": condition if condition is None or isinstance(condition, dict)
-                else {"unreadable": condition},
-                "origin": origin,
-            })
+                conditions=condition if condition is None or isinstance(condition, dict)
+                else {"unreadable": condition}))
     return grants
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, mark_unknown, new_resource, scan_error
 from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
@@ -53,7 +53,7 @@ def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict
         return [bucket for page in pages for bucket in page.get("Buckets", [])]
     except Exception as exc:
         code, message = error_of(exc)
-        errors.append({"call": "s3:ListBuckets", "code": code, "message": message, "resource": None})
+        errors.append(scan_error("s3:ListBuckets", code, message))
         return []
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cloudscan import model
+
 ALL = ["read", "list", "write", "read_acl", "write_acl"]
 # What a predefined role lets its members do with a bucket and its objects. A role not listed
 # (a custom one) is taken to allow everything: a false alarm is better than a missed leak.
@@ -58,9 +60,9 @@ def principal(member: str) -> dict[str, Any]:
     """An IAM member (allUsers, user:..., serviceAccount:...) or ACL entity (allUsers,
     user-..., project-viewers-...) as a neutral principal."""
     if member == "allUsers":
-        return {"type": "public", "id": member, "account": None, "negated": False}
+        return model.principal("public", member)
     if member == "allAuthenticatedUsers":
-        return {"type": "all_authenticated", "id": member, "account": None, "negated": False}
+        return model.principal("all_authenticated", member)
     project = None
     match = SERVICE_ACCOUNT.search(member)
     if match and not match.group(1).startswith("gcp-sa-"):
@@ -69,28 +71,23 @@ def principal(member: str) -> dict[str, Any]:
         project = match.group(1)
     elif member.split(":", 1)[0] in ("projectViewer", "projectEditor", "projectOwner"):
         project = member.split(":", 1)[1]
-    return {"type": "member", "id": member, "account": project, "negated": False}
+    return model.principal("member", member, account=project)
 
 
 def binding_grants(role: str, members: list[str], condition: Any, origin: str,
                    roles: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
     permissions = (roles or ROLE_PERMISSIONS).get(role, ALL)
-    return [{
-        "effect": "allow", "principal": principal(member), "permissions": list(permissions),
-        "actions": [role], "resources": None, "via": "iam_binding",
-        "conditions": condition if isinstance(condition, dict) and condition else None,
-        "origin": origin,
-    } for member in members]
+    conditions = condition if isinstance(condition, dict) and condition else None
+    return [model.grant(principal(member), permissions, via="iam_binding", origin=origin, actions=[role],
+                        conditions=conditions) for member in members]
 
 
 def acl_grants(entries: list[tuple[str, str]], *, objects: bool, origin: str) -> list[dict[str, Any]]:
     """(entity, role) pairs of a bucket ACL, or of the default object ACL when `objects`."""
     table = OBJECT_ACL if objects else BUCKET_ACL
-    return [{
-        "effect": "allow", "principal": principal(entity), "permissions": list(table.get(role.upper(), ALL)),
-        "actions": [f"{'default object ' if objects else ''}{role.upper()}"], "resources": None,
-        "via": "acl", "conditions": None, "origin": f"{origin}[{i}]",
-    } for i, (entity, role) in enumerate(entries)]
+    return [model.grant(principal(entity), table.get(role.upper(), ALL), via="acl", origin=f"{origin}[{i}]",
+                        actions=[f"{'default object ' if objects else ''}{role.upper()}"])
+            for i, (entity, role) in enumerate(entries)]
 
 
 def role_entities(values: list[str]) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cloudscan.model import Document
+from cloudscan.model import Document, scan_error
 from cloudscan.providers.terraform import aws, azure, gcp, modules
 from cloudscan.providers.terraform.config import Module, find_modules, load_module
 from cloudscan.providers.terraform.plan import load_plan
@@ -42,15 +42,13 @@ def enumerate_terraform(
         problems.extend(plan_problems)
     for problem in problems:
         where = display_path(Path(problem.file)) + (f":{problem.line}" if problem.line else "")
-        errors.append({"call": "terraform:parse", "code": problem.code, "message": problem.message,
-                       "resource": where})
+        errors.append(scan_error("terraform:parse", problem.code, problem.message, where))
     for module in loaded:
         try:
             documents = list(_documents(module))
         except Exception as exc:  # a construct we do not handle must not end the scan
-            errors.append({"call": "terraform:read", "code": type(exc).__name__,
-                           "message": f"could not read module {module.path}: {exc}",
-                           "resource": module.path})
+            errors.append(scan_error("terraform:read", type(exc).__name__,
+                                     f"could not read module {module.path}: {exc}", module.path))
             continue
         yield from documents
 

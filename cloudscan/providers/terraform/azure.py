@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, grant, new_resource, principal
 from cloudscan.providers.terraform.attributes import named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
@@ -105,11 +105,10 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
         return
     permissions = CONTAINER_ACCESS[level]
     if permissions:
-        anonymous = {"type": "public", "id": "anonymous", "account": None, "negated": False}
-        doc["access"]["grants"].append({
-            "effect": "allow", "principal": anonymous, "permissions": permissions,
-            "actions": [f"container_access_type = {level}"], "resources": None, "via": "container_level",
-            "conditions": None, "origin": f"{container.address} container_access_type"})
+        doc["access"]["grants"].append(grant(
+            principal("public", "anonymous"), permissions, via="container_level",
+            origin=f"{container.address} container_access_type",
+            actions=[f"container_access_type = {level}"]))
     doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
 
 

@@ -1,0 +1,104 @@
+"""One contract for every source of resources: a live cloud, Terraform, PACS configuration
+files, probed endpoints.
+
+A source is told what to read when it is made, then yields documents; what fails for the
+whole scan (a listing denied, a file not read) goes to the error sink as values, and what
+fails for one resource is recorded in that resource. `cloudscan.scan.scan` runs any of them.
+A new cloud is one more class here and a package under `cloudscan/providers/`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from cloudscan.model import Document, scan_error
+
+ErrorSink = list[dict[str, Any]]
+
+
+class Source(Protocol):
+    """Where resources come from. `name` is the report's `scan.source`."""
+
+    name: str
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]: ...
+
+
+@dataclass
+class AwsSource:
+    """An AWS account through an injected boto3 session."""
+
+    session: Any
+    scope: Any  # providers.aws.AwsScope
+    name: str = "aws"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.aws import enumerate_aws
+
+        return enumerate_aws(self.session, self.scope, errors)
+
+
+@dataclass
+class TerraformSource:
+    """Terraform directories and files, saved plans, and the Orthanc configurations below the
+    paths (so the GitHub Action covers them)."""
+
+    paths: list[Path]
+    var_files: tuple[Path, ...] = ()
+    plans: tuple[Path, ...] = ()
+    name: str = "terraform"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.orthanc_config import enumerate_configs
+        from cloudscan.providers.terraform import display_path, enumerate_terraform
+
+        found = 0
+        for doc in itertools.chain(enumerate_terraform(self.paths, errors, var_files=self.var_files,
+                                                       plans=self.plans),
+                                   enumerate_configs(self.paths, errors, display_path)):
+            found += 1
+            yield doc
+        if not found and not errors and not any(
+                f for p in self.paths if p.is_dir() for f in p.rglob("*.tf*")):
+            below = ", ".join(map(str, self.paths))
+            errors.append(scan_error("terraform:find", "NothingToScan", "no Terraform file (.tf, .tf.json), "
+                                     f"plan or Orthanc configuration below {below}"))
+
+
+@dataclass
+class ConfigSource:
+    """PACS server configuration files (Orthanc) only."""
+
+    paths: list[Path]
+    name: str = "config"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.orthanc_config import enumerate_configs
+        from cloudscan.providers.terraform import display_path
+
+        return enumerate_configs(self.paths, errors, display_path)
+
+
+@dataclass
+class EndpointSource:
+    """DICOMweb URLs and DIMSE services, probed without credentials unless asked. A probe's
+    failure belongs to its endpoint: nothing goes to the scan-wide sink."""
+
+    targets: Any  # providers.dicomweb.Targets
+    probe: Any = None  # providers.dicomweb.probe.ProbeOptions
+    dimse: Any = None  # providers.dimse.DimseOptions
+    concurrency: int = 32
+    per_host: int = 2
+    name: str = field(default="dicomweb")
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.dicomweb import enumerate_endpoints
+        from cloudscan.providers.dicomweb.probe import ProbeOptions
+        from cloudscan.providers.dimse import DimseOptions
+
+        return enumerate_endpoints(self.targets, self.probe or ProbeOptions(), self.dimse or DimseOptions(),
+                                   concurrency=self.concurrency, per_host=self.per_host)
