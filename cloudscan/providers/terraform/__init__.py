@@ -10,7 +10,8 @@ from typing import Any
 
 from cloudscan.model import Document, scan_error
 from cloudscan.providers.terraform import aws, azure, gcp, modules
-from cloudscan.providers.terraform.config import Module, find_modules, load_module
+from cloudscan.providers.terraform.config import Module, load_module
+from cloudscan.providers.terraform.files import find_modules
 from cloudscan.providers.terraform.plan import load_plan
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cloudscan.providers.terraform.config import Module, ParseError, find_modules, load_module
+from cloudscan.providers.terraform.config import Module, load_module
 from cloudscan.providers.terraform.expressions import Resolver, Unknown, as_int, dig, evaluate, is_known
+from cloudscan.providers.terraform.files import ParseError, find_modules
 
 META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 MAX_DEPTH = 8

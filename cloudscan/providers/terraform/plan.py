@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.inputs import InputError, read_text
-from cloudscan.providers.terraform.config import Instance, Module, ParseError
+from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.expressions import Unknown
+from cloudscan.providers.terraform.files import ParseError
 
 MAX_PLAN_BYTES = 256 * 1024 * 1024
 
