@@ -72,11 +72,7 @@ def _account(module: Module, instance: Instance) -> Document:
     doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
                        name=f"account {account or '(applying account)'} S3 settings",
                        source=source_of(instance))
-    flags = _flags(instance)
-    if isinstance(flags, Unknown):
-        unresolved(doc, ["/block_public_access"], instance, flags.reason)
-    else:
-        doc["block_public_access"] = flags
+    set_blocks(doc, {"block_public_access": _flags(instance)}, instance)
     return doc
 
 

@@ -40,11 +40,7 @@ def accounts(module: Module) -> Iterator[Document]:
 def _account(module: Module, account: Instance) -> Document:
     doc = new_resource("storage.account", "azure", resource_id(module, account), name=named_identity(account),
                        region=_str(account.value("location")), source=source_of(account))
-    allowed = _allows_public(account)
-    if isinstance(allowed, Unknown):
-        unresolved(doc, ["/allow_public_containers"], account, allowed.reason)
-    else:
-        doc["allow_public_containers"] = allowed
+    set_blocks(doc, {"allow_public_containers": _allows_public(account)}, account)
     return doc
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from cloudscan.providers.terraform.expressions import (
@@ -16,6 +15,7 @@ from cloudscan.providers.terraform.expressions import (
 )
 from cloudscan.providers.terraform.functions import call_function
 from cloudscan.providers.terraform.hcl import Expr, unescape
+from cloudscan.providers.terraform.operators import as_condition, as_text, binary, logic, number, to_number
 
 MAX_DEPTH = 200  # nested expressions; a hostile file gets Unknown, not a RecursionError
 MAX_ITEMS = 100_000  # elements a for expression or a function may build
@@ -111,7 +111,7 @@ class _Evaluator:
     def literal(self, node: Any) -> Any:
         kind = node.type
         if kind == "numeric_lit":
-            return _number(self.text(node))
+            return number(self.text(node))
         if kind == "bool_lit":
             return self.text(node) == "true"
         if kind == "null_lit":
@@ -233,7 +233,7 @@ class _Evaluator:
             condition = self.expression(_expression_child(intro), depth)
             else_intro = next((c for c in children if c.type == "template_else_intro"), None)
             end = children[-1]
-            condition = _as_condition(condition)
+            condition = as_condition(condition)
             if isinstance(condition, Unknown):
                 return condition
             if condition is True:
@@ -289,7 +289,7 @@ class _Evaluator:
             return self.text(children[0])  # a bare name is the key itself
         key = self.expression(node, depth + 1)
         if isinstance(key, bool | int | float) and not isinstance(key, bool):
-            return _as_text(key)
+            return as_text(key)
         if isinstance(key, bool):
             return "true" if key else "false"
         return key if isinstance(key, str | Unknown) else Unknown("an object key is not a string", error=True)
@@ -316,7 +316,7 @@ class _Evaluator:
             scope = dict(zip(names, (key, value) if len(names) == 2 else (value,), strict=False))
             inner = self.scoped(scope)
             if condition is not None:
-                keep = _as_condition(inner.expression(condition.named_children[0], depth + 1))
+                keep = as_condition(inner.expression(condition.named_children[0], depth + 1))
                 if isinstance(keep, Unknown):
                     return Unknown(f"a for expression's if condition is not known: {keep.reason}",
                                    error=keep.error)
@@ -329,7 +329,7 @@ class _Evaluator:
             if isinstance(item_key, Unknown):
                 return Unknown(f"a for expression's key is not known: {item_key.reason}",
                                error=item_key.error)
-            item_key = _as_text(item_key)
+            item_key = as_text(item_key)
             if not isinstance(item_key, str):
                 return Unknown("a for expression's key is not a string", error=True)
             item = inner.expression(bodies[1], depth + 1)
@@ -377,8 +377,8 @@ class _Evaluator:
                 return value
             if operator == "!":
                 return (not value) if isinstance(value, bool) else Unknown("! of a non-bool", error=True)
-            number = _to_number(value)
-            return -number if isinstance(number, int | float) else number
+            operand = to_number(value)
+            return -operand if isinstance(operand, int | float) else operand
         # Operands are flattened into the node: the operator is the one unnamed child that
         # is not a parenthesis of an operand.
         depth_in_parens, split = 0, None
@@ -396,7 +396,7 @@ class _Evaluator:
         left = self.sequence(children[:split], depth + 1)
         right = self.sequence(children[split + 1:], depth + 1)
         if operator in ("&&", "||"):
-            return _logic(operator, left, right)
+            return logic(operator, left, right)
         return binary(operator, left, right)
 
     def conditional(self, node: Any, depth: int) -> Any:
@@ -407,104 +407,10 @@ class _Evaluator:
                 return yes
             # An error stays an error, so that try() around it moves on to its next argument.
             return Unknown(f"a condition is not known: {condition.reason}", error=condition.error)
-        condition = _as_condition(condition)
+        condition = as_condition(condition)
         if isinstance(condition, Unknown):
             return condition
         return yes if condition else no
-
-
-# -- operators -----------------------------------------------------------------------------------
-
-def binary(operator: str, left: Any, right: Any) -> Any:
-    if operator in ("==", "!="):
-        if not is_known(left) or not is_known(right):
-            return first_unknown(left) or first_unknown(right)
-        equal = _comparable(left) == _comparable(right)
-        return equal if operator == "==" else not equal
-    if isinstance(left, Unknown):
-        return left
-    if isinstance(right, Unknown):
-        return right
-    a, b = _to_number(left), _to_number(right)
-    if isinstance(a, Unknown):
-        return a
-    if isinstance(b, Unknown):
-        return b
-    try:
-        if operator == "+":
-            return _tidy(a + b)
-        if operator == "-":
-            return _tidy(a - b)
-        if operator == "*":
-            return _tidy(a * b)
-        if operator == "/":
-            return _tidy(a / b)
-        if operator == "%":
-            return _tidy(math.fmod(a, b))
-        if operator == "<":
-            return a < b
-        if operator == ">":
-            return a > b
-        if operator == "<=":
-            return a <= b
-        if operator == ">=":
-            return a >= b
-    except (ZeroDivisionError, ValueError, OverflowError):
-        return Unknown(f"{operator} cannot be computed", error=True)
-    return Unknown(f"operator {operator} is not supported")
-
-
-def _logic(operator: str, left: Any, right: Any) -> Any:
-    deciding = operator == "||"  # true decides ||, false decides &&
-    for value in (left, right):
-        if value is deciding:
-            return deciding
-    for value in (left, right):
-        if isinstance(value, Unknown):
-            return value
-        if not isinstance(value, bool):
-            return Unknown(f"{operator} of a value that is not a bool", error=True)
-    return not deciding
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _to_number(value: Any) -> Any:
-    if isinstance(value, bool):
-        return Unknown("a bool where a number belongs", error=True)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return _number(value.strip())
-        except ValueError:
-            pass
-    return Unknown(f"{value!r} is not a number", error=True)
-
-
-def _number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        return _tidy(float(text))
-
-
-def _tidy(number: int | float) -> int | float:
-    if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
-        return int(number)
-    return number
-
-
-def _as_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(_tidy(value))
-    return value
 
 
 def _join(pieces: list[Any]) -> Any:
@@ -517,7 +423,7 @@ def _join(pieces: list[Any]) -> Any:
             return Unknown("a null value inside a string", error=True)
         if isinstance(piece, list | dict | Reference):
             return first_unknown(piece) or Unknown("a list or object inside a string", error=True)
-        text = _as_text(piece)
+        text = as_text(piece)
         size += len(text)
         if size > MAX_TEXT:
             raise _Limit(f"a template builds more than {MAX_TEXT} characters")
@@ -546,15 +452,6 @@ def _strip(text: str, leading: bool, trailing: bool) -> str:
     if trailing:
         text = text.rstrip()
     return text
-
-
-def _as_condition(value: Any) -> Any:
-    """A condition as Terraform converts it: a bool, or the strings "true" and "false"."""
-    if isinstance(value, bool | Unknown):
-        return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    return Unknown("a condition that is not a bool", error=True)
 
 
 def _expression_child(node: Any) -> Any:
