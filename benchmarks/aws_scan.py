@@ -36,8 +36,12 @@ def start_moto(log_path: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     moto = Path(sys.executable).with_name("moto_server")
     command = [str(moto)] if moto.exists() else [sys.executable, "-m", "moto.server"]
-    proc = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log_path.open("w"))
+    proc = subprocess.Popen(
+        [*command, "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_path.open("w"),
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -57,21 +61,46 @@ def fill(url: str, n: int) -> None:
         name = f"bench-{i:05d}"
         s3.create_bucket(Bucket=name, ACL="public-read" if i % 3 == 0 else "private")
         if i % 4 == 0:
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Statement": [{
-                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{name}/*"}]}))
+            s3.put_bucket_policy(
+                Bucket=name,
+                Policy=json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": f"arn:aws:s3:::{name}/*",
+                            }
+                        ]
+                    }
+                ),
+            )
         if i % 5 == 0:
-            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            )
         if i % 7 == 0:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         if i % 2 == 0:
-            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict.fromkeys(
-                ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration=dict.fromkeys(
+                    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+                    True,
+                ),
+            )
     ec2 = session.client("ec2", endpoint_url=url)
     group = ec2.create_security_group(GroupName="bench-pacs", Description="bench")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 104, "ToPort": 104, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 104, "ToPort": 104, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
 
 
 def bench(n: int) -> dict:
@@ -81,13 +110,32 @@ def bench(n: int) -> dict:
         try:
             fill(url, n)
             before = log.read_text().count("\n")
-            env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench",
-                   "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+            env = {
+                **os.environ,
+                "AWS_ENDPOINT_URL": url,
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
             started = time.perf_counter()
             scan = subprocess.Popen(
-                [sys.executable, "-m", "cloudscan", "scan", "aws", "--region", "us-east-1",
-                 "--format", "json", "--output", str(Path(tmp) / "report.json")],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "cloudscan",
+                    "scan",
+                    "aws",
+                    "--region",
+                    "us-east-1",
+                    "--format",
+                    "json",
+                    "--output",
+                    str(Path(tmp) / "report.json"),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             _, status, usage = os.wait4(scan.pid, 0)  # this child's own peak RSS, not moto's
             wall = time.perf_counter() - started
             time.sleep(0.5)  # let moto_server flush its request log

@@ -86,8 +86,12 @@ def main() -> None:
         from orthanc_server import DEFAULT, OPEN, PROTECTED, start_orthanc
 
         scratch = Path(tempfile.mkdtemp(prefix="cloudscan-bench-"))
-        for name, settings, login in (("open", OPEN, None), ("protected", PROTECTED, ("alice", "bench")),
-                                      ("default", DEFAULT, None), ("open2", OPEN, None)):
+        for name, settings, login in (
+            ("open", OPEN, None),
+            ("protected", PROTECTED, ("alice", "bench")),
+            ("default", DEFAULT, None),
+            ("open2", OPEN, None),
+        ):
             orthancs.append(start_orthanc(scratch / name, name, settings, login))
         targets[:4] = [o.dicomweb for o in orthancs]
         for o in orthancs:
@@ -95,9 +99,27 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listed:
         listed.write("\n".join(targets) + "\n")
     started = time.perf_counter()
-    run = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "cloudscan", "scan", "dicomweb",
-                          "--targets", listed.name, *dimse, "--format", "json", "--fail-on", "none"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            "/usr/bin/time",
+            "-f",
+            "%M",
+            sys.executable,
+            "-m",
+            "cloudscan",
+            "scan",
+            "dicomweb",
+            "--targets",
+            listed.name,
+            *dimse,
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - started
     for o in orthancs:
         o.stop()
@@ -107,9 +129,11 @@ def main() -> None:
     errors = sum(len(r["_meta"]["errors"]) for r in report["resources"])
     peak_kib = run.stderr.strip().splitlines()[-1]
     kinds = f"{len(targets)} DICOMweb endpoints" + (" + 4 DIMSE" if dimse else "")
-    print(f"{kinds}, {latency * 1000:.0f} ms per request: "
-          f"{elapsed:.2f} s wall, {served} HTTP requests served, {len(report['resources'])} resources, "
-          f"{len(report['findings'])} results, {errors} errors, peak RSS {int(peak_kib) / 1024:.0f} MiB")
+    print(
+        f"{kinds}, {latency * 1000:.0f} ms per request: "
+        f"{elapsed:.2f} s wall, {served} HTTP requests served, {len(report['resources'])} resources, "
+        f"{len(report['findings'])} results, {errors} errors, peak RSS {int(peak_kib) / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -43,18 +43,44 @@ def fill(url: str, buckets: int, objects: int) -> None:
 
 
 def scan(url: str, extra: list[str], out: Path) -> dict:
-    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench",
-           "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "cloudscan", "scan", "aws", "--region", "us-east-1",
-                              "--only", "storage-*", "--format", "json", "--output", str(out), *extra],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cloudscan",
+            "scan",
+            "aws",
+            "--region",
+            "us-east-1",
+            "--only",
+            "storage-*",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, _, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     resources = json.loads(out.read_text())["resources"]
     read = sum((r.get("objects") or {}).get("bytes_read", 0) for r in resources)
-    return {"wall_seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-            "object_bytes_read": read}
+    return {
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "object_bytes_read": read,
+    }
 
 
 def main(buckets: int, objects: int) -> None:
@@ -63,8 +89,16 @@ def main(buckets: int, objects: int) -> None:
         try:
             started = time.perf_counter()
             fill(url, buckets, objects)
-            print(json.dumps({"buckets": buckets, "objects_per_bucket": objects,
-                              "setup_seconds": round(time.perf_counter() - started, 1)}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "buckets": buckets,
+                        "objects_per_bucket": objects,
+                        "setup_seconds": round(time.perf_counter() - started, 1),
+                    }
+                ),
+                flush=True,
+            )
             for mode, extra in MODES.items():
                 print(json.dumps({"mode": mode, **scan(url, extra, Path(tmp) / "report.json")}), flush=True)
         finally:
@@ -78,4 +112,4 @@ def main(buckets: int, objects: int) -> None:
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:]]
-    main(*(args + [200, 1000][len(args):]))
+    main(*(args + [200, 1000][len(args) :]))

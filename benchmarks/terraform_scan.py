@@ -23,28 +23,28 @@ import tempfile
 import time
 from pathlib import Path
 
-BUCKET = '''resource "aws_s3_bucket" "b" {{
+BUCKET = """resource "aws_s3_bucket" "b" {{
   bucket = "bench-{i}"
   tags   = {{ DataClassification = "PHI" }}
 }}
-'''
-POLICY = '''resource "aws_s3_bucket_policy" "b" {{
+"""
+POLICY = """resource "aws_s3_bucket_policy" "b" {{
   bucket = aws_s3_bucket.b.id
   policy = jsonencode({{
     Statement = [{{ Effect = "Allow", Principal = "{principal}", Action = "s3:GetObject",
                    Resource = "${{aws_s3_bucket.b.arn}}/*" }}]
   }})
 }}
-'''
-PAB = '''resource "aws_s3_bucket_public_access_block" "b" {{
+"""
+PAB = """resource "aws_s3_bucket_public_access_block" "b" {{
   bucket                  = aws_s3_bucket.b.id
   block_public_acls       = {flag}
   ignore_public_acls      = {flag}
   block_public_policy     = {flag}
   restrict_public_buckets = {flag}
 }}
-'''
-GROUP = '''resource "aws_security_group" "pacs" {{
+"""
+GROUP = """resource "aws_security_group" "pacs" {{
   name = "pacs-{i}"
   ingress {{
     from_port   = 104
@@ -53,7 +53,7 @@ GROUP = '''resource "aws_security_group" "pacs" {{
     cidr_blocks = ["{cidr}"]
   }}
 }}
-'''
+"""
 
 
 def generate(root: Path, files: int) -> None:
@@ -68,7 +68,7 @@ def generate(root: Path, files: int) -> None:
         (module / "network.tf").write_text(GROUP.format(i=i, cidr=cidr))
 
 
-BUCKETS_MODULE = '''variable "buckets" {
+BUCKETS_MODULE = """variable "buckets" {
   type = map(object({ public = bool, phi = bool }))
 }
 variable "environment" {}
@@ -114,8 +114,8 @@ resource "aws_s3_bucket_versioning" "this" {
 output "arns" {
   value = { for name, b in aws_s3_bucket.this : name => b.arn }
 }
-'''
-NETWORK_MODULE = '''variable "name" {}
+"""
+NETWORK_MODULE = """variable "name" {}
 variable "rules" {
   type = map(object({ port = number, cidrs = list(string) }))
 }
@@ -133,8 +133,8 @@ resource "aws_security_group" "this" {
     }
   }
 }
-'''
-EXAMPLE_MAIN = '''module "storage" {{
+"""
+EXAMPLE_MAIN = """module "storage" {{
   source      = "../../modules/buckets"
   environment = var.environment
   buckets     = var.buckets
@@ -147,8 +147,8 @@ module "network" {{
     for name, port in var.ports : name => {{ port = port, cidrs = lookup(var.sources, name, ["10.0.0.0/8"]) }}
   }}
 }}
-'''
-EXAMPLE_VARIABLES = '''variable "environment" {{
+"""
+EXAMPLE_VARIABLES = """variable "environment" {{
   default = "e{i}"
 }}
 variable "buckets" {{
@@ -165,9 +165,9 @@ variable "ports" {{
 variable "sources" {{
   default = {{}}
 }}
-'''
-EXAMPLE_TFVARS = '''sources = {{ dicom = ["{cidr}"] }}
-'''
+"""
+EXAMPLE_TFVARS = """sources = {{ dicom = ["{cidr}"] }}
+"""
 
 
 def generate_modules(root: Path, files: int) -> None:
@@ -195,19 +195,50 @@ def timed(command: list[str]) -> tuple[float, float, int]:
 def measure(shape: str, root: Path, tmp: Path, checkov: str | None) -> dict[str, object]:
     count = sum(1 for _ in root.rglob("*.tf"))
     report = tmp / f"{shape}.json"
-    wall, rss, code = timed([sys.executable, "-m", "cloudscan", "scan", "terraform", str(root),
-                             "--format", "json", "--output", str(report)])
+    wall, rss, code = timed(
+        [
+            sys.executable,
+            "-m",
+            "cloudscan",
+            "scan",
+            "terraform",
+            str(root),
+            "--format",
+            "json",
+            "--output",
+            str(report),
+        ]
+    )
     out: dict[str, object] = {
-        "shape": shape, "tf_files": count, "exit_code": code, "wall_seconds": round(wall, 2),
-        "peak_rss_mib": round(rss, 1), "resources": len(json.loads(report.read_text())["resources"]),
-        "findings": len(json.loads(report.read_text())["findings"])}
+        "shape": shape,
+        "tf_files": count,
+        "exit_code": code,
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(rss, 1),
+        "resources": len(json.loads(report.read_text())["resources"]),
+        "findings": len(json.loads(report.read_text())["findings"]),
+    }
     if checkov:
         # Offline: no mapping download, no package scan; JSON to a file, exit 0 on findings.
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
         started = time.perf_counter()
-        child = subprocess.Popen([checkov, "-d", str(root), "--framework", "terraform", "-o", "json",
-                                  "--skip-download", "--soft-fail", "--quiet"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        child = subprocess.Popen(
+            [
+                checkov,
+                "-d",
+                str(root),
+                "--framework",
+                "terraform",
+                "-o",
+                "json",
+                "--skip-download",
+                "--soft-fail",
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         _, _, usage = os.wait4(child.pid, 0)
         out["checkov_wall_seconds"] = round(time.perf_counter() - started, 2)
         out["checkov_peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)
@@ -231,5 +262,5 @@ if __name__ == "__main__":
     if "--checkov" in arguments:
         at = arguments.index("--checkov")
         checkov_bin = arguments[at + 1]
-        del arguments[at:at + 2]
+        del arguments[at : at + 2]
     main(int(arguments[0]) if arguments else 1000, checkov_bin)

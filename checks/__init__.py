@@ -65,8 +65,9 @@ def derive(doc: Document, context: CheckContext) -> Document:
         try:
             result = check(doc, context)
         except Exception as exc:  # a check's bug: its own block is unknown, the others stand
-            mark_unknown(doc, [f"/{block}"], call="cloudscan:derive", code=type(exc).__name__,
-                         message=str(exc))
+            mark_unknown(
+                doc, [f"/{block}"], call="cloudscan:derive", code=type(exc).__name__, message=str(exc)
+            )
             continue
         doc[block] = result.block
         for pointer, from_inputs in result.unknown.items():

@@ -15,13 +15,27 @@ from typing import Any
 
 from cloudscan.checks.network import cidr_covers_internet
 
-RESTRICTING_KEYS = frozenset(k.lower() for k in (
-    "aws:SourceIp", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceArn", "aws:SourceOwner",
-    "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:userid",
-    "s3:x-amz-server-side-encryption-aws-kms-key-id", "s3:DataAccessPointArn",
-    "s3:DataAccessPointAccount",
-))
+RESTRICTING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceIp",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "aws:SourceArn",
+        "aws:SourceOwner",
+        "aws:SourceAccount",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:userid",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:DataAccessPointArn",
+        "s3:DataAccessPointAccount",
+    )
+)
 
 # Operators that allow only listed values. Negated ones (StringNotEquals, NotIpAddress) allow
 # everything else, so they never restrict.

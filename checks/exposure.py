@@ -103,8 +103,7 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     allows = [g for g in access["grants"] if g["effect"] == "allow"]
     denies = [g for g in access["grants"] if g["effect"] == "deny"]
     policy_is_public = any(
-        _is_public(g) and not restricting_condition(g["conditions"])
-        for g in allows if g["via"] == "policy"
+        _is_public(g) and not restricting_condition(g["conditions"]) for g in allows if g["via"] == "policy"
     )
     guards = _guards(doc, access["guards"], policy_is_public)
 
@@ -167,7 +166,8 @@ def _covers(deny_resources: list[str] | None, grant_resources: list[str] | None)
     if grant_resources is None:  # an ACL entry covers the bucket and its objects
         return any(d.strip() in ("*", "arn:aws:s3:::*") for d in deny_resources)
     return bool(grant_resources) and all(
-        any(fnmatchcase(r.lower(), d.lower()) for d in deny_resources) for r in grant_resources)
+        any(fnmatchcase(r.lower(), d.lower()) for d in deny_resources) for r in grant_resources
+    )
 
 
 def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]) -> set[str]:
@@ -209,7 +209,8 @@ def _closed_network(guards: dict[str, Any]) -> Tri:
     if not network["public_network_access"]:
         return True
     return network["default_action"] == "Deny" and not any(
-        cidr_covers_internet(ip) for ip in network["ip_rules"])
+        cidr_covers_internet(ip) for ip in network["ip_rules"]
+    )
 
 
 @dataclass
@@ -225,22 +226,35 @@ def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool)
     if doc["provider"] == "gcp":
         acls_off = [Guard("uniform bucket-level access (ACLs disabled)", guards.get("uniform_access"))]
         prevention = guards.get("public_access_prevention")
-        enforced = [Guard("public access prevention enforced",
-                          None if prevention is None else prevention == "enforced")]
-        return Guards(public={"acl": acls_off + enforced, "iam_binding": enforced},
-                      every={"acl": acls_off, "iam_binding": []})
+        enforced = [
+            Guard(
+                "public access prevention enforced", None if prevention is None else prevention == "enforced"
+            )
+        ]
+        return Guards(
+            public={"acl": acls_off + enforced, "iam_binding": enforced},
+            every={"acl": acls_off, "iam_binding": []},
+        )
     if doc["provider"] == "azure":
         allowed = guards.get("account_allows_public_access")
-        off = [Guard("storage account disallows public access", None if allowed is None else not allowed),
-               Guard("storage account closed to public networks", _closed_network(guards))]
+        off = [
+            Guard("storage account disallows public access", None if allowed is None else not allowed),
+            Guard("storage account closed to public networks", _closed_network(guards)),
+        ]
         return Guards(public={"container_level": off}, every={"container_level": []})
     ownership = guards.get("object_ownership")
-    acls_off = [Guard("Object Ownership BucketOwnerEnforced (ACLs disabled)",
-                      None if ownership is None else ownership == "BucketOwnerEnforced")]
+    acls_off = [
+        Guard(
+            "Object Ownership BucketOwnerEnforced (ACLs disabled)",
+            None if ownership is None else ownership == "BucketOwnerEnforced",
+        )
+    ]
     restrict = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
     return Guards(
-        public={"acl": acls_off + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls"),
-                "policy": restrict},
+        public={
+            "acl": acls_off + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls"),
+            "policy": restrict,
+        },
         # RestrictPublicBuckets also ends cross-account access, but only through a public policy.
         every={"acl": acls_off, "policy": restrict if policy_is_public else []},
     )
@@ -255,17 +269,29 @@ def store_exposure(doc: dict[str, Any], context: Any) -> Derived:
     access = doc.get("access")
     reasons: dict[str, list[dict[str, Any]]] = {f: [] for f in facts}
     if access is None or access.get("policy") is None:
-        return Derived({**dict.fromkeys(facts), "reasons": reasons},
-                       unknown={f"/exposure/{f}": ["/access/policy"] for f in facts})
+        return Derived(
+            {**dict.fromkeys(facts), "reasons": reasons},
+            unknown={f"/exposure/{f}": ["/access/policy"] for f in facts},
+        )
     values = dict.fromkeys(facts, False)
     for grant in access["grants"]:
         permissions = set(grant["permissions"])
-        wanted = ({"all_authenticated_read": {"read", "list"}, "public_write": {"write", "write_acl"}}
-                  if grant["principal"]["type"] == "all_authenticated"
-                  else STORE_FACTS if _is_public(grant) else {})
+        wanted = (
+            {"all_authenticated_read": {"read", "list"}, "public_write": {"write", "write_acl"}}
+            if grant["principal"]["type"] == "all_authenticated"
+            else STORE_FACTS
+            if _is_public(grant)
+            else {}
+        )
         for fact, needed in wanted.items():
             if permissions & needed and grant["effect"] == "allow":
                 values[fact] = True
-                reasons[fact].append({"origin": grant["origin"], "effective": True,
-                                      "neutralised_by": None, "detail": _describe(grant)})
+                reasons[fact].append(
+                    {
+                        "origin": grant["origin"],
+                        "effective": True,
+                        "neutralised_by": None,
+                        "detail": _describe(grant),
+                    }
+                )
     return Derived({**values, "reasons": reasons})

@@ -27,12 +27,14 @@ def cidr_covers_internet(cidr: str) -> bool:
 def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
     rule = doc.get("rule")
     if rule is None:
-        return Derived({"internet": None, "reasons": {"internet": []}},
-                       unknown={"/exposure/internet": ["/rule"]})
+        return Derived(
+            {"internet": None, "reasons": {"internet": []}}, unknown={"/exposure/internet": ["/rule"]}
+        )
     source, source_type = rule["source"], rule["source_type"]
     if unknown_inputs(doc, ["/rule/source"]):
-        return Derived(_block(None, f"source {source} is unknown"),
-                       unknown={"/exposure/internet": ["/rule/source"]})
+        return Derived(
+            _block(None, f"source {source} is unknown"), unknown={"/exposure/internet": ["/rule/source"]}
+        )
     if source_type == "cidr":
         internet = cidr_covers_internet(source)
         detail = f"{source} {'covers' if internet else 'does not cover'} the internet"
@@ -41,8 +43,10 @@ def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
         # Only members of the other group can connect.
         return Derived(_block(False, f"source is security group {source}"))
     # A prefix list whose entries were not read may hold any range.
-    return Derived(_block(None, f"source is prefix list {source}, whose entries are unknown"),
-                   unknown={"/exposure/internet": ["/rule/source"]})
+    return Derived(
+        _block(None, f"source is prefix list {source}, whose entries are unknown"),
+        unknown={"/exposure/internet": ["/rule/source"]},
+    )
 
 
 def _block(internet: bool | None, detail: str) -> dict[str, Any]:

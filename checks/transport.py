@@ -19,8 +19,9 @@ def _covers_objects(resources: list[str] | None, bucket: str) -> bool:
 def bucket_tls(doc: dict[str, Any], context: Any) -> Derived:
     access = doc.get("access")
     if access is None or access.get("policy") is None:
-        return Derived({"required": None, "reasons": {"required": []}},
-                       unknown={"/tls/required": ["/access/policy"]})
+        return Derived(
+            {"required": None, "reasons": {"required": []}}, unknown={"/tls/required": ["/access/policy"]}
+        )
     reasons = []
     for grant in access["grants"]:
         if (
@@ -32,17 +33,21 @@ def bucket_tls(doc: dict[str, Any], context: Any) -> Derived:
             and _covers_objects(grant["resources"], doc["name"])
             and requires_secure_transport(grant["conditions"])
         ):
-            reasons.append({
-                "origin": grant["origin"],
-                "effective": True,
-                "neutralised_by": None,
-                "detail": "denies every request made without TLS (aws:SecureTransport false)",
-            })
+            reasons.append(
+                {
+                    "origin": grant["origin"],
+                    "effective": True,
+                    "neutralised_by": None,
+                    "detail": "denies every request made without TLS (aws:SecureTransport false)",
+                }
+            )
     if not reasons:
-        reasons.append({
-            "origin": "Policy" if access["policy"]["present"] else "(no bucket policy)",
-            "effective": False,
-            "neutralised_by": None,
-            "detail": "no statement denies requests with aws:SecureTransport false",
-        })
+        reasons.append(
+            {
+                "origin": "Policy" if access["policy"]["present"] else "(no bucket policy)",
+                "effective": False,
+                "neutralised_by": None,
+                "detail": "no statement denies requests with aws:SecureTransport false",
+            }
+        )
     return Derived({"required": reasons[0]["effective"], "reasons": {"required": reasons}})

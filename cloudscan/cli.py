@@ -27,48 +27,88 @@ class UsageError(click.ClickException):
 
 
 def _policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path),
-                      help="Directory or file of extra policies (JSON Schema). Repeatable. "
-                           "Added to the built-in policies.")(fn)
-    fn = click.option("--no-builtin-policies", is_flag=True,
-                      help="Use only the policies given with --policies.")(fn)
+    fn = click.option(
+        "--policies",
+        "policy_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Directory or file of extra policies (JSON Schema). Repeatable. Added to the built-in policies.",
+    )(fn)
+    fn = click.option(
+        "--no-builtin-policies", is_flag=True, help="Use only the policies given with --policies."
+    )(fn)
     return fn
 
 
 def _on_unreadable(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--on-unreadable", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+        "--on-unreadable",
+        type=click.Choice(["fail", "warn"]),
+        default="fail",
+        show_default=True,
         help="What a file under scan that cannot be read (a syntax error, a symlink to a device, "
-             "a file too large) or a resource cloudscan fails on does to the run: fail (exit 3, "
-             "and an error-level alert on that file in SARIF) or warn (a notification only). "
-             "Values that are only unknown (a variable without a value) are UNKNOWN either way.",
+        "a file too large) or a resource cloudscan fails on does to the run: fail (exit 3, "
+        "and an error-level alert on that file in SARIF) or warn (a notification only). "
+        "Values that are only unknown (a variable without a value) are UNKNOWN either way.",
     )(fn)
 
 
 def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Report format: text for people, json for tickets and pipelines, "
-                          "sarif for GitHub code scanning."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the report to FILE instead of standard output."),
-        click.option("--fail-on", type=click.Choice([*SEVERITIES, "none"]), default="low",
-                     show_default=True,
-                     help="Exit 1 when a FAIL of this severity or higher is found; 'none' never does."),
-        click.option("--strict", is_flag=True,
-                     help="Exit 3 when any result is UNKNOWN or an input could not be read (incomplete "
-                          "scan), unless exit 1 applies."),
-        click.option("--only", multiple=True, metavar="ID",
-                     help="Run only these policy ids (shell wildcards allowed). Repeatable."),
-        click.option("--skip", multiple=True, metavar="ID",
-                     help="Do not run these policy ids (shell wildcards allowed). Repeatable."),
-        click.option("--trusted-account", multiple=True, metavar="ID",
-                     help="Account (or S3 canonical user id) whose access is intended, e.g. a "
-                          "vendor's. Repeatable."),
-        click.option("--mute", "mute_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="JSON file of accepted risks ({\"mutes\": [{\"policy\", \"resource\", "
-                          "\"reason\", \"until\"}]}): matching findings are reported as MUTED "
-                          "with their reason and no longer fail the run."),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="text",
+            show_default=True,
+            help="Report format: text for people, json for tickets and pipelines, "
+            "sarif for GitHub code scanning.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report to FILE instead of standard output.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice([*SEVERITIES, "none"]),
+            default="low",
+            show_default=True,
+            help="Exit 1 when a FAIL of this severity or higher is found; 'none' never does.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Exit 3 when any result is UNKNOWN or an input could not be read (incomplete "
+            "scan), unless exit 1 applies.",
+        ),
+        click.option(
+            "--only",
+            multiple=True,
+            metavar="ID",
+            help="Run only these policy ids (shell wildcards allowed). Repeatable.",
+        ),
+        click.option(
+            "--skip",
+            multiple=True,
+            metavar="ID",
+            help="Do not run these policy ids (shell wildcards allowed). Repeatable.",
+        ),
+        click.option(
+            "--trusted-account",
+            multiple=True,
+            metavar="ID",
+            help="Account (or S3 canonical user id) whose access is intended, e.g. a vendor's. Repeatable.",
+        ),
+        click.option(
+            "--mute",
+            "mute_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help='JSON file of accepted risks ({"mutes": [{"policy", "resource", '
+            '"reason", "until"}]}): matching findings are reported as MUTED '
+            "with their reason and no longer fail the run.",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
         _policy_options,
     ]
@@ -105,25 +145,52 @@ def scan() -> None:
 
 
 @scan.command("aws")
-@click.option("--profile", help="AWS profile from ~/.aws/config. Default: the standard credential "
-                                "chain (environment, profile, SSO, instance role).")
-@click.option("--region", "regions", multiple=True, metavar="REGION",
-              help="Region to scan for security groups, and to which buckets are limited. "
-                   "Repeatable. Default: every region enabled for the account, and all buckets.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
-              help="Parallel API calls.")
-@click.option("--sample", type=click.IntRange(0, 100), default=5, show_default=True,
-              help="Objects per bucket whose first 132 bytes are read to tell DICOM (imaging-looking "
-                   "keys first). 0 reads no object.")
-@click.option("--deep", is_flag=True,
-              help="Also read the header (first 64 KiB, no pixels) of sampled DICOM objects to tell "
-                   "identifiable from de-identified studies. Tag names only are kept, never values.")
-@click.option("--show-object-keys", is_flag=True,
-              help="Show sampled object keys as they are. By default every part that is not a UID "
-                   "is hashed, since keys can carry patient names.")
+@click.option(
+    "--profile",
+    help="AWS profile from ~/.aws/config. Default: the standard credential "
+    "chain (environment, profile, SSO, instance role).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region to scan for security groups, and to which buckets are limited. "
+    "Repeatable. Default: every region enabled for the account, and all buckets.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(0, 100),
+    default=5,
+    show_default=True,
+    help="Objects per bucket whose first 132 bytes are read to tell DICOM (imaging-looking "
+    "keys first). 0 reads no object.",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also read the header (first 64 KiB, no pixels) of sampled DICOM objects to tell "
+    "identifiable from de-identified studies. Tag names only are kept, never values.",
+)
+@click.option(
+    "--show-object-keys",
+    is_flag=True,
+    help="Show sampled object keys as they are. By default every part that is not a UID "
+    "is hashed, since keys can carry patient names.",
+)
 @_scan_options
-def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, sample: int, deep: bool,
-             show_object_keys: bool, **options: Any) -> None:
+def scan_aws(
+    profile: str | None,
+    regions: tuple[str, ...],
+    concurrency: int,
+    sample: int,
+    deep: bool,
+    show_object_keys: bool,
+    **options: Any,
+) -> None:
     """Scan an AWS account: S3 buckets and EC2 security groups.
 
     Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
@@ -139,8 +206,10 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, sa
     except BotoCoreError as exc:
         raise UsageError(f"AWS credentials: {exc}") from None
     if credentials is None:
-        raise UsageError("no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
-                         "or run where an instance or SSO role is available")
+        raise UsageError(
+            "no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
+            "or run where an instance or SSO role is available"
+        )
     from cloudscan.providers.aws.s3 import Sampling
 
     options["sampling"] = Sampling(size=sample, deep=deep, show_keys=show_object_keys)
@@ -149,16 +218,27 @@ def scan_aws(profile: str | None, regions: tuple[str, ...], concurrency: int, sa
 
 @scan.command("terraform")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A .tfvars file whose values override variable defaults. Repeatable. "
-                   "terraform.tfvars and *.auto.tfvars are read by themselves.")
-@click.option("--plan", "plans", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A saved plan as JSON (terraform show -json PLANFILE > plan.json): values are "
-                   "final, variables and count already resolved. Repeatable.")
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A .tfvars file whose values override variable defaults. Repeatable. "
+    "terraform.tfvars and *.auto.tfvars are read by themselves.",
+)
+@click.option(
+    "--plan",
+    "plans",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved plan as JSON (terraform show -json PLANFILE > plan.json): values are "
+    "final, variables and count already resolved. Repeatable.",
+)
 @_scan_options
 @_on_unreadable
-def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: tuple[Path, ...],
-                   **options: Any) -> None:
+def scan_terraform(
+    paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: tuple[Path, ...], **options: Any
+) -> None:
     """Scan Terraform configuration before it is applied.
 
     PATHS are .tf files or directories (read recursively; each directory is one module).
@@ -187,48 +267,103 @@ def scan_terraform(paths: tuple[Path, ...], var_files: tuple[Path, ...], plans: 
             except InputError as exc:
                 raise UsageError(f"{option} {file}: {exc}") from None
     policies = _policies(options)
-    result = run_terraform(list(paths), policies, var_files=var_files, plans=plans,
-                           trusted_accounts=options["trusted_account"])
+    result = run_terraform(
+        list(paths), policies, var_files=var_files, plans=plans, trusted_accounts=options["trusted_account"]
+    )
     _report(result, options)
 
 
 @scan.command("dicomweb")
 @click.argument("urls", nargs=-1, metavar="[URL]...")
-@click.option("--targets", "target_files", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="File of targets, one per line: DICOMweb base URLs and dicom://HOST:PORT[/AET]. "
-                   "# starts a comment. Repeatable.")
-@click.option("--from-inventory", "inventories", multiple=True, metavar="REPORT",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="A cloudscan JSON report (scan aws --format json): probe the public addresses of "
-                   "rules that open DICOM (104, 11112, 4242, 2761, 2762) or PACS web ports "
-                   "(8042, 8080, 8443, 80, 443) to the internet. Repeatable.")
-@click.option("--dimse", "dimse_targets", multiple=True, metavar="HOST:PORT[/AET]",
-              help="A DICOM network service to probe with associations, C-ECHO and a C-FIND that "
-                   "matches nothing, as an AE title it does not know. AET: the server's called AE "
-                   "title, needed when it checks it. Never sends a C-STORE. Repeatable.")
-@click.option("--probe-credentials", is_flag=True,
-              help="Also try documented default logins (Orthanc orthanc/orthanc, admin/admin) on a "
-                   "URL that returns no patient data. Off by default: it is a login attempt.")
-@click.option("--no-stow-probe", is_flag=True,
-              help="Do not POST to the STOW-RS URL. The probe sends the JSON body {}, which no server "
-                   "can store, to see whether the store handler asks for a login.")
-@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PEM",
-              help="CA certificates to trust besides the system's when judging certificates "
-                   "(your internal PKI).")
-@click.option("--calling-ae", default="CLOUDSCAN", show_default=True, metavar="AET",
-              help="Calling AE title of the DIMSE probes: one the server should not know.")
-@click.option("--timeout", type=click.FloatRange(0.5, 120), default=5.0, show_default=True,
-              help="Seconds to wait for each connection, answer or association.")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
-              help="Endpoints probed at once.")
-@click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
-              help="Endpoints probed at once on one host.")
+@click.option(
+    "--targets",
+    "target_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File of targets, one per line: DICOMweb base URLs and dicom://HOST:PORT[/AET]. "
+    "# starts a comment. Repeatable.",
+)
+@click.option(
+    "--from-inventory",
+    "inventories",
+    multiple=True,
+    metavar="REPORT",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A cloudscan JSON report (scan aws --format json): probe the public addresses of "
+    "rules that open DICOM (104, 11112, 4242, 2761, 2762) or PACS web ports "
+    "(8042, 8080, 8443, 80, 443) to the internet. Repeatable.",
+)
+@click.option(
+    "--dimse",
+    "dimse_targets",
+    multiple=True,
+    metavar="HOST:PORT[/AET]",
+    help="A DICOM network service to probe with associations, C-ECHO and a C-FIND that "
+    "matches nothing, as an AE title it does not know. AET: the server's called AE "
+    "title, needed when it checks it. Never sends a C-STORE. Repeatable.",
+)
+@click.option(
+    "--probe-credentials",
+    is_flag=True,
+    help="Also try documented default logins (Orthanc orthanc/orthanc, admin/admin) on a "
+    "URL that returns no patient data. Off by default: it is a login attempt.",
+)
+@click.option(
+    "--no-stow-probe",
+    is_flag=True,
+    help="Do not POST to the STOW-RS URL. The probe sends the JSON body {}, which no server "
+    "can store, to see whether the store handler asks for a login.",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="PEM",
+    help="CA certificates to trust besides the system's when judging certificates (your internal PKI).",
+)
+@click.option(
+    "--calling-ae",
+    default="CLOUDSCAN",
+    show_default=True,
+    metavar="AET",
+    help="Calling AE title of the DIMSE probes: one the server should not know.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.5, 120),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for each connection, answer or association.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=32,
+    show_default=True,
+    help="Endpoints probed at once.",
+)
+@click.option(
+    "--per-host",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Endpoints probed at once on one host.",
+)
 @_scan_options
-def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], inventories: tuple[Path, ...],
-                  dimse_targets: tuple[str, ...], probe_credentials: bool, no_stow_probe: bool,
-                  ca_bundle: Path | None, calling_ae: str, timeout: float, concurrency: int, per_host: int,
-                  **options: Any) -> None:
+def scan_dicomweb(
+    urls: tuple[str, ...],
+    target_files: tuple[Path, ...],
+    inventories: tuple[Path, ...],
+    dimse_targets: tuple[str, ...],
+    probe_credentials: bool,
+    no_stow_probe: bool,
+    ca_bundle: Path | None,
+    calling_ae: str,
+    timeout: float,
+    concurrency: int,
+    per_host: int,
+    **options: Any,
+) -> None:
     """Probe DICOMweb / PACS endpoints and DICOM services for what they give without a login.
 
     URL is a DICOMweb base, e.g. https://pacs.example.org/dicom-web (Orthanc) or
@@ -260,11 +395,15 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     if not targets and noted:
-        raise UsageError(f"nothing to probe: the inventory has {noted} rules that open DICOM or PACS ports, "
-                         "but none names a public address to probe (see above)")
+        raise UsageError(
+            f"nothing to probe: the inventory has {noted} rules that open DICOM or PACS ports, "
+            "but none names a public address to probe (see above)"
+        )
     if not targets:
-        raise UsageError("nothing to probe: give URLs, --dimse HOST:PORT, --targets FILE or "
-                         "--from-inventory REPORT (an inventory with no open DICOM port gives none)")
+        raise UsageError(
+            "nothing to probe: give URLs, --dimse HOST:PORT, --targets FILE or "
+            "--from-inventory REPORT (an inventory with no open DICOM port gives none)"
+        )
     if ca_bundle is not None:
         import ssl
 
@@ -275,11 +414,20 @@ def scan_dicomweb(urls: tuple[str, ...], target_files: tuple[Path, ...], invento
     if len(calling_ae) > 16 or not calling_ae.strip():
         raise UsageError("--calling-ae: an AE title has 1 to 16 characters")
     policies = _policies(options)
-    probe = ProbeOptions(timeout=timeout, probe_stow=not no_stow_probe, probe_credentials=probe_credentials,
-                         ca_file=str(ca_bundle) if ca_bundle else None)
-    result = run_dicomweb(targets, policies, probe=probe,
-                          dimse=DimseOptions(calling_ae=calling_ae, timeout=timeout),
-                          concurrency=concurrency, per_host=per_host)
+    probe = ProbeOptions(
+        timeout=timeout,
+        probe_stow=not no_stow_probe,
+        probe_credentials=probe_credentials,
+        ca_file=str(ca_bundle) if ca_bundle else None,
+    )
+    result = run_dicomweb(
+        targets,
+        policies,
+        probe=probe,
+        dimse=DimseOptions(calling_ae=calling_ae, timeout=timeout),
+        concurrency=concurrency,
+        per_host=per_host,
+    )
     _report(result, options)
 
 
@@ -303,8 +451,10 @@ def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
     from cloudscan.scan import scan_config as run_config
 
     if not find_configs(list(paths)):
-        raise UsageError("no Orthanc configuration found: give a directory holding orthanc.json, "
-                         "orthanc*.json files, or a .json file with Orthanc settings")
+        raise UsageError(
+            "no Orthanc configuration found: give a directory holding orthanc.json, "
+            "orthanc*.json files, or a .json file with Orthanc settings"
+        )
     options["mutes"] = _mutes(options)
     policies = _policies(options)
     _report(run_config(list(paths), policies), options)
@@ -316,8 +466,14 @@ def _run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: 
 
     policies = _policies(options)
     try:
-        result = scan_aws(session, policies, regions=regions, concurrency=concurrency,
-                          trusted_accounts=options["trusted_account"], sampling=options.get("sampling"))
+        result = scan_aws(
+            session,
+            policies,
+            regions=regions,
+            concurrency=concurrency,
+            trusted_accounts=options["trusted_account"],
+            sampling=options.get("sampling"),
+        )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
     _report(result, options)
@@ -400,8 +556,9 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
 
     if fail_on != "none":
         threshold = SEVERITIES.index(fail_on)
-        if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold
-               for f in result.findings):
+        if any(
+            f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold for f in result.findings
+        ):
             return EXIT_FINDINGS
     if read_nothing(result) or (result.fail_closed and blocking_errors(result)):
         return EXIT_INCOMPLETE
@@ -422,22 +579,32 @@ def _summary_line(result: Any) -> None:
     counts = s["results"]
     click.echo(
         f"cloudscan: {s['resources']} resources, {len(result.policies)} policies: "
-        f"{counts['FAIL']} FAIL" + (f" ({failed})" if failed else "")
+        f"{counts['FAIL']} FAIL"
+        + (f" ({failed})" if failed else "")
         + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
-        + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "") + f", {errors} errors",
+        + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "")
+        + f", {errors} errors",
         err=True,
     )
     nothing = read_nothing(result)
     if nothing:
-        click.echo(f"cloudscan: nothing could be judged (exit 3): {nothing['call']} {nothing['code']}: "
-                   f"{escape(str(nothing['message']))[:300]}", err=True)
+        click.echo(
+            f"cloudscan: nothing could be judged (exit 3): {nothing['call']} {nothing['code']}: "
+            f"{escape(str(nothing['message']))[:300]}",
+            err=True,
+        )
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of standard output.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="List PASS results too.")
 def demo(fmt: str, output: Path | None, verbose: bool) -> None:
     """Scan a small simulated AWS account of imaging archives, no cloud account needed.
@@ -451,16 +618,28 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
     try:
         from cloudscan.demo import demo_account
     except ImportError as exc:
-        raise UsageError(f"the demo needs moto ({exc.name} is missing): "
-                         "pip install 'cloudscan[demo]'") from None
-    options = {"fmt": fmt, "output": output, "verbose": verbose, "fail_on": "none", "strict": False,
-               "mute_file": None,
-               "trusted_account": (), "policy_dirs": (), "no_builtin_policies": False}
+        raise UsageError(
+            f"the demo needs moto ({exc.name} is missing): pip install 'cloudscan[demo]'"
+        ) from None
+    options = {
+        "fmt": fmt,
+        "output": output,
+        "verbose": verbose,
+        "fail_on": "none",
+        "strict": False,
+        "mute_file": None,
+        "trusted_account": (),
+        "policy_dirs": (),
+        "no_builtin_policies": False,
+    }
     from cloudscan.providers.aws.s3 import Sampling
 
     options["sampling"] = Sampling(size=5, deep=True)
-    click.echo("cloudscan demo: scanning a simulated AWS account built in memory with moto "
-               "(no cloud account is used; the patient in its studies is fictitious)", err=True)
+    click.echo(
+        "cloudscan demo: scanning a simulated AWS account built in memory with moto "
+        "(no cloud account is used; the patient in its studies is fictitious)",
+        err=True,
+    )
     with demo_account() as (session, regions):
         _run_aws(session, regions, 8, options)
 
@@ -511,8 +690,15 @@ def policies_validate(paths: tuple[Path, ...]) -> None:
 
 
 def _policy_summary(p: Policy) -> dict[str, Any]:
-    return {"id": p.id, "severity": p.severity, "category": p.meta["category"], "kind": p.kind,
-            "providers": p.providers, "title": p.meta["title"], "file": p.file}
+    return {
+        "id": p.id,
+        "severity": p.severity,
+        "category": p.meta["category"],
+        "kind": p.kind,
+        "providers": p.providers,
+        "title": p.meta["title"],
+        "file": p.file,
+    }
 
 
 def main() -> None:
@@ -525,7 +711,5 @@ def main() -> None:
         import traceback
 
         traceback.print_exc()
-        click.echo("cloudscan: internal error (exit 4): please report it with the traceback above",
-                   err=True)
+        click.echo("cloudscan: internal error (exit 4): please report it with the traceback above", err=True)
         sys.exit(EXIT_INTERNAL)
-

@@ -78,8 +78,9 @@ def _value_at(doc: Document, pointer: str) -> Any:
         return None
 
 
-def evaluate(policies: list[Policy], doc: Document,
-             judgements: Judgements | None = None) -> list[dict[str, Any]]:
+def evaluate(
+    policies: list[Policy], doc: Document, judgements: Judgements | None = None
+) -> list[dict[str, Any]]:
     return [evaluate_one(p, doc, judgements) for p in policies if p.applies_to(doc)]
 
 
@@ -87,10 +88,23 @@ def evaluate_one(policy: Policy, doc: Document, judgements: Judgements | None = 
     try:
         judgement = judgements.judge(policy, doc) if judgements else _judge_or_settle(policy, doc)
     except Exception as exc:  # a policy this engine cannot evaluate judges nothing, and ends nothing
-        return _finding(policy, doc, "UNKNOWN", [{
-            "path": "$", "schema_path": None, "expected": None, "actual": None, "origin": None, "reasons": [],
-            "message": f"could not evaluate: policy {policy.id} fails on this resource "
-                       f"({type(exc).__name__}: {str(exc)[:200]})"}])
+        return _finding(
+            policy,
+            doc,
+            "UNKNOWN",
+            [
+                {
+                    "path": "$",
+                    "schema_path": None,
+                    "expected": None,
+                    "actual": None,
+                    "origin": None,
+                    "reasons": [],
+                    "message": f"could not evaluate: policy {policy.id} fails on this resource "
+                    f"({type(exc).__name__}: {str(exc)[:200]})",
+                }
+            ],
+        )
     status, failures, unknown_paths = judgement
     # Evidence is read from this document: a judgement may have been made on a twin of it.
     if status == "FAIL":
@@ -136,8 +150,11 @@ def _settled_either_way(policy: Policy, doc: Document) -> str | None:
     unknown cannot open a DICOM port. Never turns UNKNOWN into FAIL."""
     suspects = [u for u in doc["_meta"]["unknown"] if any(overlaps(u, p) for p in policy.leaf_paths)]
     booleans = boolean_fields(doc["kind"])
-    if not suspects or len(suspects) > MAX_SUBSTITUTED or not all(
-            any(overlaps(s, b) and s.count("/") == b.count("/") for b in booleans) for s in suspects):
+    if (
+        not suspects
+        or len(suspects) > MAX_SUBSTITUTED
+        or not all(any(overlaps(s, b) and s.count("/") == b.count("/") for b in booleans) for s in suspects)
+    ):
         return None
     outcomes = set()
     for values in itertools.product((True, False), repeat=len(suspects)):
@@ -198,20 +215,30 @@ def _unknown_evidence(paths: frozenset[str], doc: Document) -> list[dict[str, An
     for error in doc["_meta"]["errors"]:
         touched = [p for p in error["pointers"] if any(overlaps(p, q) for q in paths)]
         if touched:
-            out.append({
-                "path": "$" + touched[0].replace("/", "."),
+            out.append(
+                {
+                    "path": "$" + touched[0].replace("/", "."),
+                    "schema_path": None,
+                    "expected": None,
+                    "actual": None,
+                    "message": f"could not evaluate: {error['call']} {error['code']}: {error['message']}",
+                    "origin": error["call"],
+                    "reasons": [],
+                }
+            )
+    if not out:
+        unknown = [u for u in doc["_meta"]["unknown"] if any(overlaps(u, q) for q in paths)]
+        out.append(
+            {
+                "path": "$" + ".".join(unknown[:1]).replace("/", "."),
                 "schema_path": None,
                 "expected": None,
                 "actual": None,
-                "message": f"could not evaluate: {error['call']} {error['code']}: {error['message']}",
-                "origin": error["call"],
+                "origin": None,
                 "reasons": [],
-            })
-    if not out:
-        unknown = [u for u in doc["_meta"]["unknown"] if any(overlaps(u, q) for q in paths)]
-        out.append({"path": "$" + ".".join(unknown[:1]).replace("/", "."), "schema_path": None,
-                    "expected": None, "actual": None, "origin": None, "reasons": [],
-                    "message": f"could not evaluate: {', '.join(unknown) or 'an input'} is unknown"})
+                "message": f"could not evaluate: {', '.join(unknown) or 'an input'} is unknown",
+            }
+        )
     return out
 
 

@@ -16,8 +16,14 @@ from referencing import Registry, Resource
 
 Document = dict[str, Any]
 
-KINDS = ("storage.account", "storage.bucket", "network.ingress", "dicom.store", "dicomweb.endpoint",
-         "dimse.endpoint")
+KINDS = (
+    "storage.account",
+    "storage.bucket",
+    "network.ingress",
+    "dicom.store",
+    "dicomweb.endpoint",
+    "dimse.endpoint",
+)
 SCHEMA_BASE = "https://cloudscan.dev/schemas/"
 
 
@@ -67,22 +73,39 @@ def new_resource(
 
 # -- shapes adapters share -------------------------------------------------------------------
 
-def principal(kind: str, principal_id: str, *, account: str | None = None,
-              negated: bool = False) -> dict[str, Any]:
+
+def principal(
+    kind: str, principal_id: str, *, account: str | None = None, negated: bool = False
+) -> dict[str, Any]:
     """Who a grant is for: `public`, `all_authenticated`, an `aws` account or role, a
     `canonical_user`, a GCP `member`..., with the account (or project) it belongs to."""
     return {"type": kind, "id": principal_id, "account": account, "negated": negated}
 
 
-def grant(who: dict[str, Any], permissions: list[str], *, via: str, origin: str, actions: list[str],
-          effect: str = "allow", conditions: Any = None,
-          resources: list[str] | None = None) -> dict[str, Any]:
+def grant(
+    who: dict[str, Any],
+    permissions: list[str],
+    *,
+    via: str,
+    origin: str,
+    actions: list[str],
+    effect: str = "allow",
+    conditions: Any = None,
+    resources: list[str] | None = None,
+) -> dict[str, Any]:
     """One grant of access as checks/exposure.py reads it, whatever cloud it came from. `via`
     says which kind of setting made it (acl, policy, iam_binding, container_level), `origin`
     where in that setting it is."""
-    return {"effect": effect, "principal": who, "permissions": list(permissions),
-            "actions": list(actions), "resources": resources, "via": via, "conditions": conditions,
-            "origin": origin}
+    return {
+        "effect": effect,
+        "principal": who,
+        "permissions": list(permissions),
+        "actions": list(actions),
+        "resources": resources,
+        "via": via,
+        "conditions": conditions,
+        "origin": origin,
+    }
 
 
 def scan_error(call: str, code: str, message: str, resource: str | None = None) -> dict[str, Any]:

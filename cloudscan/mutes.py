@@ -85,8 +85,11 @@ def apply_mutes(findings: list[dict[str, Any]], mutes: list[dict[str, Any]], tod
         names = [n for n in (resource["id"], resource.get("name"), address) if n]
         mute = matcher.first(finding["policy_id"], names)
         if mute is not None:
-            finding["suppression"] = {"reason": mute["reason"], "until": mute.get("until"),
-                                      "was": finding["status"]}
+            finding["suppression"] = {
+                "reason": mute["reason"],
+                "until": mute.get("until"),
+                "was": finding["status"],
+            }
             finding["status"] = "MUTED"
 
 
@@ -111,8 +114,11 @@ class _Matcher:
     def first(self, policy: str, names: list[str]) -> dict[str, Any] | None:
         found = [self.exact[policy, n] for n in names if (policy, n) in self.exact]
         found += [i for pattern, i in self.by_policy.get(policy, ()) if any(pattern.match(n) for n in names)]
-        found += [i for policy_pattern, pattern, i in self.any_policy
-                  if policy_pattern.match(policy) and any(pattern.match(n) for n in names)]
+        found += [
+            i
+            for policy_pattern, pattern, i in self.any_policy
+            if policy_pattern.match(policy) and any(pattern.match(n) for n in names)
+        ]
         return self.mutes[min(found)] if found else None
 
 

@@ -69,8 +69,9 @@ class Policy:
             return None
         body = {k: v for k, v in self.schema.items() if k != "x-cloudscan"}
         when = self.meta["applies_to"].get("when")
-        if not _walkable(body, [], self.leaf_paths) or (when is not None and
-                                                        not _walkable(when, [], self.when_leaf_paths)):
+        if not _walkable(body, [], self.leaf_paths) or (
+            when is not None and not _walkable(when, [], self.when_leaf_paths)
+        ):
             return None
         leaves = self.leaf_paths | self.when_leaf_paths
         return [(p, split_pointer(p), p in leaves) for p in sorted(self.paths) if split_pointer(p)]
@@ -79,7 +80,6 @@ class Policy:
     def fields_read(self) -> frozenset[str]:
         """Top-level fields of a document that the policy's result can depend on."""
         return frozenset({"kind", "provider", "_meta"} | {split_pointer(p)[0] for p in self.paths if p})
-
 
     @property
     def kind(self) -> str:
@@ -94,15 +94,29 @@ class Policy:
         return self.meta["severity"]
 
     def applies_to(self, doc: dict[str, Any]) -> bool:
-        return doc["kind"] == self.kind and (
-            self.providers is None or doc["provider"] in self.providers
-        )
+        return doc["kind"] == self.kind and (self.providers is None or doc["provider"] in self.providers)
 
 
 # Keywords of a schema above a leaf that look only at which keys an object has, or apply
 # subschemas at the same place; everything else there makes a policy read whole fields.
-_STRUCTURAL = {"properties", "required", "type", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
-               "x-cloudscan-message", "description", "title", "$comment", "$schema", "$defs"}
+_STRUCTURAL = {
+    "properties",
+    "required",
+    "type",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "x-cloudscan-message",
+    "description",
+    "title",
+    "$comment",
+    "$schema",
+    "$defs",
+}
 _COMPOSING = {"allOf", "anyOf", "oneOf"}
 _AT_THE_SAME_PLACE = {"not", "if", "then", "else"}
 
@@ -150,8 +164,11 @@ def load_policies(dirs: Iterable[Path | Traversable], *, builtin: bool = True) -
     seen: dict[str, str] = {}
     for policy in policies:
         if policy.id in seen:
-            errors.append(PolicyError(policy.file, "/x-cloudscan/id",
-                                      f"id {policy.id!r} is already used by {seen[policy.id]}"))
+            errors.append(
+                PolicyError(
+                    policy.file, "/x-cloudscan/id", f"id {policy.id!r} is already used by {seen[policy.id]}"
+                )
+            )
         seen.setdefault(policy.id, policy.file)
     if errors:
         raise PolicyErrors(errors)
@@ -168,7 +185,8 @@ def select(policies: list[Policy], only: Iterable[str] = (), skip: Iterable[str]
     """Filter by id; patterns may use shell wildcards (storage-*)."""
     only, skip = list(only), list(skip)
     return [
-        p for p in policies
+        p
+        for p in policies
         if (not only or any(fnmatchcase(p.id, o) for o in only))
         and not any(fnmatchcase(p.id, s) for s in skip)
     ]
@@ -206,8 +224,15 @@ def _read_json(path: Path | Traversable) -> Any:
 MAX_SCHEMA_DEPTH = 64
 # Keywords that make a schema reach outside itself or re-bind names: a policy is data from a
 # pull request, and a scan never fetches or follows anything it points at.
-REFUSED_KEYWORDS = {"$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
-                    "$vocabulary"}
+REFUSED_KEYWORDS = {
+    "$id",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$vocabulary",
+}
 
 
 def _check_structure(schema: dict[str, Any], file: str) -> None:
@@ -228,13 +253,17 @@ def _check_structure(schema: dict[str, Any], file: str) -> None:
         for key, value in node.items():
             here = join_pointer([*path, key])
             if key in REFUSED_KEYWORDS:
-                raise PolicyError(file, here, f"{key} is not allowed in a policy "
-                                              "(a policy refers only to its own $defs)")
+                raise PolicyError(
+                    file, here, f"{key} is not allowed in a policy (a policy refers only to its own $defs)"
+                )
             if key == "$ref":
                 target = value.removeprefix("#/$defs/") if isinstance(value, str) else None
                 if not isinstance(value, str) or not value.startswith("#/$defs/") or "/" in (target or "/"):
-                    raise PolicyError(file, here, f"$ref {str(value)[:80]!r}: a policy may refer only to "
-                                                  "#/$defs/NAME of its own")
+                    raise PolicyError(
+                        file,
+                        here,
+                        f"$ref {str(value)[:80]!r}: a policy may refer only to #/$defs/NAME of its own",
+                    )
                 if target not in (schema.get("$defs") or {}):
                     raise PolicyError(file, here, f"$ref {value!r}: no such definition in $defs")
                 refs.setdefault(in_def or "", set()).add(target)
@@ -292,7 +321,10 @@ def compile_policy(schema: Any, file: str, *, validated: bool = False) -> Policy
     if when is not None:
         _collect_paths(when, [], "/x-cloudscan/applies_to/when", when_paths, schema, file, kind)
     return Policy(
-        id=meta["id"], file=file, schema=schema, meta=meta,
+        id=meta["id"],
+        file=file,
+        schema=schema,
+        meta=meta,
         validator=Draft202012Validator(body),
         when=Draft202012Validator(when) if when is not None else None,
         paths=frozenset(paths | when_paths),
@@ -346,8 +378,9 @@ def _collect_paths(
 
 def _check_path(path: list[str], at: str, file: str, kind: str) -> None:
     if not any(_matches(path, known) for known in kind_paths(kind)):
-        raise PolicyError(file, at, f"{join_pointer(path)} is not a field of {kind} "
-                          f"(see cloudscan/schemas/{kind}.json)")
+        raise PolicyError(
+            file, at, f"{join_pointer(path)} is not a field of {kind} (see cloudscan/schemas/{kind}.json)"
+        )
 
 
 def _matches(path: list[str], known: tuple[str, ...]) -> bool:
@@ -363,8 +396,11 @@ def kind_paths(kind: str) -> frozenset[tuple[str, ...]]:
 @cache
 def boolean_fields(kind: str) -> frozenset[str]:
     """Pointers of the fields of `kind` whose value, when known, is true or false."""
-    return frozenset(join_pointer(list(path)) for path, types in _kind_fields(kind).items()
-                     if types and types <= {"boolean", "null"})
+    return frozenset(
+        join_pointer(list(path))
+        for path, types in _kind_fields(kind).items()
+        if types and types <= {"boolean", "null"}
+    )
 
 
 @cache

@@ -53,8 +53,9 @@ NOT_FAILURES = {"ModuleNotRead"}
 def error_count(result: ScanResult) -> int:
     """Scan errors, as reports list them, and resources cloudscan failed on. Why one field is
     unknown is told with its UNKNOWN result and not counted again."""
-    return len(result.errors) + sum(e.get("call") == "cloudscan:internal"
-                                    for r in result.resources for e in r["_meta"]["errors"])
+    return len(result.errors) + sum(
+        e.get("call") == "cloudscan:internal" for r in result.resources for e in r["_meta"]["errors"]
+    )
 
 
 # Fields a document has before anything is read: what was asked for (the URL of an endpoint,
@@ -74,6 +75,7 @@ def read_something(doc: Document) -> bool:
 def blocking_errors(result: ScanResult) -> list[dict[str, Any]]:
     """Scan errors and resource errors that mean an input was not judged, each with the
     `resource` (a file:line where one is known) it concerns."""
+
     def blocks(error: dict[str, Any]) -> bool:
         return error.get("code") in BLOCKING_CODES or error.get("call") in BLOCKING_CALLS
 
@@ -83,8 +85,9 @@ def blocking_errors(result: ScanResult) -> list[dict[str, Any]]:
         where = source.get("file")
         if where and source.get("line_start"):
             where = f"{where}:{source['line_start']}"
-        found += [{**e, "resource": where or resource["id"]}
-                  for e in resource["_meta"]["errors"] if blocks(e)]
+        found += [
+            {**e, "resource": where or resource["id"]} for e in resource["_meta"]["errors"] if blocks(e)
+        ]
     return found
 
 
@@ -143,8 +146,12 @@ def scan_aws(
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.aws.s3 import Sampling
 
-    scope = AwsScope(regions=regions, fields=needed_fields(policies), concurrency=concurrency,
-                     sampling=sampling or Sampling())
+    scope = AwsScope(
+        regions=regions,
+        fields=needed_fields(policies),
+        concurrency=concurrency,
+        sampling=sampling or Sampling(),
+    )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 
 

@@ -57,16 +57,25 @@ class TerraformSource:
         from cloudscan.providers.terraform import display_path, enumerate_terraform
 
         found = 0
-        for doc in itertools.chain(enumerate_terraform(self.paths, errors, var_files=self.var_files,
-                                                       plans=self.plans),
-                                   enumerate_configs(self.paths, errors, display_path)):
+        for doc in itertools.chain(
+            enumerate_terraform(self.paths, errors, var_files=self.var_files, plans=self.plans),
+            enumerate_configs(self.paths, errors, display_path),
+        ):
             found += 1
             yield doc
-        if not found and not errors and not any(
-                f for p in self.paths if p.is_dir() for f in p.rglob("*.tf*")):
+        if (
+            not found
+            and not errors
+            and not any(f for p in self.paths if p.is_dir() for f in p.rglob("*.tf*"))
+        ):
             below = ", ".join(map(str, self.paths))
-            errors.append(scan_error("terraform:find", "NothingToScan", "no Terraform file (.tf, .tf.json), "
-                                     f"plan or Orthanc configuration below {below}"))
+            errors.append(
+                scan_error(
+                    "terraform:find",
+                    "NothingToScan",
+                    f"no Terraform file (.tf, .tf.json), plan or Orthanc configuration below {below}",
+                )
+            )
 
 
 @dataclass
@@ -100,5 +109,10 @@ class EndpointSource:
         from cloudscan.providers.dicomweb.probe import ProbeOptions
         from cloudscan.providers.dimse import DimseOptions
 
-        return enumerate_endpoints(self.targets, self.probe or ProbeOptions(), self.dimse or DimseOptions(),
-                                   concurrency=self.concurrency, per_host=self.per_host)
+        return enumerate_endpoints(
+            self.targets,
+            self.probe or ProbeOptions(),
+            self.dimse or DimseOptions(),
+            concurrency=self.concurrency,
+            per_host=self.per_host,
+        )

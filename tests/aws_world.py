@@ -34,8 +34,7 @@ BPA_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Restric
 
 
 def session() -> Any:
-    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                         region_name=REGION)
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 def build(spec: dict[str, Any], setup: Any | None = None) -> None:
@@ -43,7 +42,8 @@ def build(spec: dict[str, Any], setup: Any | None = None) -> None:
     s3 = setup.client("s3")
     if spec.get("account_block_public_access") is not None:
         setup.client("s3control").put_public_access_block(
-            AccountId=ACCOUNT, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"]))
+            AccountId=ACCOUNT, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"])
+        )
     for name, bucket in spec.get("buckets", {}).items():
         _build_bucket(s3, name, bucket)
     if spec.get("security_groups"):
@@ -63,39 +63,53 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any]) -> None:
         owner = s3.get_bucket_acl(Bucket=name)["Owner"]
         grants = [{"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"}]
         for grant in acl:
-            grantee = ({"Type": "Group", "URI": GROUPS[grant["group"]]} if "group" in grant
-                       else {"Type": "CanonicalUser", "ID": grant["canonical_user"]})
+            grantee = (
+                {"Type": "Group", "URI": GROUPS[grant["group"]]}
+                if "group" in grant
+                else {"Type": "CanonicalUser", "ID": grant["canonical_user"]}
+            )
             grants.append({"Grantee": grantee, "Permission": grant["permission"]})
         s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Owner": owner, "Grants": grants})
     if "policy" in bucket:
         text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
         s3.put_bucket_policy(Bucket=name, Policy=text.replace("BUCKET", name))
     if "block_public_access" in bucket:
-        s3.put_public_access_block(Bucket=name,
-                                   PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"]))
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"])
+        )
     if "ownership" in bucket:
-        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
-            "Rules": [{"ObjectOwnership": bucket["ownership"]}]})
+        s3.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": bucket["ownership"]}]}
+        )
     if "encryption" in bucket:
         default = {"SSEAlgorithm": bucket["encryption"]}
         if bucket["encryption"].startswith("aws:kms"):
             default["KMSMasterKeyID"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test"
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},
+        )
     if "tags" in bucket:
-        s3.put_bucket_tagging(Bucket=name, Tagging={
-            "TagSet": [{"Key": k, "Value": v} for k, v in bucket["tags"].items()]})
+        s3.put_bucket_tagging(
+            Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in bucket["tags"].items()]}
+        )
     if bucket.get("versioning"):
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     if bucket.get("object_lock_days"):
-        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": bucket["object_lock_days"]}}})
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": bucket["object_lock_days"]}},
+            },
+        )
     if "logging" in bucket:
         target = bucket["logging"]
         s3.create_bucket(Bucket=target, ACL="log-delivery-write")
-        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}})
+        s3.put_bucket_logging(
+            Bucket=name,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}},
+        )
 
 
 def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
@@ -115,13 +129,15 @@ def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
                 permission |= {"FromPort": rule["from"], "ToPort": rule["to"]}
             if "prefix_list" in rule:
                 entries = [{"Cidr": c} for c in rule["prefix_list"]]
-                listed = ec2.create_managed_prefix_list(PrefixListName=f"{name}-list", AddressFamily="IPv4",
-                                                        MaxEntries=10, Entries=entries)
+                listed = ec2.create_managed_prefix_list(
+                    PrefixListName=f"{name}-list", AddressFamily="IPv4", MaxEntries=10, Entries=entries
+                )
                 permission["PrefixListIds"] = [{"PrefixListId": listed["PrefixList"]["PrefixListId"]}]
             else:
                 cidr = rule["cidr"]
                 permission["Ipv6Ranges" if ":" in cidr else "IpRanges"] = [
-                    {"CidrIpv6": cidr} if ":" in cidr else {"CidrIp": cidr}]
+                    {"CidrIpv6": cidr} if ":" in cidr else {"CidrIp": cidr}
+                ]
             permissions.append(permission)
         if permissions:
             ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=permissions)
@@ -174,9 +190,13 @@ class CallGuard:
             code = self.fail[key]
             status = 403 if "Denied" in code or "Unauthorized" in code else 500
             # raw=None: there is no body for botocore's custom parsers (GetBucketLocation) to read.
-            return (AWSResponse("https://injected", status, {}, None),
-                    {"Error": {"Code": code, "Message": f"injected {code}"},
-                     "ResponseMetadata": {"HTTPStatusCode": status}})
+            return (
+                AWSResponse("https://injected", status, {}, None),
+                {
+                    "Error": {"Code": code, "Message": f"injected {code}"},
+                    "ResponseMetadata": {"HTTPStatusCode": status},
+                },
+            )
         return None
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> Any:

@@ -5,9 +5,13 @@ import pytest
 # Never let a test reach a real AWS account or a developer's profile.
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_name, None)
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                  AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull,
-                  AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_CONFIG_FILE=os.devnull,
+    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+)
 
 
 @pytest.fixture

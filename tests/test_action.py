@@ -29,12 +29,19 @@ def run_step(step, inputs, context, env):
             if expression.startswith("inputs."):
                 return inputs[expression.removeprefix("inputs.")]
             return context[expression]
+
         return re.sub(r"\$\{\{(.*?)\}\}", value, str(text))
 
     step_env = {**env, **{k: fill(v) for k, v in step.get("env", {}).items()}}
     cwd = fill(step.get("working-directory", context["github.workspace"]))
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", fill(step["run"])],
-                          cwd=cwd, env=step_env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", fill(step["run"])],
+        cwd=cwd,
+        env=step_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +55,13 @@ def runner(tmp_path_factory):
     runner_temp = work / "runner-temp"
     runner_temp.mkdir()
     context = {"github.action_path": str(ROOT), "github.workspace": str(repo)}
-    env = {**os.environ, "GITHUB_WORKSPACE": str(repo), "GITHUB_ACTION_PATH": str(ROOT),
-           "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(work / "install_output")}
+    env = {
+        **os.environ,
+        "GITHUB_WORKSPACE": str(repo),
+        "GITHUB_ACTION_PATH": str(ROOT),
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_OUTPUT": str(work / "install_output"),
+    }
     (work / "install_output").write_text("")
     install, _ = ACTION["runs"]["steps"]
     done = run_step(install, {"python": sys.executable}, context, env)
@@ -81,8 +93,10 @@ def test_action_fails_on_a_public_bucket_and_writes_sarif(runner, tmp_path):
     from jsonschema import validators
 
     assert not list(validators.validator_for(SCHEMA)(SCHEMA).iter_errors(document))
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            for r in document["runs"][0]["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in document["runs"][0]["results"]
+    }
     assert uris == {"infra/storage/main.tf", "infra/network/main.tf"}
 
 
@@ -91,8 +105,15 @@ def test_action_passes_below_the_threshold_and_honours_inputs(runner, tmp_path):
     repo = runner[0]
     policies = tmp_path / "org-policies"
     policies.mkdir()
-    done, outputs = scan(runner, tmp_path, path="infra/storage", **{"fail-on": "none"},
-                         output="reports/cloudscan.json", format="json", policies=f"\n{policies}\n")
+    done, outputs = scan(
+        runner,
+        tmp_path,
+        path="infra/storage",
+        **{"fail-on": "none"},
+        output="reports/cloudscan.json",
+        format="json",
+        policies=f"\n{policies}\n",
+    )
     assert done.returncode == 0, done.stderr
     assert outputs["sarif-file"] == "reports/cloudscan.json"
     report = json.loads((repo / "reports" / "cloudscan.json").read_text())
@@ -137,7 +158,8 @@ def test_action_fails_closed_on_a_file_it_cannot_read(runner, tmp_path):
     assert not document["runs"][0]["results"]
     notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert {"pr/public.tf", "pr/zero.tf"} <= {
-        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes if "locations" in n}
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes if "locations" in n
+    }
     shutil.rmtree(broken)
 
 
@@ -157,8 +179,12 @@ def test_action_refuses_an_old_python(tmp_path):
     output = tmp_path / "out"
     output.write_text("")
     env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)}
-    done = run_step(install, {"python": str(old)}, {"github.action_path": str(ROOT),
-                                                    "github.workspace": str(tmp_path)}, env)
+    done = run_step(
+        install,
+        {"python": str(old)},
+        {"github.action_path": str(ROOT), "github.workspace": str(tmp_path)},
+        env,
+    )
     assert done.returncode == 2
     assert "needs Python 3.11 or newer" in done.stderr
 

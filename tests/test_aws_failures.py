@@ -8,30 +8,61 @@ from cloudscan.scan import scan_aws
 
 WORLD = {
     "buckets": {
-        "pacs-public": {"acl": "public-read", "policy": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-             "Resource": "arn:aws:s3:::BUCKET/*"}]}},
+        "pacs-public": {
+            "acl": "public-read",
+            "policy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::BUCKET/*",
+                    }
+                ],
+            },
+        },
         "pacs-private": {"block_public_access": True, "encryption": "aws:kms", "versioning": True},
     },
-    "security_groups": {"orthanc": {"ingress": [
-        {"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]},
-                        "partner-access": {"ingress": [
-        {"protocol": "tcp", "from": 104, "to": 104, "prefix_list": ["203.0.113.0/24"]},
-        {"protocol": "tcp", "from": 22, "to": 22, "prefix_list": ["203.0.113.0/24"]}]}},
+    "security_groups": {
+        "orthanc": {"ingress": [{"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]},
+        "partner-access": {
+            "ingress": [
+                {"protocol": "tcp", "from": 104, "to": 104, "prefix_list": ["203.0.113.0/24"]},
+                {"protocol": "tcp", "from": 22, "to": 22, "prefix_list": ["203.0.113.0/24"]},
+            ]
+        },
+    },
 }
-EXPOSURE = ["storage-no-public-read", "storage-no-public-list", "storage-no-public-write",
-            "storage-no-all-authenticated-users", "storage-no-untrusted-cross-account"]
+EXPOSURE = [
+    "storage-no-public-read",
+    "storage-no-public-list",
+    "storage-no-public-write",
+    "storage-no-all-authenticated-users",
+    "storage-no-untrusted-cross-account",
+]
 
 # call that fails -> policies that must turn UNKNOWN on pacs-public (all others keep their status)
 CASES = {
-    ("s3", "GetBucketAcl"): ["storage-no-public-list", "storage-no-public-write",
-                             "storage-no-all-authenticated-users", "storage-no-untrusted-cross-account"],
-    ("s3", "GetBucketPolicy"): ["storage-no-public-read", "storage-no-public-write",
-                                "storage-no-all-authenticated-users", "storage-no-untrusted-cross-account",
-                                "storage-tls-required"],
+    ("s3", "GetBucketAcl"): [
+        "storage-no-public-list",
+        "storage-no-public-write",
+        "storage-no-all-authenticated-users",
+        "storage-no-untrusted-cross-account",
+    ],
+    ("s3", "GetBucketPolicy"): [
+        "storage-no-public-read",
+        "storage-no-public-write",
+        "storage-no-all-authenticated-users",
+        "storage-no-untrusted-cross-account",
+        "storage-tls-required",
+    ],
     ("s3", "GetBucketOwnershipControls"): ["storage-no-public-list"],
-    ("s3", "GetPublicAccessBlock"): ["aws-s3-bucket-block-public-access", "storage-no-public-read",
-                                     "storage-no-public-list"],
+    ("s3", "GetPublicAccessBlock"): [
+        "aws-s3-bucket-block-public-access",
+        "storage-no-public-read",
+        "storage-no-public-list",
+    ],
     ("s3control", "GetPublicAccessBlock"): ["storage-no-public-read", "storage-no-public-list"],
     ("s3", "GetBucketEncryption"): ["storage-default-encryption", "aws-s3-kms-encryption"],
     ("s3", "GetBucketVersioning"): ["storage-versioning-enabled"],
@@ -113,7 +144,8 @@ def test_denied_security_groups_is_a_scan_error_naming_the_region(guard, builtin
     guard.fail[("ec2", "DescribeSecurityGroups")] = "UnauthorizedOperation"
     result = scan(guard, builtin_policies)
     assert [(e["call"], e["resource"]) for e in result.errors] == [
-        ("ec2:DescribeSecurityGroups", "region us-east-1")]
+        ("ec2:DescribeSecurityGroups", "region us-east-1")
+    ]
     assert {r["kind"] for r in result.resources} == {"storage.account", "storage.bucket"}
 
 
@@ -144,7 +176,9 @@ def test_bucket_listing_follows_continuation_tokens(guard, builtin_policies):
     result = scan(guard, builtin_policies)
     assert guard.count("s3", "ListBuckets") == 2
     assert {r["name"] for r in result.resources if r["kind"] == "storage.bucket"} == {
-        "pacs-public", "pacs-private"}
+        "pacs-public",
+        "pacs-private",
+    }
 
 
 def test_the_guard_itself_stops_writes(guard):
@@ -167,12 +201,20 @@ def test_only_the_calls_enabled_policies_need(guard, builtin_policies):
     from cloudscan.policyset import select
 
     aws_world.build(WORLD)
-    scan_aws(guard.session(), select(builtin_policies, only=["storage-versioning-enabled"]),
-             regions=(aws_world.REGION,))
+    scan_aws(
+        guard.session(),
+        select(builtin_policies, only=["storage-versioning-enabled"]),
+        regions=(aws_world.REGION,),
+    )
     # Versioning, plus what tells whether the bucket holds patient data (tags, a sample).
     assert sorted({op for svc, op in guard.calls}) == [
-        "GetBucketLocation", "GetBucketTagging", "GetBucketVersioning", "GetCallerIdentity",
-        "ListBuckets", "ListObjectsV2"]
+        "GetBucketLocation",
+        "GetBucketTagging",
+        "GetBucketVersioning",
+        "GetCallerIdentity",
+        "ListBuckets",
+        "ListObjectsV2",
+    ]
 
 
 def test_unreadable_prefix_list_is_unknown_only_where_it_matters(guard, builtin_policies):
@@ -183,8 +225,10 @@ def test_unreadable_prefix_list_is_unknown_only_where_it_matters(guard, builtin_
     ssh = [n for n in rules if n.startswith("partner-access tcp/22-22/pl-")]
     assert len(dicom) == len(ssh) == 1
     assert statuses(result, dicom[0])["network-no-internet-dicom-ports"]["status"] == "UNKNOWN"
-    assert "ec2:GetManagedPrefixListEntries UnauthorizedOperation" in (
-        statuses(result, dicom[0])["network-no-internet-dicom-ports"]["evidence"][0]["message"])
+    assert (
+        "ec2:GetManagedPrefixListEntries UnauthorizedOperation"
+        in (statuses(result, dicom[0])["network-no-internet-dicom-ports"]["evidence"][0]["message"])
+    )
     # An SSH rule cannot open a DICOM port, whatever the list holds.
     assert statuses(result, ssh[0])["network-no-internet-dicom-ports"]["status"] == "PASS"
 
@@ -202,7 +246,8 @@ def test_a_bug_while_reading_one_bucket_is_that_buckets_error(guard, builtin_pol
     monkeypatch.setattr(s3, "describe_bucket", flaky)
     result = scan(guard, builtin_policies)
     assert [(e["call"], e["resource"]) for e in result.errors] == [
-        ("cloudscan:read", "arn:aws:s3:::pacs-private")]
+        ("cloudscan:read", "arn:aws:s3:::pacs-private")
+    ]
     assert "pacs-public" in {r["name"] for r in result.resources}
 
 

@@ -31,8 +31,12 @@ def test_scenario(path, guard, builtin_policies):
     scenario = load(path)
     aws_world.build(scenario["spec"])
 
-    result = scan_aws(guard.session(), builtin_policies, regions=(aws_world.REGION,),
-                      trusted_accounts=scenario.get("trusted_accounts", ()))
+    result = scan_aws(
+        guard.session(),
+        builtin_policies,
+        regions=(aws_world.REGION,),
+        trusted_accounts=scenario.get("trusted_accounts", ()),
+    )
 
     found = statuses_by_resource(result)
     for resource, expected in scenario["expect"].items():
@@ -46,9 +50,11 @@ def test_every_aws_policy_has_a_failing_and_a_passing_scenario(builtin_policies)
     live_kinds = {"storage.account", "storage.bucket", "network.ingress"}  # what the AWS adapter makes
     # These judge the objects in a bucket: tests/test_imaging_data.py uploads real DICOM to moto.
     by_content = {"storage-no-public-identifiable-imaging", "storage-no-public-deidentified-imaging"}
-    aws = [p for p in builtin_policies
-           if (p.providers is None or "aws" in p.providers) and p.kind in live_kinds
-           and p.id not in by_content]
+    aws = [
+        p
+        for p in builtin_policies
+        if (p.providers is None or "aws" in p.providers) and p.kind in live_kinds and p.id not in by_content
+    ]
     seen: dict[str, set[str]] = {p.id: set() for p in aws}
     for path in SCENARIOS:
         for expected in load(path)["expect"].values():

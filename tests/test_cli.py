@@ -12,10 +12,20 @@ from cloudscan import __version__
 from cloudscan.cli import cli
 from cloudscan.model import load_schema, schema_registry
 
-PUBLIC = {"buckets": {"pacs-exports": {"acl": "public-read", "encryption": "aws:kms", "versioning": True,
-                                        "object_lock_days": 1, "logging": "pacs-logs"}},
-          "security_groups": {"orthanc": {"ingress": [
-              {"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]}}}
+PUBLIC = {
+    "buckets": {
+        "pacs-exports": {
+            "acl": "public-read",
+            "encryption": "aws:kms",
+            "versioning": True,
+            "object_lock_days": 1,
+            "logging": "pacs-logs",
+        }
+    },
+    "security_groups": {
+        "orthanc": {"ingress": [{"protocol": "tcp", "from": 4242, "to": 4242, "cidr": "0.0.0.0/0"}]}
+    },
+}
 
 
 @pytest.fixture
@@ -49,8 +59,18 @@ def test_version():
 def test_help_explains_exit_codes_and_options():
     assert "3  incomplete scan" in run("--help").output
     help_text = run("scan", "aws", "--help").output
-    for option in ("--profile", "--region", "--format", "--output", "--fail-on", "--strict",
-                   "--policies", "--only", "--skip", "--trusted-account"):
+    for option in (
+        "--profile",
+        "--region",
+        "--format",
+        "--output",
+        "--fail-on",
+        "--strict",
+        "--policies",
+        "--only",
+        "--skip",
+        "--trusted-account",
+    ):
         assert option in help_text
 
 
@@ -95,8 +115,18 @@ def test_fail_on_threshold(global_guard, fail_on, code):
 
 
 def test_only_and_skip(global_guard):
-    result = run("scan", "aws", "--region", "us-east-1", "--format", "json",
-                 "--only", "storage-*", "--skip", "storage-no-public-list")
+    result = run(
+        "scan",
+        "aws",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--only",
+        "storage-*",
+        "--skip",
+        "storage-no-public-list",
+    )
     report = json.loads(result.stdout)
     policies = set(report["scan"]["policies"])
     assert "storage-no-public-read" in policies
@@ -168,8 +198,12 @@ def test_policies_list_and_show():
 def test_demo_shows_a_real_report():
     result = run("demo")
     assert result.exit_code == 0
-    for expected in ("radiology-pacs-exports", "storage-no-public-identifiable-imaging",
-                     "teleradiology-inbox", "network-no-internet-dicom-ports"):
+    for expected in (
+        "radiology-pacs-exports",
+        "storage-no-public-identifiable-imaging",
+        "teleradiology-inbox",
+        "network-no-internet-dicom-ports",
+    ):
         assert expected in result.stdout
     report = json.loads(run("demo", "--format", "json").stdout)
     status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
@@ -192,8 +226,12 @@ def test_terraform_scan_reports_sources_and_validates(monkeypatch):
     assert not list(report_validator().iter_errors(report))
     (finding,) = [f for f in report["findings"] if f["policy_id"] == "storage-no-public-read"]
     assert finding["resource"]["source"] == {
-        "type": "terraform", "address": "aws_s3_bucket.exports",
-        "file": "terraform-fixtures/public-pacs-export/main.tf", "line_start": 8, "line_end": 10}
+        "type": "terraform",
+        "address": "aws_s3_bucket.exports",
+        "file": "terraform-fixtures/public-pacs-export/main.tf",
+        "line_start": 8,
+        "line_end": 10,
+    }
 
 
 def test_terraform_broken_file_fails_closed_unless_warned(monkeypatch):
@@ -206,7 +244,8 @@ def test_terraform_broken_file_fails_closed_unless_warned(monkeypatch):
     result = run(*args)
     assert result.exit_code == 3
     assert "ERROR terraform:parse (terraform-fixtures/broken-hcl/broken.tf:3): FileError: does not parse" in (
-        result.stdout)
+        result.stdout
+    )
 
 
 def test_terraform_missing_path_is_a_usage_error(tmp_path):
@@ -247,11 +286,26 @@ def test_mutes_keep_findings_but_stop_them_failing(tmp_path, monkeypatch):
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     mutes = tmp_path / "mutes.json"
-    mutes.write_text(json.dumps({"mutes": [
-        {"policy": "*", "resource": "*aws_s3_bucket.exports", "reason": "demo bucket, no PHI",
-         "until": "2999-01-01"},
-        {"policy": "*", "resource": "*", "reason": "an expired acceptance", "until": "2020-01-01"},
-    ]}))
+    mutes.write_text(
+        json.dumps(
+            {
+                "mutes": [
+                    {
+                        "policy": "*",
+                        "resource": "*aws_s3_bucket.exports",
+                        "reason": "demo bucket, no PHI",
+                        "until": "2999-01-01",
+                    },
+                    {
+                        "policy": "*",
+                        "resource": "*",
+                        "reason": "an expired acceptance",
+                        "until": "2020-01-01",
+                    },
+                ]
+            }
+        )
+    )
     args = ("scan", "terraform", "terraform-fixtures/public-pacs-export", "--mute", str(mutes))
     report = json.loads(run(*args, "--format", "json").stdout)
     statuses = {f["status"] for f in report["findings"]}

@@ -19,12 +19,25 @@ def wheel(tmp_path_factory) -> Path:
     a test must not leave anything in the checkout."""
     dist = tmp_path_factory.mktemp("dist")
     source = tmp_path_factory.mktemp("source") / "cloudscan"
-    skipped = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
-                                     "tests", "terraform-fixtures", "benchmarks", ".ruff_cache")
+    skipped = shutil.ignore_patterns(
+        ".git",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".hypothesis",
+        "tests",
+        "terraform-fixtures",
+        "benchmarks",
+        ".ruff_cache",
+    )
     shutil.copytree(ROOT, source, ignore=skipped)
     before = sorted(p.name for p in ROOT.iterdir())
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
+        check=True,
+        timeout=600,
+    )
     assert sorted(p.name for p in ROOT.iterdir()) == before, "building wrote into the checkout"
     (built,) = dist.glob("cloudscan-*.whl")
     return built
@@ -47,18 +60,21 @@ def test_installed_wheel_scans_in_a_clean_virtualenv(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
-    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", f"{wheel}[demo]"],
-                   check=True, timeout=900)
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", f"{wheel}[demo]"], check=True, timeout=900
+    )
     cloudscan = str(bin_dir / "cloudscan")
 
-    listed = subprocess.run([cloudscan, "policies", "validate"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120)
+    listed = subprocess.run(
+        [cloudscan, "policies", "validate"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr
     count = sum(1 for _ in (ROOT / "policies").rglob("*.json"))
     assert listed.stdout.startswith(f"{count} policies valid")
 
-    demo = subprocess.run([cloudscan, "demo", "--format", "json"], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    demo = subprocess.run(
+        [cloudscan, "demo", "--format", "json"], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert demo.returncode == 0, demo.stderr
     report = json.loads(demo.stdout)
     status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}

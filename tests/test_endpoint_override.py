@@ -33,15 +33,38 @@ def test_account_block_public_access_is_read_through_an_endpoint_override(moto_s
     # Setup needs the same fix as the scanner: the account id must not become part of the host.
     control.meta.events.register(
         "before-sign.s3-control.*",
-        lambda request, **_: setattr(request, "url", request.url.replace(f"//{ACCOUNT}.", "//")))
-    control.put_public_access_block(AccountId=ACCOUNT, PublicAccessBlockConfiguration=dict.fromkeys(
-        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+        lambda request, **_: setattr(request, "url", request.url.replace(f"//{ACCOUNT}.", "//")),
+    )
+    control.put_public_access_block(
+        AccountId=ACCOUNT,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
 
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_server}
     done = subprocess.run(
-        [sys.executable, "-m", "cloudscan", "scan", "aws", "--region", "us-east-1", "--format", "json",
-         "--only", "aws-s3-account-block-public-access", "--only", "storage-no-public-read", "--strict"],
-        env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "cloudscan",
+            "scan",
+            "aws",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--only",
+            "aws-s3-account-block-public-access",
+            "--only",
+            "storage-no-public-read",
+            "--strict",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -23,9 +23,17 @@ KEY_MARKER = "Doe_ZQXKEY"
 # Parts of keys that identify a patient without any letter: a record number, a birth date, and
 # a name written as an "extension".
 MRN_MARKER, BIRTH_MARKER, SUFFIX_MARKER = "987654321", "19700101", "Zqxsfx"
-PUBLIC_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
-                 "Action": ["s3:GetObject", "s3:ListBucket"],
-                 "Resource": ["arn:aws:s3:::BUCKET", "arn:aws:s3:::BUCKET/*"]}]}
+PUBLIC_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::BUCKET", "arn:aws:s3:::BUCKET/*"],
+        }
+    ],
+}
 
 
 def dicom_bytes(*, identifiable: bool, preamble: bool = True) -> bytes:
@@ -52,20 +60,27 @@ def dicom_bytes(*, identifiable: bool, preamble: bool = True) -> bytes:
 
 @pytest.fixture
 def archives(guard):
-    aws_world.build({"buckets": {
-        "public-identifiable": {"policy": PUBLIC_POLICY},
-        "public-deidentified": {"policy": PUBLIC_POLICY},
-        "private-identifiable": {"block_public_access": True},
-        "public-not-imaging": {"policy": PUBLIC_POLICY},
-    }})
+    aws_world.build(
+        {
+            "buckets": {
+                "public-identifiable": {"policy": PUBLIC_POLICY},
+                "public-deidentified": {"policy": PUBLIC_POLICY},
+                "private-identifiable": {"block_public_access": True},
+                "public-not-imaging": {"policy": PUBLIC_POLICY},
+            }
+        }
+    )
     s3 = aws_world.session().client("s3")
     uid = generate_uid()
     put = lambda bucket, key, body: s3.put_object(Bucket=bucket, Key=key, Body=body)  # noqa: E731
     put("public-identifiable", f"{KEY_MARKER}/{uid}/IM0001.dcm", dicom_bytes(identifiable=True))
     put("public-identifiable", f"{KEY_MARKER}/{uid}/IM0002", dicom_bytes(identifiable=True, preamble=False))
     put("public-identifiable", "README.txt", b"exports for the viewer")
-    put("public-identifiable", f"mrn/{MRN_MARKER}/{BIRTH_MARKER}/Doe.{SUFFIX_MARKER}",
-        dicom_bytes(identifiable=True))
+    put(
+        "public-identifiable",
+        f"mrn/{MRN_MARKER}/{BIRTH_MARKER}/Doe.{SUFFIX_MARKER}",
+        dicom_bytes(identifiable=True),
+    )
     put("public-deidentified", f"{uid}/IM0001.dcm", dicom_bytes(identifiable=False))
     put("public-deidentified", f"{uid}/truncated.dcm", dicom_bytes(identifiable=False)[:100])
     put("private-identifiable", f"{uid}/IM0001.dcm", dicom_bytes(identifiable=True))
@@ -74,8 +89,12 @@ def archives(guard):
 
 
 def scan(guard, policies, **sampling):
-    return scan_aws(guard.session(), policies, regions=(aws_world.REGION,),
-                    sampling=Sampling(**{"size": 5, "deep": True, **sampling}))
+    return scan_aws(
+        guard.session(),
+        policies,
+        regions=(aws_world.REGION,),
+        sampling=Sampling(**{"size": 5, "deep": True, **sampling}),
+    )
 
 
 def by_bucket(result):
@@ -123,8 +142,16 @@ def test_no_patient_value_leaves_the_scan(archives, builtin_policies, caplog):
     outputs.append(json.dumps(result.resources))
     outputs.append(caplog.text)
     for text in outputs:
-        for marker in (NAME_MARKER, "ZQXMARKER", ID_MARKER, KEY_MARKER, "ZQXKEY", MRN_MARKER, BIRTH_MARKER,
-                       SUFFIX_MARKER):
+        for marker in (
+            NAME_MARKER,
+            "ZQXMARKER",
+            ID_MARKER,
+            KEY_MARKER,
+            "ZQXKEY",
+            MRN_MARKER,
+            BIRTH_MARKER,
+            SUFFIX_MARKER,
+        ):
             assert marker not in text
 
 

@@ -21,8 +21,12 @@ GOOD = {
         "compliance": {"hipaa": ["164.308(a)(1)"]},
         "references": ["https://example.org/our-tagging-standard"],
     },
-    "properties": {"labels": {"required": ["DataClassification"],
-                              "x-cloudscan-message": "The bucket has no DataClassification tag."}},
+    "properties": {
+        "labels": {
+            "required": ["DataClassification"],
+            "x-cloudscan-message": "The bucket has no DataClassification tag.",
+        }
+    },
 }
 
 
@@ -48,16 +52,28 @@ def variant(**changes):
 
 BAD = {
     "not-json": ('{"x-cloudscan": {', "", "not valid JSON"),
-    "missing-severity": (variant(**{"x-cloudscan__severity": None}), "/x-cloudscan",
-                         "'severity' is a required property"),
+    "missing-severity": (
+        variant(**{"x-cloudscan__severity": None}),
+        "/x-cloudscan",
+        "'severity' is a required property",
+    ),
     "unknown-severity": (variant(**{"x-cloudscan__severity": "urgent"}), "/x-cloudscan/severity", "urgent"),
-    "misspelt-field": (variant(properties={"exposure": {"properties": {"public_raed": {"const": False}}}}),
-                       "/properties/exposure/properties/public_raed", "is not a field of storage.bucket"),
-    "misspelt-required": (variant(properties={"encryption": {"required": ["enabeld"]}}),
-                          "/properties/encryption/required", "/encryption/enabeld is not a field"),
+    "misspelt-field": (
+        variant(properties={"exposure": {"properties": {"public_raed": {"const": False}}}}),
+        "/properties/exposure/properties/public_raed",
+        "is not a field of storage.bucket",
+    ),
+    "misspelt-required": (
+        variant(properties={"encryption": {"required": ["enabeld"]}}),
+        "/properties/encryption/required",
+        "/encryption/enabeld is not a field",
+    ),
     "not-a-schema": (variant(type="objekt"), "/type", "not a valid JSON Schema"),
-    "unknown-kind": (variant(**{"x-cloudscan__applies_to": {"kind": "storage.buckets"}}),
-                     "/x-cloudscan/applies_to/kind", "storage.buckets"),
+    "unknown-kind": (
+        variant(**{"x-cloudscan__applies_to": {"kind": "storage.buckets"}}),
+        "/x-cloudscan/applies_to/kind",
+        "storage.buckets",
+    ),
 }
 
 

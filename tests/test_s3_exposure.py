@@ -19,8 +19,12 @@ def test_table_is_big_enough():
 @pytest.mark.parametrize("case", TABLE, ids=[c["name"] for c in TABLE])
 def test_exposure(case, builtin_policies):
     with mock_aws():
-        aws_world.build({"account_block_public_access": case.get("account_block_public_access"),
-                         "buckets": {"case-bucket": case["bucket"]}})
+        aws_world.build(
+            {
+                "account_block_public_access": case.get("account_block_public_access"),
+                "buckets": {"case-bucket": case["bucket"]},
+            }
+        )
         session = aws_world.session()
         if case.get("unknown_owner"):
             guard = aws_world.CallGuard()

@@ -65,20 +65,32 @@ def test_levels_follow_severity_and_unknown_is_a_notification(terraform_sarif):
     assert ("network-no-internet-dicom-ports", "fail", "error") in levels
     assert ("storage-versioning-enabled", "fail", "warning") in levels
     assert {r["kind"] for r in run["results"]} == {"fail"}
-    unknown = [n for n in run["invocations"][0]["toolExecutionNotifications"]
-               if n["descriptor"]["id"] == "cloudscan/unknown"]
+    unknown = [
+        n
+        for n in run["invocations"][0]["toolExecutionNotifications"]
+        if n["descriptor"]["id"] == "cloudscan/unknown"
+    ]
     assert len(unknown) == sum(f["status"] == "UNKNOWN" for f in result.findings) > 0
-    (unresolved,) = [n for n in unknown if "unresolved-variable" in json.dumps(n["locations"])
-                     and n["associatedRule"]["id"] == "storage-no-public-read"]
+    (unresolved,) = [
+        n
+        for n in unknown
+        if "unresolved-variable" in json.dumps(n["locations"])
+        and n["associatedRule"]["id"] == "storage-no-public-read"
+    ]
     assert "var.reader has no default" in unresolved["message"]["text"]
 
 
 def test_unreadable_files_are_tool_notifications_with_their_line(terraform_sarif):
     _, document = terraform_sarif
     notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    located = {(n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-                n["locations"][0]["physicalLocation"].get("region", {}).get("startLine")) for n in notes
-               if n.get("locations")}
+    located = {
+        (
+            n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            n["locations"][0]["physicalLocation"].get("region", {}).get("startLine"),
+        )
+        for n in notes
+        if n.get("locations")
+    }
     assert ("terraform-fixtures/broken-hcl/broken.tf", 3) in located
 
 
@@ -101,9 +113,11 @@ def test_configuration_findings_point_at_the_setting(terraform_sarif):
         if physical["artifactLocation"]["uri"] == "terraform-fixtures/orthanc-configs/open/orthanc.json":
             lines[result["ruleId"]] = physical["region"]["startLine"]
     text = Path(ROOT / "terraform-fixtures/orthanc-configs/open/orthanc.json").read_text().splitlines()
-    for rule, key in (("orthanc-lua-scripts-disabled", "ExecuteLuaEnabled"),
-                      ("orthanc-rest-api-no-filesystem-writes", "RestApiWriteToFileSystemEnabled"),
-                      ("dimse-called-ae-checked", "DicomCheckCalledAet"),
-                      ("dimse-no-unknown-ae-store", "DicomAlwaysAllowStore"),
-                      ("dicomweb-no-unauthenticated-search", "AuthenticationEnabled")):
+    for rule, key in (
+        ("orthanc-lua-scripts-disabled", "ExecuteLuaEnabled"),
+        ("orthanc-rest-api-no-filesystem-writes", "RestApiWriteToFileSystemEnabled"),
+        ("dimse-called-ae-checked", "DicomCheckCalledAet"),
+        ("dimse-no-unknown-ae-store", "DicomAlwaysAllowStore"),
+        ("dicomweb-no-unauthenticated-search", "AuthenticationEnabled"),
+    ):
         assert f'"{key}"' in text[lines[rule] - 1], rule

@@ -6,10 +6,15 @@ from cloudscan.providers.terraform.expressions import Unknown, dig, evaluate
 from cloudscan.providers.terraform.hcl import parse_expression, parse_hcl
 
 VALUES = {
-    "var": {"env": "prod", "ports": [104, 11112], "public": False, "cidrs": ["10.0.0.0/16"],
-            "rules": {"dicom": {"port": 104, "cidr": "0.0.0.0/0"},
-                      "web": {"port": 443, "cidr": "10.0.0.0/8"}},
-            "empty": "", "none": None},
+    "var": {
+        "env": "prod",
+        "ports": [104, 11112],
+        "public": False,
+        "cidrs": ["10.0.0.0/16"],
+        "rules": {"dicom": {"port": 104, "cidr": "0.0.0.0/0"}, "web": {"port": 443, "cidr": "10.0.0.0/8"}},
+        "empty": "",
+        "none": None,
+    },
     "local": {"tags": {"Team": "radiology"}},
     "aws_s3_bucket": {"b": {"id": "pacs", "arn": "arn:aws:s3:::pacs"}},
 }
@@ -32,8 +37,10 @@ CASES = [
     ("var.ports[1]", 11112),
     ("var.ports", [104, 11112]),
     ('"${aws_s3_bucket.b.arn}/*"', "arn:aws:s3:::pacs/*"),
-    ('jsonencode({"Effect": "Allow", "Resource": ["${aws_s3_bucket.b.arn}"]})',
-     '{"Effect":"Allow","Resource":["arn:aws:s3:::pacs"]}'),
+    (
+        'jsonencode({"Effect": "Allow", "Resource": ["${aws_s3_bucket.b.arn}"]})',
+        '{"Effect":"Allow","Resource":["arn:aws:s3:::pacs"]}',
+    ),
     ('jsonencode({Principal = {AWS = "*"}})', '{"Principal":{"AWS":"*"}}'),
     ('format("%s-logs", var.env)', "prod-logs"),
     ('formatlist("port-%d", var.ports)', ["port-104", "port-11112"]),
@@ -53,7 +60,7 @@ CASES = [
     ("7 % 3", 1),
     ('"8042" + 1', 8043),
     ('!var.public && var.env == "prod"', True),
-    ("var.public || var.env != \"prod\"", False),
+    ('var.public || var.env != "prod"', False),
     ("var.ports[0] < 1024", True),
     ("var.ports[1] >= 11112", True),
     ("false && var.missing", False),
@@ -67,7 +74,7 @@ CASES = [
     ("[for p in var.ports : p if p > 1000]", [11112]),
     ("{for k, r in var.rules : k => r.port}", {"dicom": 104, "web": 443}),
     ('[for k, r in var.rules : r.cidr if r.cidr == "0.0.0.0/0"]', ["0.0.0.0/0"]),
-    ("{for p in var.ports : (p > 1000 ? \"high\" : \"low\") => p...}", {"low": [104], "high": [11112]}),
+    ('{for p in var.ports : (p > 1000 ? "high" : "low") => p...}', {"low": [104], "high": [11112]}),
     ("[for p in var.ports : {from = p, to = p}]", [{"from": 104, "to": 104}, {"from": 11112, "to": 11112}]),
     ("values(var.rules)[*].port", [104, 443]),
     ("values(var.rules).*.cidr", ["0.0.0.0/0", "10.0.0.0/8"]),
@@ -153,33 +160,44 @@ def test_an_unknown_element_stays_inside_a_known_list():
 
 
 def test_heredocs_and_template_directives():
-    body = parse_hcl(b'a = <<-EOT\n    hello ${var.env}\n      indented\n    EOT\n'
-                     b'b = <<EOT\nraw $${x}\nEOT\n'
-                     b'c = "%{ if var.public }open%{ else }closed%{ endif }"\n'
-                     b'd = "%{ for p in var.ports }${p};%{ endfor }"\n')
-    assert evaluate(body, resolve) == {"a": "hello prod\n  indented\n", "b": "raw ${x}\n",
-                                       "c": "closed", "d": "104;11112;"}
+    body = parse_hcl(
+        b"a = <<-EOT\n    hello ${var.env}\n      indented\n    EOT\n"
+        b"b = <<EOT\nraw $${x}\nEOT\n"
+        b'c = "%{ if var.public }open%{ else }closed%{ endif }"\n'
+        b'd = "%{ for p in var.ports }${p};%{ endfor }"\n'
+    )
+    assert evaluate(body, resolve) == {
+        "a": "hello prod\n  indented\n",
+        "b": "raw ${x}\n",
+        "c": "closed",
+        "d": "104;11112;",
+    }
 
 
-@pytest.mark.parametrize("source", [
-    b'resource "aws_s3_bucket" "b" {\r\n  bucket = "x"\r\n  # c\r\n'
-    b'  acl = <<EOT\r\npublic-read\r\nEOT\r\n}\r\n',
-    b'\xef\xbb\xbfresource "aws_s3_bucket" "b" {\n  bucket = "x"\n  acl = <<EOT\npublic-read\nEOT\n}\n',
-    b'resource "aws_s3_bucket" "b" {\n  bucket = /* name */ "x"\n  acl = "public-read" # trailing\n}\n',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        b'resource "aws_s3_bucket" "b" {\r\n  bucket = "x"\r\n  # c\r\n'
+        b"  acl = <<EOT\r\npublic-read\r\nEOT\r\n}\r\n",
+        b'\xef\xbb\xbfresource "aws_s3_bucket" "b" {\n  bucket = "x"\n  acl = <<EOT\npublic-read\nEOT\n}\n',
+        b'resource "aws_s3_bucket" "b" {\n  bucket = /* name */ "x"\n  acl = "public-read" # trailing\n}\n',
+    ],
+)
 def test_files_terraform_accepts(source):
     """CRLF line ends, a byte-order mark and comments inside expressions."""
     body = parse_hcl(source)
     bucket = body["resource"][0]["aws_s3_bucket"]["b"]
-    assert evaluate(bucket, resolve) == {"bucket": "x", "acl": "public-read" if b"<<" not in source
-                                         else "public-read\n"}
+    assert evaluate(bucket, resolve) == {
+        "bucket": "x",
+        "acl": "public-read" if b"<<" not in source else "public-read\n",
+    }
     assert bucket["__start_line__"] == 1
 
 
 def test_labels_and_lenient_rereading_keep_what_is_written():
     body = parse_hcl(b'resource "a\\U0001F600" "b" {\n  bucket = "logs 1e3 x"\n  size = 1e3\n}\n')
     (labels,) = body["resource"]
-    (block,) = labels["a\U0001F600"].values()
+    (block,) = labels["a\U0001f600"].values()
     assert evaluate(block, resolve) == {"bucket": "logs 1e3 x", "size": 1000}
 
 

@@ -15,19 +15,24 @@ MOTO_SCENARIOS = ROOT / "tests" / "scenarios" / "aws"
 
 # Where a moto scenario and its Terraform twin must differ, and why.
 PARITY_EXCEPTIONS = {
-    ("public-pacs-export", "storage-default-encryption"):
-        "moto models a bucket made before 2023 (no default encryption); Terraform creates a bucket "
-        "today, which S3 always encrypts with SSE-S3",
+    (
+        "public-pacs-export",
+        "storage-default-encryption",
+    ): "moto models a bucket made before 2023 (no default encryption); Terraform creates a bucket "
+    "today, which S3 always encrypts with SSE-S3",
 }
 
 
 def scan_fixture(fixture: Path, policies):
     expected = json.loads((fixture / "expected.json").read_text())
     options = expected.get("options", {})
-    result = scan_terraform([fixture], policies,
-                            var_files=tuple(fixture / f for f in options.get("var_files", [])),
-                            plans=tuple(fixture / f for f in options.get("plans", [])),
-                            trusted_accounts=options.get("trusted_accounts", ()))
+    result = scan_terraform(
+        [fixture],
+        policies,
+        var_files=tuple(fixture / f for f in options.get("var_files", [])),
+        plans=tuple(fixture / f for f in options.get("plans", [])),
+        trusted_accounts=options.get("trusted_accounts", ()),
+    )
     return expected, result
 
 
@@ -53,15 +58,17 @@ def test_fixture(fixture, builtin_policies):
         assert address in found, f"{address} not found; found {sorted(found)}"
         assert {p: found[address].get(p) for p in statuses} == statuses, address
     for address in expected.get("absent", []):
-        assert not any(a == address or a.split("#")[0] == address or a.startswith(address + "[")
-                       for a in found), address
+        assert not any(
+            a == address or a.split("#")[0] == address or a.startswith(address + "[") for a in found
+        ), address
     prefix = fixture.relative_to(ROOT).as_posix() + "/"
     reported = sorted(e["resource"].removeprefix(prefix) for e in result.errors)
     assert reported == sorted(expected.get("errors", [])), result.errors
 
 
-@pytest.mark.parametrize("fixture", [f for f in FIXTURES if (MOTO_SCENARIOS / f"{f.name}.json").is_file()],
-                         ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "fixture", [f for f in FIXTURES if (MOTO_SCENARIOS / f"{f.name}.json").is_file()], ids=lambda f: f.name
+)
 def test_same_statuses_as_the_moto_scenario(fixture, builtin_policies):
     """One policy, live and IaC: the Terraform twin of a moto scenario judges alike."""
     scenario = json.loads((MOTO_SCENARIOS / f"{fixture.name}.json").read_text())
@@ -104,18 +111,18 @@ def test_fixtures_judge_alike_scanned_one_by_one_or_together(builtin_policies):
 # Policies that no Terraform can make fail or pass, and why.
 NEVER_FAILS_IN_TERRAFORM = {
     "storage-default-encryption": "S3, GCS and Azure encrypt every new bucket; no argument turns it off "
-                                  "(buckets made before 2023 can fail live: see the moto scenarios)",
+    "(buckets made before 2023 can fail live: see the moto scenarios)",
     "dicomweb-cors-no-any-origin": "Orthanc has no CORS setting: CORS comes from a proxy in front of it "
-                                   "(see tests/test_dicomweb_orthanc.py)",
+    "(see tests/test_dicomweb_orthanc.py)",
     "dicomweb-cors-no-credentialed-foreign-origin": "as dicomweb-cors-no-any-origin",
 }
 # Policies no file can judge either way: they need the objects or a live connection.
 NOT_IN_FILES = {
     "storage-no-public-identifiable-imaging": "judges a bucket's objects, which Terraform does not hold "
-                                              "(see tests/test_imaging_data.py)",
+    "(see tests/test_imaging_data.py)",
     "storage-no-public-deidentified-imaging": "judges a bucket's objects (see tests/test_imaging_data.py)",
     "dicomweb-valid-certificate": "a certificate is judged by connecting (UNKNOWN from a configuration; "
-                                  "see tests/test_dicomweb_tls.py)",
+    "see tests/test_dicomweb_tls.py)",
 }
 
 

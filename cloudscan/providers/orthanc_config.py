@@ -56,8 +56,13 @@ MAX_SETTINGS = 2_000  # Orthanc and its plugins know a few hundred
 # Settings cloudscan reads whose JSON type Orthanc checks when it starts: a port given as an
 # object, an AE title given as a list, a TLS version given as true all stop it.
 TYPED_SETTINGS: dict[str, tuple[type, ...]] = {
-    "HttpPort": (int,), "DicomPort": (int,), "SslMinimumProtocolVersion": (int,),
-    "DicomAet": (str,), "Plugins": (list,), "RegisteredUsers": (dict,), "DicomWeb": (dict,),
+    "HttpPort": (int,),
+    "DicomPort": (int,),
+    "SslMinimumProtocolVersion": (int,),
+    "DicomAet": (str,),
+    "Plugins": (list,),
+    "RegisteredUsers": (dict,),
+    "DicomWeb": (dict,),
 }
 TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "an object"}
 BOOLEAN_SETTINGS = {
@@ -203,8 +208,9 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
         value, expected = settings[key], TYPED_SETTINGS[key]
         if isinstance(value, bool) or not isinstance(value, expected):
             file, line = where[key]
-            problems.append(ConfigError(file, line, f"{key} must be {TYPE_NAMES[expected[0]]}: "
-                                                    "Orthanc refuses to start"))
+            problems.append(
+                ConfigError(file, line, f"{key} must be {TYPE_NAMES[expected[0]]}: Orthanc refuses to start")
+            )
     if not where and not problems:
         return [], problems
     main = display(files[0])

@@ -16,8 +16,9 @@ class Format(StrEnum):
     SARIF = "sarif"
 
 
-def write(fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False,
-          verbose: bool = False) -> None:
+def write(
+    fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
+) -> None:
     """Write the report to `stream`. JSON and SARIF are written as they are encoded, so a report
     of thousands of resources never exists whole in memory as a string."""
     if fmt is Format.JSON:

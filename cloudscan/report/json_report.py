@@ -58,4 +58,3 @@ def _document(result: ScanResult) -> dict[str, Any]:
         "resources": result.resources,
         "errors": result.errors,
     }
-

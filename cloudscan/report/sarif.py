@@ -38,8 +38,11 @@ def _document(result: ScanResult) -> dict[str, Any]:
     rules = [_rule(p) for p in result.policies]
     index = {p.id: i for i, p in enumerate(result.policies)}
     # A muted FAIL stays a result, suppressed with its reason, so code scanning shows it closed.
-    results = [_result(f, index) for f in result.findings
-               if f["status"] == "FAIL" or (f["suppression"] or {}).get("was") == "FAIL"]
+    results = [
+        _result(f, index)
+        for f in result.findings
+        if f["status"] == "FAIL" or (f["suppression"] or {}).get("was") == "FAIL"
+    ]
     blocking = blocking_errors(result) if result.fail_closed else []
     if blocking:
         rules.append(UNREADABLE_RULE)
@@ -47,25 +50,31 @@ def _document(result: ScanResult) -> dict[str, Any]:
     notifications = [_unknown(f, index) for f in result.findings if f["status"] == "UNKNOWN"]
     notifications += [_notification(e) for e in result.errors if e not in blocking]
     notifications += [
-        _notification({**e, "resource": r["id"]}) for r in result.resources for e in r["_meta"]["errors"]
+        _notification({**e, "resource": r["id"]})
+        for r in result.resources
+        for e in r["_meta"]["errors"]
         if not (blocking and e["code"] in BLOCKING_CODES | {"InternalError"})
     ]
     run = {
-        "tool": {"driver": {
-            "name": "cloudscan",
-            "version": __version__,
-            "semanticVersion": __version__,
-            "informationUri": "https://pypi.org/project/cloudscan/",
-            "rules": rules,
-        }},
+        "tool": {
+            "driver": {
+                "name": "cloudscan",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": "https://pypi.org/project/cloudscan/",
+                "rules": rules,
+            }
+        },
         "automationDetails": {"id": f"cloudscan/{result.source}/"},
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The directory cloudscan ran in."}}},
-        "invocations": [{
-            "executionSuccessful": True,
-            "startTimeUtc": result.started_at,
-            "endTimeUtc": result.finished_at or result.started_at,
-            "toolExecutionNotifications": notifications,
-        }],
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "startTimeUtc": result.started_at,
+                "endTimeUtc": result.finished_at or result.started_at,
+                "toolExecutionNotifications": notifications,
+            }
+        ],
         "results": results,
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
@@ -86,7 +95,8 @@ def _rule(policy: Policy) -> dict[str, Any]:
             "tags": ["security", meta["category"], *hipaa],
             "precision": "high",
             "problem.severity": {"critical": "error", "high": "error", "medium": "warning"}.get(
-                meta["severity"], "recommendation"),
+                meta["severity"], "recommendation"
+            ),
         },
     }
     if meta["references"]:
@@ -95,12 +105,23 @@ def _rule(policy: Policy) -> dict[str, Any]:
 
 
 def _help_markdown(meta: dict[str, Any]) -> str:
-    lines = [f"**{meta['title']}**", "", meta["description"], "", "### Remediation", "",
-             meta["remediation"]["text"]]
+    lines = [
+        f"**{meta['title']}**",
+        "",
+        meta["description"],
+        "",
+        "### Remediation",
+        "",
+        meta["remediation"]["text"],
+    ]
     for cloud in ("aws", "gcp", "azure", "orthanc"):
         how = meta["remediation"].get(cloud) or {}
-        for label, key, fence in (("Console", "console", None), ("CLI", "cli", "sh"),
-                                  ("Terraform", "terraform", "hcl"), ("Configuration", "config", "json")):
+        for label, key, fence in (
+            ("Console", "console", None),
+            ("CLI", "cli", "sh"),
+            ("Terraform", "terraform", "hcl"),
+            ("Configuration", "config", "json"),
+        ):
             if how.get(key):
                 lines += ["", f"{label} ({cloud.upper() if len(cloud) <= 5 else cloud.title()}):", ""]
                 lines += [f"```{fence}", how[key], "```"] if fence else [how[key]]
@@ -126,11 +147,25 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": escape(text)},
         "locations": [_location(resource, [e["path"] for e in finding["evidence"]])],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
-        **({"suppressions": [{"kind": "external", "status": "accepted",
-                               "justification": finding["suppression"]["reason"]}]}
-           if finding["suppression"] else {}),
-        "properties": {"status": finding["status"], "severity": finding["severity"],
-                       "resource": resource["id"], "kind": resource["kind"]},
+        **(
+            {
+                "suppressions": [
+                    {
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": finding["suppression"]["reason"],
+                    }
+                ]
+            }
+            if finding["suppression"]
+            else {}
+        ),
+        "properties": {
+            "status": finding["status"],
+            "severity": finding["severity"],
+            "resource": resource["id"],
+            "kind": resource["kind"],
+        },
     }
     return out
 
@@ -190,12 +225,16 @@ UNREADABLE_RULE: dict[str, Any] = {
     "id": "cloudscan-unreadable-input",
     "name": "UnreadableInput",
     "shortDescription": {"text": "A file under scan could not be read, or a resource could not be judged"},
-    "fullDescription": {"text": "cloudscan could not read this file (a syntax error, a file that is not a "
-                                "regular file, one past the size limit) or failed on a resource in it, so "
-                                "nothing in it was judged. A pull request must not pass a file nobody read."},
-    "help": {"text": "Fix the file so Terraform (or Orthanc) can read it, or run with --on-unreadable warn.",
-             "markdown": "Fix the file so Terraform (or Orthanc) can read it. To report it without failing "
-                         "the run, use `--on-unreadable warn` (the Action's `on-unreadable` input)."},
+    "fullDescription": {
+        "text": "cloudscan could not read this file (a syntax error, a file that is not a "
+        "regular file, one past the size limit) or failed on a resource in it, so "
+        "nothing in it was judged. A pull request must not pass a file nobody read."
+    },
+    "help": {
+        "text": "Fix the file so Terraform (or Orthanc) can read it, or run with --on-unreadable warn.",
+        "markdown": "Fix the file so Terraform (or Orthanc) can read it. To report it without failing "
+        "the run, use `--on-unreadable warn` (the Action's `on-unreadable` input).",
+    },
     "defaultConfiguration": {"level": "error"},
     "properties": {"tags": ["security", "cloudscan"], "security-severity": SECURITY_SEVERITY["high"]},
 }
@@ -205,15 +244,18 @@ def _unreadable(error: dict[str, Any], rule_index: int) -> dict[str, Any]:
     """An input nobody judged, as an error-level alert at its file (and line)."""
     note = _notification(error)
     result: dict[str, Any] = {
-        "ruleId": UNREADABLE_RULE["id"], "ruleIndex": rule_index, "level": "error",
+        "ruleId": UNREADABLE_RULE["id"],
+        "ruleIndex": rule_index,
+        "level": "error",
         "message": note["message"],
         "partialFingerprints": {FINGERPRINT_KEY: _fingerprint_of_error(error)},
     }
     if "locations" in note:
         result["locations"] = note["locations"]
     else:
-        result["locations"] = [{"logicalLocations": [{"name": str(error.get("resource") or "scan"),
-                                                      "kind": "resource"}]}]
+        result["locations"] = [
+            {"logicalLocations": [{"name": str(error.get("resource") or "scan"), "kind": "resource"}]}
+        ]
     return result
 
 

@@ -22,8 +22,12 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
     unread = {r["id"]: r for r in result.resources if not read_something(r) and r["_meta"]["errors"]}
     findings = sorted(
         (f for f in result.findings if f["status"] in shown and f["resource"]["id"] not in unread),
-        key=lambda f: (SEVERITIES.index(f["severity"]), f["policy_id"], shown.index(f["status"]),
-                       f["resource"]["id"]),
+        key=lambda f: (
+            SEVERITIES.index(f["severity"]),
+            f["policy_id"],
+            shown.index(f["status"]),
+            f["resource"]["id"],
+        ),
     )
     lines: list[str] = []
     for severity, in_severity in groupby(findings, key=lambda f: f["severity"]):

@@ -43,9 +43,19 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
         if scope.wants("storage.bucket"):
             regions = frozenset(scope.regions) or None
             futures = [
-                pool.submit(_read_safely, s3.describe_bucket, errors, f"arn:aws:s3:::{bucket['Name']}",
-                            clients, bucket, account=account, account_bpa=account_bpa, fields=fields,
-                            regions=regions, sampling=scope.sampling)
+                pool.submit(
+                    _read_safely,
+                    s3.describe_bucket,
+                    errors,
+                    f"arn:aws:s3:::{bucket['Name']}",
+                    clients,
+                    bucket,
+                    account=account,
+                    account_bpa=account_bpa,
+                    fields=fields,
+                    regions=regions,
+                    sampling=scope.sampling,
+                )
                 for bucket in s3.list_buckets(clients, errors)
             ]
             for future in futures:
@@ -54,29 +64,57 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
                     yield doc
         if scope.wants("network.ingress"):
             regions = list(scope.regions) or ec2.enabled_regions(clients, errors)
-            futures = [pool.submit(_read_safely, _rules_of_region, errors, f"security groups in {r}",
-                                   clients, r, account, errors)
-                       for r in regions]
+            futures = [
+                pool.submit(
+                    _read_safely,
+                    _rules_of_region,
+                    errors,
+                    f"security groups in {r}",
+                    clients,
+                    r,
+                    account,
+                    errors,
+                )
+                for r in regions
+            ]
             for future in futures:
                 yield from future.result() or []
 
 
-def _rules_of_region(clients: AwsClients, region: str, account: str | None,
-                     errors: list[dict[str, Any]]) -> list[Document]:
+def _rules_of_region(
+    clients: AwsClients, region: str, account: str | None, errors: list[dict[str, Any]]
+) -> list[Document]:
     return list(ec2.ingress_rules(clients, region, account, errors))
 
 
 # Codes that say the credentials themselves are refused: every other call would fail too.
-CREDENTIALS_REFUSED = frozenset((
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
-    "UnrecognizedClientException", "InvalidAccessKeyId", "AuthFailure", "CredentialRetrievalError",
-    "NoCredentialsError", "InvalidConfigError",
-))
+CREDENTIALS_REFUSED = frozenset(
+    (
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "UnrecognizedClientException",
+        "InvalidAccessKeyId",
+        "AuthFailure",
+        "CredentialRetrievalError",
+        "NoCredentialsError",
+        "InvalidConfigError",
+    )
+)
 
 
 # Codes that say AWS cannot be reached at all from here: no call of the scan would get through.
-UNREACHABLE = frozenset(("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
-                         "EndpointResolutionError", "ProxyConnectionError", "SSLError"))
+UNREACHABLE = frozenset(
+    (
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ConnectionClosedError",
+        "EndpointResolutionError",
+        "ProxyConnectionError",
+        "SSLError",
+    )
+)
 
 
 class CredentialsRefused(Exception):

@@ -30,8 +30,9 @@ class AwsClients:
             user_agent_extra="cloudscan",
         )
         # The first call of a scan says whether AWS answers at all: it must not retry for minutes.
-        self._first_call = self._config.merge(Config(retries={"mode": "standard", "max_attempts": 2},
-                                                     connect_timeout=5, read_timeout=20))
+        self._first_call = self._config.merge(
+            Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20)
+        )
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 

@@ -28,8 +28,11 @@ def ingress_rules(
 ) -> Iterator[Document]:
     ec2 = clients.client("ec2", region)
     try:
-        groups = [g for page in ec2.get_paginator("describe_security_groups").paginate()
-                  for g in page.get("SecurityGroups", [])]
+        groups = [
+            g
+            for page in ec2.get_paginator("describe_security_groups").paginate()
+            for g in page.get("SecurityGroups", [])
+        ]
     except Exception as exc:
         code, message = error_of(exc)
         errors.append(scan_error("ec2:DescribeSecurityGroups", code, message, f"region {region}"))
@@ -39,20 +42,37 @@ def ingress_rules(
     for group in groups:
         for permission in group.get("IpPermissions", []):
             for source, source_type, description in _sources(permission, prefix_lists):
-                doc = _rule_document(group, permission, source, source_type, description,
-                                     region=region, account=account or group.get("OwnerId"))
+                doc = _rule_document(
+                    group,
+                    permission,
+                    source,
+                    source_type,
+                    description,
+                    region=region,
+                    account=account or group.get("OwnerId"),
+                )
                 if source_type == "prefix_list":  # its entries could not be read
                     code, message = prefix_lists.errors[source]
                     doc["_meta"]["unknown"].append("/rule/source")
-                    doc["_meta"]["errors"].append({"call": "ec2:GetManagedPrefixListEntries",
-                                                   "code": code, "message": message,
-                                                   "pointers": ["/rule/source"]})
+                    doc["_meta"]["errors"].append(
+                        {
+                            "call": "ec2:GetManagedPrefixListEntries",
+                            "code": code,
+                            "message": message,
+                            "pointers": ["/rule/source"],
+                        }
+                    )
                 if attach_error:
                     code, message = attach_error
                     doc["_meta"]["unknown"].extend(["/attached", "/addresses"])
-                    doc["_meta"]["errors"].append({"call": "ec2:DescribeNetworkInterfaces",
-                                                   "code": code, "message": message,
-                                                   "pointers": ["/attached", "/addresses"]})
+                    doc["_meta"]["errors"].append(
+                        {
+                            "call": "ec2:DescribeNetworkInterfaces",
+                            "code": code,
+                            "message": message,
+                            "pointers": ["/attached", "/addresses"],
+                        }
+                    )
                 else:
                     doc["attached"] = group["GroupId"] in attached
                     doc["addresses"] = sorted(attached.get(group["GroupId"], ()))
@@ -87,7 +107,8 @@ class _PrefixLists:
         if list_id not in self._entries and list_id not in self.errors:
             try:
                 pages = self._ec2.get_paginator("get_managed_prefix_list_entries").paginate(
-                    PrefixListId=list_id)
+                    PrefixListId=list_id
+                )
                 self._entries[list_id] = [e for page in pages for e in page.get("Entries", [])]
             except Exception as exc:
                 self.errors[list_id] = error_of(exc)
@@ -105,15 +126,22 @@ def _sources(permission: dict[str, Any], prefix_lists: _PrefixLists) -> Iterator
             yield r["PrefixListId"], "prefix_list", r.get("Description")
         for entry in entries or []:
             note = f"from prefix list {r['PrefixListId']}" + (
-                f": {entry['Description']}" if entry.get("Description") else "")
+                f": {entry['Description']}" if entry.get("Description") else ""
+            )
             yield entry["Cidr"], "cidr", note
     for r in permission.get("UserIdGroupPairs", []):
         yield r.get("GroupId") or r.get("GroupName", ""), "security_group", r.get("Description")
 
 
 def _rule_document(
-    group: dict[str, Any], permission: dict[str, Any], source: str, source_type: str,
-    description: str | None, *, region: str, account: str | None,
+    group: dict[str, Any],
+    permission: dict[str, Any],
+    source: str,
+    source_type: str,
+    description: str | None,
+    *,
+    region: str,
+    account: str | None,
 ) -> Document:
     protocol = str(permission.get("IpProtocol", "-1"))
     protocol = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(protocol, protocol)
@@ -124,12 +152,21 @@ def _rule_document(
     gid = group["GroupId"]
     rule_key = f"{protocol}/{ports[0]}-{ports[1]}/{source}"
     doc = new_resource(
-        "network.ingress", "aws",
+        "network.ingress",
+        "aws",
         f"arn:aws:ec2:{region}:{account}:security-group/{gid}#ingress/{rule_key}",
-        name=f"{group.get('GroupName', gid)} {rule_key}", account=account, region=region,
+        name=f"{group.get('GroupName', gid)} {rule_key}",
+        account=account,
+        region=region,
         labels={t["Key"]: t["Value"] for t in group.get("Tags", [])},
     )
     doc["group"] = {"id": gid, "name": group.get("GroupName"), "network": group.get("VpcId")}
-    doc["rule"] = {"protocol": protocol, "from_port": ports[0], "to_port": ports[1],
-                   "source": source, "source_type": source_type, "description": description}
+    doc["rule"] = {
+        "protocol": protocol,
+        "from_port": ports[0],
+        "to_port": ports[1],
+        "source": source,
+        "source_type": source_type,
+        "description": description,
+    }
     return doc

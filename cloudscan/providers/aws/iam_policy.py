@@ -16,8 +16,7 @@ PERMISSION_ACTIONS = {
     "list": ("s3:listbucket", "s3:listbucketversions"),
     "write": ("s3:putobject", "s3:deleteobject", "s3:deleteobjectversion"),
     "read_acl": ("s3:getbucketacl", "s3:getobjectacl", "s3:getbucketpolicy"),
-    "write_acl": ("s3:putbucketacl", "s3:putobjectacl", "s3:putbucketpolicy",
-                  "s3:deletebucketpolicy"),
+    "write_acl": ("s3:putbucketacl", "s3:putobjectacl", "s3:putbucketpolicy", "s3:deletebucketpolicy"),
 }
 ACL_PERMISSIONS = {
     "READ": ["list"],
@@ -51,8 +50,15 @@ def acl_grants(acl: dict[str, Any]) -> list[dict[str, Any]]:
         else:  # AmazonCustomerByEmail
             ptype, pid = "canonical_user", grantee.get("EmailAddress", "")
         permission = entry.get("Permission", "")
-        grants.append(model.grant(model.principal(ptype, pid), ACL_PERMISSIONS.get(permission, []), via="acl",
-                                  origin=f"Acl.Grants[{i}]", actions=[permission]))
+        grants.append(
+            model.grant(
+                model.principal(ptype, pid),
+                ACL_PERMISSIONS.get(permission, []),
+                via="acl",
+                origin=f"Acl.Grants[{i}]",
+                actions=[permission],
+            )
+        )
     return grants
 
 
@@ -74,8 +80,12 @@ def canned_acl(name: str) -> dict[str, Any] | None:
     if name not in CANNED_ACLS:
         return None
     uris = {uri.rsplit("/", 1)[1]: uri for uri in GROUPS}
-    return {"Grants": [{"Grantee": {"Type": "Group", "URI": uris[group]}, "Permission": permission}
-                       for group, permission in CANNED_ACLS[name]]}
+    return {
+        "Grants": [
+            {"Grantee": {"Type": "Group", "URI": uris[group]}, "Permission": permission}
+            for group, permission in CANNED_ACLS[name]
+        ]
+    }
 
 
 def parse_policy(text: str) -> dict[str, Any]:
@@ -107,15 +117,23 @@ def policy_grants(document: dict[str, Any]) -> list[dict[str, Any]]:
         resources = _as_list(statement.get("Resource", statement.get("NotResource")))
         condition = statement.get("Condition") or None
         for principal in _principals(statement.get("NotPrincipal" if negated else "Principal")):
-            grants.append(model.grant(
-                {**principal, "negated": negated}, permissions, via="policy", origin=origin, actions=actions,
-                effect=effect,
-                # NotResource means "everything but": kept verbatim, matched by nothing.
-                resources=resources if "NotResource" not in statement else [],
-                # A Condition that is not an object (S3 refuses one, emulators may not) is kept
-                # under a key no check knows, so it restricts nothing.
-                conditions=condition if condition is None or isinstance(condition, dict)
-                else {"unreadable": condition}))
+            grants.append(
+                model.grant(
+                    {**principal, "negated": negated},
+                    permissions,
+                    via="policy",
+                    origin=origin,
+                    actions=actions,
+                    effect=effect,
+                    # NotResource means "everything but": kept verbatim, matched by nothing.
+                    resources=resources if "NotResource" not in statement else [],
+                    # A Condition that is not an object (S3 refuses one, emulators may not) is kept
+                    # under a key no check knows, so it restricts nothing.
+                    conditions=condition
+                    if condition is None or isinstance(condition, dict)
+                    else {"unreadable": condition},
+                )
+            )
     return grants
 
 
@@ -148,8 +166,11 @@ def _principals(value: Any) -> list[dict[str, Any]]:
             if key == "AWS":
                 out.append(_aws_principal(pid))
             else:
-                ptype = {"Service": "service", "Federated": "federated",
-                         "CanonicalUser": "canonical_user"}.get(key, "unknown")
+                ptype = {
+                    "Service": "service",
+                    "Federated": "federated",
+                    "CanonicalUser": "canonical_user",
+                }.get(key, "unknown")
                 out.append({"type": ptype, "id": pid, "account": None})
     return out
 

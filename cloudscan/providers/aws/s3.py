@@ -73,12 +73,18 @@ def read_account_block_public_access(clients: AwsClients, account: str | None) -
 
 def describe_account(account: str | None, account_bpa: dict[str, Any]) -> Document:
     """The account's own S3 settings, as one `storage.account` document."""
-    doc = new_resource("storage.account", "aws", f"aws-account/{account or 'unknown'}/s3",
-                       name=f"account {account or '(unknown)'} S3 settings", account=account)
+    doc = new_resource(
+        "storage.account",
+        "aws",
+        f"aws-account/{account or 'unknown'}/s3",
+        name=f"account {account or '(unknown)'} S3 settings",
+        account=account,
+    )
     if "error" in account_bpa:
         code, message = account_bpa["error"]
-        mark_unknown(doc, ["/block_public_access"], call="s3control:GetPublicAccessBlock",
-                     code=code, message=message)
+        mark_unknown(
+            doc, ["/block_public_access"], call="s3control:GetPublicAccessBlock", code=code, message=message
+        )
     else:
         doc["block_public_access"] = account_bpa["value"]
     return doc
@@ -109,8 +115,10 @@ def describe_bucket(
     if "versioning" in fields:
         answer = read(doc, "s3:GetBucketVersioning", ["/versioning"], s3.get_bucket_versioning, Bucket=name)
         if answer is not FAILED:
-            doc["versioning"] = {"enabled": answer.get("Status") == "Enabled",
-                                 "mfa_delete": answer.get("MFADelete") == "Enabled"}
+            doc["versioning"] = {
+                "enabled": answer.get("Status") == "Enabled",
+                "mfa_delete": answer.get("MFADelete") == "Enabled",
+            }
     if "object_lock" in fields:
         _read_object_lock(doc, s3)
     if "logging" in fields:
@@ -119,8 +127,14 @@ def describe_bucket(
             target = answer.get("LoggingEnabled", {}).get("TargetBucket")
             doc["logging"] = {"enabled": target is not None, "target": target}
     if "labels" in fields:
-        answer = read(doc, "s3:GetBucketTagging", ["/labels"], s3.get_bucket_tagging,
-                      absent=("NoSuchTagSet",), Bucket=name)
+        answer = read(
+            doc,
+            "s3:GetBucketTagging",
+            ["/labels"],
+            s3.get_bucket_tagging,
+            absent=("NoSuchTagSet",),
+            Bucket=name,
+        )
         if answer is not FAILED:
             tags = [] if answer is ABSENT else answer.get("TagSet", [])
             doc["labels"] = {t["Key"]: t["Value"] for t in tags}
@@ -139,15 +153,23 @@ def describe_bucket(
 def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
     """List one page of keys, read the first bytes of the likeliest imaging objects, and with
     `deep` the header of those that are DICOM. Bytes read are bounded per bucket."""
-    listed = read(doc, "s3:ListObjectsV2", ["/objects"], s3.list_objects_v2,
-                  Bucket=doc["name"], MaxKeys=LIST_LIMIT)
+    listed = read(
+        doc, "s3:ListObjectsV2", ["/objects"], s3.list_objects_v2, Bucket=doc["name"], MaxKeys=LIST_LIMIT
+    )
     if listed is FAILED:
         return
     sizes = {o["Key"]: o.get("Size") for o in listed.get("Contents", [])}
     items, total = [], 0
-    for key in imaging_first(list(sizes))[:sampling.size]:
-        head = read(doc, "s3:GetObject", ["/objects"], s3.get_object, Bucket=doc["name"], Key=key,
-                    Range=f"bytes=0-{PREAMBLE_BYTES - 1}")
+    for key in imaging_first(list(sizes))[: sampling.size]:
+        head = read(
+            doc,
+            "s3:GetObject",
+            ["/objects"],
+            s3.get_object,
+            Bucket=doc["name"],
+            Key=key,
+            Range=f"bytes=0-{PREAMBLE_BYTES - 1}",
+        )
         if head is FAILED:
             return
         body = head["Body"].read(PREAMBLE_BYTES)
@@ -155,27 +177,43 @@ def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
         dicom, preamble = sniff(body)
         phi, deidentified = None, None
         if dicom and sampling.deep:
-            header = read(doc, "s3:GetObject", ["/objects"], s3.get_object, Bucket=doc["name"], Key=key,
-                          Range=f"bytes=0-{sampling.deep_bytes - 1}")
+            header = read(
+                doc,
+                "s3:GetObject",
+                ["/objects"],
+                s3.get_object,
+                Bucket=doc["name"],
+                Key=key,
+                Range=f"bytes=0-{sampling.deep_bytes - 1}",
+            )
             if header is FAILED:
                 return
             data = header["Body"].read(sampling.deep_bytes)
             total += len(data)
             phi, deidentified = identifying_tags(data)
-        items.append({"key": key if sampling.show_keys else redact_key(key), "size": sizes[key],
-                      "dicom": dicom, "preamble": preamble if dicom else None,
-                      "phi_tags": phi, "deidentified": deidentified})
+        items.append(
+            {
+                "key": key if sampling.show_keys else redact_key(key),
+                "size": sizes[key],
+                "dicom": dicom,
+                "preamble": preamble if dicom else None,
+                "phi_tags": phi,
+                "deidentified": deidentified,
+            }
+        )
     doc["objects"] = {"listed": len(sizes), "sampled": len(items), "bytes_read": total, "items": items}
 
 
 def _bucket_region(clients: AwsClients, doc: Document) -> str | None:
-    answer = read(doc, "s3:GetBucketLocation", ["/region"], clients.client("s3").get_bucket_location,
-                  Bucket=doc["name"])
+    answer = read(
+        doc, "s3:GetBucketLocation", ["/region"], clients.client("s3").get_bucket_location, Bucket=doc["name"]
+    )
     if answer is FAILED:
         return None
     # us-east-1 answers null; buckets made long ago in eu-west-1 answer "EU".
     return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(
-        answer.get("LocationConstraint"), answer.get("LocationConstraint"))
+        answer.get("LocationConstraint"), answer.get("LocationConstraint")
+    )
 
 
 def _bpa(config: dict[str, Any]) -> dict[str, bool]:
@@ -185,8 +223,11 @@ def _bpa(config: dict[str, Any]) -> dict[str, bool]:
 def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
     name = doc["name"]
     access: dict[str, Any] = {
-        "guards": {"account_block_public_access": account_bpa.get("value"),
-                   "bucket_block_public_access": None, "object_ownership": None},
+        "guards": {
+            "account_block_public_access": account_bpa.get("value"),
+            "bucket_block_public_access": None,
+            "object_ownership": None,
+        },
         "acl": None,
         "policy": None,
         "grants": [],
@@ -194,18 +235,34 @@ def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
     doc["access"] = access
     if "error" in account_bpa:
         code, message = account_bpa["error"]
-        mark_unknown(doc, ["/access/guards/account_block_public_access"],
-                     call="s3control:GetPublicAccessBlock", code=code, message=message)
+        mark_unknown(
+            doc,
+            ["/access/guards/account_block_public_access"],
+            call="s3control:GetPublicAccessBlock",
+            code=code,
+            message=message,
+        )
 
-    answer = read(doc, "s3:GetPublicAccessBlock", ["/access/guards/bucket_block_public_access"],
-                  s3.get_public_access_block, absent=(NO_BPA,), Bucket=name)
+    answer = read(
+        doc,
+        "s3:GetPublicAccessBlock",
+        ["/access/guards/bucket_block_public_access"],
+        s3.get_public_access_block,
+        absent=(NO_BPA,),
+        Bucket=name,
+    )
     if answer is not FAILED:
         config = {} if answer is ABSENT else answer["PublicAccessBlockConfiguration"]
         access["guards"]["bucket_block_public_access"] = _bpa(config)
 
-    answer = read(doc, "s3:GetBucketOwnershipControls", ["/access/guards/object_ownership"],
-                  s3.get_bucket_ownership_controls, absent=("OwnershipControlsNotFoundError",),
-                  Bucket=name)
+    answer = read(
+        doc,
+        "s3:GetBucketOwnershipControls",
+        ["/access/guards/object_ownership"],
+        s3.get_bucket_ownership_controls,
+        absent=("OwnershipControlsNotFoundError",),
+        Bucket=name,
+    )
     if answer is not FAILED:
         # Without ownership controls a bucket uses ACLs the legacy way (ObjectWriter).
         rules = [] if answer is ABSENT else answer["OwnershipControls"].get("Rules", [])
@@ -217,8 +274,14 @@ def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
         access["acl"] = {"owner": answer.get("Owner", {}).get("ID"), "grant_count": len(grants)}
         access["grants"].extend(grants)
 
-    answer = read(doc, "s3:GetBucketPolicy", ["/access/policy"], s3.get_bucket_policy,
-                  absent=("NoSuchBucketPolicy",), Bucket=name)
+    answer = read(
+        doc,
+        "s3:GetBucketPolicy",
+        ["/access/policy"],
+        s3.get_bucket_policy,
+        absent=("NoSuchBucketPolicy",),
+        Bucket=name,
+    )
     if answer is ABSENT:
         access["policy"] = {"present": False, "statement_count": 0}
     elif answer is not FAILED:
@@ -226,8 +289,9 @@ def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
             document = parse_policy(answer["Policy"])
             grants = policy_grants(document)
         except PolicyParseError as exc:
-            mark_unknown(doc, ["/access/policy"], call="s3:GetBucketPolicy",
-                         code="MalformedPolicy", message=str(exc))
+            mark_unknown(
+                doc, ["/access/policy"], call="s3:GetBucketPolicy", code="MalformedPolicy", message=str(exc)
+            )
         else:
             access["policy"] = {"present": True, "statement_count": len(statements(document))}
             access["grants"].extend(grants)
@@ -236,8 +300,14 @@ def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
 def _read_encryption(doc: Document, s3: Any) -> None:
     # No configuration is an answer: since 2023 S3 encrypts with SSE-S3 by default and says so,
     # but older buckets and emulators answer this error instead.
-    answer = read(doc, "s3:GetBucketEncryption", ["/encryption"], s3.get_bucket_encryption,
-                  absent=("ServerSideEncryptionConfigurationNotFoundError",), Bucket=doc["name"])
+    answer = read(
+        doc,
+        "s3:GetBucketEncryption",
+        ["/encryption"],
+        s3.get_bucket_encryption,
+        absent=("ServerSideEncryptionConfigurationNotFoundError",),
+        Bucket=doc["name"],
+    )
     if answer is FAILED:
         return
     rules = [] if answer is ABSENT else answer["ServerSideEncryptionConfiguration"].get("Rules", [])
@@ -251,9 +321,14 @@ def _read_encryption(doc: Document, s3: Any) -> None:
 
 
 def _read_object_lock(doc: Document, s3: Any) -> None:
-    answer = read(doc, "s3:GetObjectLockConfiguration", ["/object_lock"],
-                  s3.get_object_lock_configuration,
-                  absent=("ObjectLockConfigurationNotFoundError",), Bucket=doc["name"])
+    answer = read(
+        doc,
+        "s3:GetObjectLockConfiguration",
+        ["/object_lock"],
+        s3.get_object_lock_configuration,
+        absent=("ObjectLockConfigurationNotFoundError",),
+        Bucket=doc["name"],
+    )
     if answer is FAILED:
         return
     config = {} if answer is ABSENT else answer.get("ObjectLockConfiguration", {})

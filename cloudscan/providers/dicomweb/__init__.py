@@ -129,8 +129,9 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
         raise TargetError(f"{path}: not a cloudscan JSON report: not valid JSON ({str(exc)[:100]})") from None
     resources = report.get("resources") if isinstance(report, dict) else None
     if not isinstance(resources, list):
-        raise TargetError(f"{path}: not a cloudscan JSON report (cloudscan scan aws --format json): "
-                          "no list of resources")
+        raise TargetError(
+            f"{path}: not a cloudscan JSON report (cloudscan scan aws --format json): no list of resources"
+        )
     notes = []
     for resource in resources:
         if not isinstance(resource, dict) or resource.get("kind") != "network.ingress":

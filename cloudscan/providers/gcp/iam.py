@@ -41,8 +41,11 @@ DICOM_ROLE_PERMISSIONS = {
 }
 # Bucket ACL roles govern the bucket (listing, adding objects); default object ACL roles are
 # what every new object gets.
-BUCKET_ACL = {"READER": ["list"], "WRITER": ["list", "write"],
-              "OWNER": ["list", "write", "read_acl", "write_acl"]}
+BUCKET_ACL = {
+    "READER": ["list"],
+    "WRITER": ["list", "write"],
+    "OWNER": ["list", "write", "read_acl", "write_acl"],
+}
 OBJECT_ACL = {"READER": ["read"], "OWNER": ["read", "read_acl", "write_acl"]}
 PREDEFINED_BUCKET_ACL = {
     "publicRead": [("allUsers", "READER")],
@@ -74,24 +77,41 @@ def principal(member: str) -> dict[str, Any]:
     return model.principal("member", member, account=project)
 
 
-def binding_grants(role: str, members: list[str], condition: Any, origin: str,
-                   roles: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def binding_grants(
+    role: str, members: list[str], condition: Any, origin: str, roles: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
     permissions = (roles or ROLE_PERMISSIONS).get(role, ALL)
     conditions = condition if isinstance(condition, dict) and condition else None
-    return [model.grant(principal(member), permissions, via="iam_binding", origin=origin, actions=[role],
-                        conditions=conditions) for member in members]
+    return [
+        model.grant(
+            principal(member),
+            permissions,
+            via="iam_binding",
+            origin=origin,
+            actions=[role],
+            conditions=conditions,
+        )
+        for member in members
+    ]
 
 
 def acl_grants(entries: list[tuple[str, str]], *, objects: bool, origin: str) -> list[dict[str, Any]]:
     """(entity, role) pairs of a bucket ACL, or of the default object ACL when `objects`."""
     table = OBJECT_ACL if objects else BUCKET_ACL
-    return [model.grant(principal(entity), table.get(role.upper(), ALL), via="acl", origin=f"{origin}[{i}]",
-                        actions=[f"{'default object ' if objects else ''}{role.upper()}"])
-            for i, (entity, role) in enumerate(entries)]
+    return [
+        model.grant(
+            principal(entity),
+            table.get(role.upper(), ALL),
+            via="acl",
+            origin=f"{origin}[{i}]",
+            actions=[f"{'default object ' if objects else ''}{role.upper()}"],
+        )
+        for i, (entity, role) in enumerate(entries)
+    ]
 
 
 def role_entities(values: list[str]) -> list[tuple[str, str]]:
-    """"READER:allUsers" strings of google_storage_bucket_acl as (entity, role)."""
+    """ "READER:allUsers" strings of google_storage_bucket_acl as (entity, role)."""
     out = []
     for value in values:
         role, _, entity = str(value).partition(":")

@@ -16,7 +16,10 @@ from cloudscan.providers.terraform.plan import load_plan
 
 
 def enumerate_terraform(
-    paths: list[Path], errors: list[dict[str, Any]], *, var_files: tuple[Path, ...] = (),
+    paths: list[Path],
+    errors: list[dict[str, Any]],
+    *,
+    var_files: tuple[Path, ...] = (),
     plans: tuple[Path, ...] = (),
 ) -> Iterator[Document]:
     """Documents for every module (directory) under `paths` and in every saved plan; files that
@@ -48,8 +51,14 @@ def enumerate_terraform(
         try:
             documents = list(_documents(module))
         except Exception as exc:  # a construct we do not handle must not end the scan
-            errors.append(scan_error("terraform:read", type(exc).__name__,
-                                     f"could not read module {module.path}: {exc}", module.path))
+            errors.append(
+                scan_error(
+                    "terraform:read",
+                    type(exc).__name__,
+                    f"could not read module {module.path}: {exc}",
+                    module.path,
+                )
+            )
             continue
         yield from documents
 

@@ -12,8 +12,13 @@ from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
 # Resources whose `name` argument is their identity: a reference to .name finds them even
 # when the name itself is not known.
-NAMED = ("azurerm_storage_account", "azurerm_storage_container", "azurerm_network_security_group",
-         "google_healthcare_dicom_store", "azurerm_healthcare_dicom_service")
+NAMED = (
+    "azurerm_storage_account",
+    "azurerm_storage_container",
+    "azurerm_network_security_group",
+    "google_healthcare_dicom_store",
+    "azurerm_healthcare_dicom_service",
+)
 
 
 def attribute(instance: Instance, name: str) -> Any:
@@ -107,8 +112,12 @@ def _statement(block: dict[str, Any]) -> dict[str, Any]:
     statement: dict[str, Any] = {"Effect": block.get("effect", "Allow")}
     if block.get("sid"):
         statement["Sid"] = block["sid"]
-    for ours, theirs in (("actions", "Action"), ("not_actions", "NotAction"),
-                         ("resources", "Resource"), ("not_resources", "NotResource")):
+    for ours, theirs in (
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ):
         if block.get(ours) is not None:
             statement[theirs] = block[ours]
     for ours, theirs in (("principals", "Principal"), ("not_principals", "NotPrincipal")):

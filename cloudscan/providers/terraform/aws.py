@@ -41,9 +41,13 @@ from cloudscan.providers.terraform.expressions import Unknown, as_bool, as_int, 
 BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
 NOT_DECLARED_BPA = dict.fromkeys(BPA_FLAGS, False)
 SPLIT_TYPES = (
-    "aws_s3_bucket_acl", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
-    "aws_s3_bucket_ownership_controls", "aws_s3_bucket_versioning",
-    "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_logging",
+    "aws_s3_bucket_acl",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_logging",
     "aws_s3_bucket_object_lock_configuration",
 )
 # The bucket field each split resource sets.
@@ -61,6 +65,7 @@ SPLIT_FIELDS = {
 
 # -- account ------------------------------------------------------------------------------------
 
+
 def account_settings(module: Module) -> Iterator[Document]:
     declared = module.managed("aws_s3_account_public_access_block")
     yield from isolated(module, declared, "storage.account", "aws", lambda i: [_account(module, i)])
@@ -69,9 +74,14 @@ def account_settings(module: Module) -> Iterator[Document]:
 def _account(module: Module, instance: Instance) -> Document:
     account = instance.value("account_id")
     account = account if isinstance(account, str) else module.account
-    doc = new_resource("storage.account", "aws", resource_id(module, instance), account=account,
-                       name=f"account {account or '(applying account)'} S3 settings",
-                       source=source_of(instance))
+    doc = new_resource(
+        "storage.account",
+        "aws",
+        resource_id(module, instance),
+        account=account,
+        name=f"account {account or '(applying account)'} S3 settings",
+        source=source_of(instance),
+    )
     set_blocks(doc, {"block_public_access": _flags(instance)}, instance)
     return doc
 
@@ -96,19 +106,35 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 
 # -- buckets ------------------------------------------------------------------------------------
 
+
 def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
     related, unlinked = _related_by_bucket(module)
-    yield from isolated(module, module.managed("aws_s3_bucket"), "storage.bucket", "aws",
-                        lambda instance: [_bucket(module, instance, related, unlinked, account_bpa)])
+    yield from isolated(
+        module,
+        module.managed("aws_s3_bucket"),
+        "storage.bucket",
+        "aws",
+        lambda instance: [_bucket(module, instance, related, unlinked, account_bpa)],
+    )
 
 
-def _bucket(module: Module, instance: Instance, related: dict[Any, dict[str, Instance]],
-            unlinked: dict[str, tuple[Instance, str]],
-            account_bpa: dict[str, bool] | Unknown | None) -> Document:
+def _bucket(
+    module: Module,
+    instance: Instance,
+    related: dict[Any, dict[str, Instance]],
+    unlinked: dict[str, tuple[Instance, str]],
+    account_bpa: dict[str, bool] | Unknown | None,
+) -> Document:
     identity = bucket_identity(instance)
     parts = related.get(identity, {})
-    doc = new_resource("storage.bucket", "aws", resource_id(module, instance), name=identity,
-                       account=module.account, source=source_of(instance))
+    doc = new_resource(
+        "storage.bucket",
+        "aws",
+        resource_id(module, instance),
+        name=identity,
+        account=module.account,
+        source=source_of(instance),
+    )
     tags = instance.value("tags")
     if isinstance(first_unknown(tags), Unknown):
         unresolved(doc, ["/labels"], instance, first_unknown(tags).reason)
@@ -128,8 +154,12 @@ def _bucket(module: Module, instance: Instance, related: dict[Any, dict[str, Ins
             other, reason = unlinked[type_]
             unresolved(doc, [pointer], other, f"configures a bucket this scan cannot tell: {reason}")
         elif module.unreadable:
-            unresolved(doc, [pointer], instance,
-                       f"{', '.join(module.unreadable)} could not be read and may configure it")
+            unresolved(
+                doc,
+                [pointer],
+                instance,
+                f"{', '.join(module.unreadable)} could not be read and may configure it",
+            )
     return doc
 
 
@@ -165,12 +195,18 @@ def _target(instance: Instance, attribute: str, identities: dict[str, str]) -> A
     return value
 
 
-def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
-            account_bpa: dict[str, bool] | Unknown | None) -> None:
+def _access(
+    doc: Document, bucket: Instance, parts: dict[str, Instance], account_bpa: dict[str, bool] | Unknown | None
+) -> None:
     access: dict[str, Any] = {
-        "guards": {"account_block_public_access": None, "bucket_block_public_access": None,
-                   "object_ownership": None},
-        "acl": None, "policy": None, "grants": [],
+        "guards": {
+            "account_block_public_access": None,
+            "bucket_block_public_access": None,
+            "object_ownership": None,
+        },
+        "acl": None,
+        "policy": None,
+        "grants": [],
     }
     doc["access"] = access
     guards = access["guards"]
@@ -195,8 +231,12 @@ def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
     if isinstance(value, str):
         guards["object_ownership"] = value
     else:
-        unresolved(doc, ["/access/guards/object_ownership"], ownership or bucket,
-                   value.reason if isinstance(value, Unknown) else "no object_ownership rule")
+        unresolved(
+            doc,
+            ["/access/guards/object_ownership"],
+            ownership or bucket,
+            value.reason if isinstance(value, Unknown) else "no object_ownership rule",
+        )
 
     _acl(doc, bucket, parts.get("aws_s3_bucket_acl"))
     _policy(doc, bucket, parts.get("aws_s3_bucket_policy"))
@@ -206,11 +246,16 @@ def _access(doc: Document, bucket: Instance, parts: dict[str, Instance],
     for grant in access["grants"]:
         who = grant["principal"]
         public = who["type"] in ("public", "all_authenticated") or who["negated"]
-        undeclared = [name for name, declared in defaults
-                      if declared is None and (grant["via"] == "acl" or name != "object ownership")]
+        undeclared = [
+            name
+            for name, declared in defaults
+            if declared is None and (grant["via"] == "acl" or name != "object ownership")
+        ]
         if public and undeclared:
-            grant["origin"] += (f" (no {' or '.join(undeclared)} is declared for this bucket: the defaults "
-                                "of buckets made since April 2023 are not assumed)")
+            grant["origin"] += (
+                f" (no {' or '.join(undeclared)} is declared for this bucket: the defaults "
+                "of buckets made since April 2023 are not assumed)"
+            )
 
 
 def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None:
@@ -221,10 +266,18 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
     if grants_block:
         document = {"Grants": [_grant(g) for block in grants_block for g in as_list(block.get("grant"))]}
     elif legacy_grants:  # grant { type, uri or id, permissions = [...] } on aws_s3_bucket
-        document = {"Grants": [
-            _grant({"grantee": {"type": g.get("type"), "uri": g.get("uri"), "id": g.get("id")},
-                    "permission": permission})
-            for g in legacy_grants for permission in as_list(g.get("permissions"))]}
+        document = {
+            "Grants": [
+                _grant(
+                    {
+                        "grantee": {"type": g.get("type"), "uri": g.get("uri"), "id": g.get("id")},
+                        "permission": permission,
+                    }
+                )
+                for g in legacy_grants
+                for permission in as_list(g.get("permissions"))
+            ]
+        }
     elif canned is None:
         document = {"Grants": []}  # no ACL configured: the owner alone
     elif isinstance(canned, str) and canned_acl(canned) is not None:
@@ -289,23 +342,30 @@ def _encryption(doc: Document, bucket: Instance, resource: Instance | None) -> N
         return
     rule = rules[0]
     default = (as_list(rule.get("apply_server_side_encryption_by_default")) or [{}])[0]
-    value = {"enabled": bool(default.get("sse_algorithm")), "algorithm": default.get("sse_algorithm"),
-             "kms_key": default.get("kms_master_key_id"),
-             "bucket_key": as_bool(rule.get("bucket_key_enabled"))}
+    value = {
+        "enabled": bool(default.get("sse_algorithm")),
+        "algorithm": default.get("sse_algorithm"),
+        "kms_key": default.get("kms_master_key_id"),
+        "bucket_key": as_bool(rule.get("bucket_key_enabled")),
+    }
     set_blocks(doc, {"encryption": value}, holder)
 
 
 def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> None:
     if resource:
         config = (resource.blocks("versioning_configuration") or [{}])[0]
-        value = {"enabled": config.get("status") == "Enabled",
-                 "mfa_delete": config.get("mfa_delete") == "Enabled"}
+        value = {
+            "enabled": config.get("status") == "Enabled",
+            "mfa_delete": config.get("mfa_delete") == "Enabled",
+        }
         unknown = first_unknown(config)
         holder = resource
     else:
         legacy = (bucket.blocks("versioning") or [{}])[0]
-        value = {"enabled": as_bool(legacy.get("enabled"), False),
-                 "mfa_delete": as_bool(legacy.get("mfa_delete"), False)}
+        value = {
+            "enabled": as_bool(legacy.get("enabled"), False),
+            "mfa_delete": as_bool(legacy.get("mfa_delete"), False),
+        }
         unknown = first_unknown(legacy)
         holder = bucket
     if unknown:
@@ -317,19 +377,26 @@ def _versioning(doc: Document, bucket: Instance, resource: Instance | None) -> N
 def _object_lock(doc: Document, bucket: Instance, resource: Instance | None) -> None:
     legacy = (bucket.blocks("object_lock_configuration") or [{}])[0]
     enabled = as_bool(bucket.value("object_lock_enabled"), False) is True or (
-        legacy.get("object_lock_enabled") == "Enabled")
+        legacy.get("object_lock_enabled") == "Enabled"
+    )
     rules = resource.blocks("rule") if resource else as_list(legacy.get("rule"))
     retention = (as_list(rules[0].get("default_retention")) or [{}])[0] if rules else {}
     days = retention.get("days") or ((retention.get("years") or 0) * 365) or None
-    value = {"enabled": bool(enabled or resource), "mode": retention.get("mode"),
-             "retention_days": days if isinstance(days, int) else None}
+    value = {
+        "enabled": bool(enabled or resource),
+        "mode": retention.get("mode"),
+        "retention_days": days if isinstance(days, int) else None,
+    }
     set_blocks(doc, {"object_lock": value}, resource or bucket)
 
 
 def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None:
     holder = resource or bucket
-    target = resource.value("target_bucket") if resource else (bucket.blocks("logging") or [{}])[0].get(
-        "target_bucket")
+    target = (
+        resource.value("target_bucket")
+        if resource
+        else (bucket.blocks("logging") or [{}])[0].get("target_bucket")
+    )
     set_blocks(doc, {"logging": {"enabled": target is not None, "target": target}}, holder)
 
 
@@ -338,13 +405,23 @@ def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None
 # Separate rule resources: rule field -> the arguments that hold it.
 RULE_ARGUMENTS = {
     "aws_security_group_rule": {
-        "protocol": ["protocol"], "from": ["from_port"], "to": ["to_port"],
-        "cidrs": ["cidr_blocks", "ipv6_cidr_blocks"], "prefix_lists": ["prefix_list_ids"],
-        "groups": ["source_security_group_id"], "description": ["description"]},
+        "protocol": ["protocol"],
+        "from": ["from_port"],
+        "to": ["to_port"],
+        "cidrs": ["cidr_blocks", "ipv6_cidr_blocks"],
+        "prefix_lists": ["prefix_list_ids"],
+        "groups": ["source_security_group_id"],
+        "description": ["description"],
+    },
     "aws_vpc_security_group_ingress_rule": {
-        "protocol": ["ip_protocol"], "from": ["from_port"], "to": ["to_port"],
-        "cidrs": ["cidr_ipv4", "cidr_ipv6"], "prefix_lists": ["prefix_list_id"],
-        "groups": ["referenced_security_group_id"], "description": ["description"]},
+        "protocol": ["ip_protocol"],
+        "from": ["from_port"],
+        "to": ["to_port"],
+        "cidrs": ["cidr_ipv4", "cidr_ipv6"],
+        "prefix_lists": ["prefix_list_id"],
+        "groups": ["referenced_security_group_id"],
+        "description": ["description"],
+    },
 }
 
 
@@ -354,11 +431,20 @@ def ingress_rules(module: Module) -> Iterator[Document]:
 
     def inline(group: Instance) -> Iterator[Document]:
         for rule in group.blocks("ingress"):
-            yield from _rule_documents(module, group, group, {
-                "protocol": rule.get("protocol"), "from": rule.get("from_port"), "to": rule.get("to_port"),
-                "cidrs": as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks")),
-                "prefix_lists": as_list(rule.get("prefix_list_ids")),
-                "groups": as_list(rule.get("security_groups")), "description": rule.get("description")})
+            yield from _rule_documents(
+                module,
+                group,
+                group,
+                {
+                    "protocol": rule.get("protocol"),
+                    "from": rule.get("from_port"),
+                    "to": rule.get("to_port"),
+                    "cidrs": as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks")),
+                    "prefix_lists": as_list(rule.get("prefix_list_ids")),
+                    "groups": as_list(rule.get("security_groups")),
+                    "description": rule.get("description"),
+                },
+            )
 
     def separate(instance: Instance) -> Iterator[Document]:
         names = RULE_ARGUMENTS[instance.type]
@@ -366,12 +452,20 @@ def ingress_rules(module: Module) -> Iterator[Document]:
         if direction == "egress":
             return
         group = groups.get(_target(instance, "security_group_id", group_ids))
-        rule = {field: [v for n in arguments for v in as_list(instance.value(n))]
-                if field in ("cidrs", "prefix_lists", "groups") else instance.value(arguments[0])
-                for field, arguments in names.items()}
+        rule = {
+            field: [v for n in arguments for v in as_list(instance.value(n))]
+            if field in ("cidrs", "prefix_lists", "groups")
+            else instance.value(arguments[0])
+            for field, arguments in names.items()
+        }
         # A type that is not known may be ingress: judged as one, with every result depending on it.
-        maybe = [] if direction == "ingress" else [("/rule", direction if isinstance(direction, Unknown)
-                                                     else Unknown(f"type = {direction!r}"))]
+        maybe = (
+            []
+            if direction == "ingress"
+            else [
+                ("/rule", direction if isinstance(direction, Unknown) else Unknown(f"type = {direction!r}"))
+            ]
+        )
         yield from _rule_documents(module, instance, group, rule, maybe)
 
     yield from isolated(module, groups.values(), "network.ingress", "aws", inline)
@@ -393,33 +487,59 @@ def _prefix_list_sources(module: Module, lists: list[Any]) -> list[tuple[Any, st
     return out
 
 
-def _rule_documents(module: Module, holder: Instance, group: Instance | None,
-                    rule: dict[str, Any], maybe: list[tuple[str, Unknown]] = ()) -> Iterator[Document]:
+def _rule_documents(
+    module: Module,
+    holder: Instance,
+    group: Instance | None,
+    rule: dict[str, Any],
+    maybe: list[tuple[str, Unknown]] = (),
+) -> Iterator[Document]:
     protocol, _ = protocol_name(rule["protocol"])
     given = (as_int(rule["from"]), as_int(rule["to"]))
     ports = given if protocol in ("tcp", "udp") and all(isinstance(p, int) for p in given) else (0, 65535)
     low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)
     group_name = group.value("name") if group else None
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)
-    sources = ([(known_only_after_apply(c), "cidr") for c in rule["cidrs"]]
-               + _prefix_list_sources(module, rule["prefix_lists"])
-               + [(g, "security_group") for g in rule["groups"]])
+    sources = (
+        [(known_only_after_apply(c), "cidr") for c in rule["cidrs"]]
+        + _prefix_list_sources(module, rule["prefix_lists"])
+        + [(g, "security_group") for g in rule["groups"]]
+    )
     unknown_sources = [(s, t) for s, t in sources if isinstance(s, Unknown)]
     # A rule block that is unknown as a whole has every argument unknown: one rule, not four.
     sources = [(s, t) for s, t in sources if not isinstance(s, Unknown)] + unknown_sources[:1]
     description = rule["description"]
     for source, source_type in sources:
         shown = source if isinstance(source, str) else "(unknown)"
-        problems = unknown_problems([("/rule/source", source), ("/rule/from_port", given[0]),
-                                     ("/rule/to_port", given[1]), ("/rule/protocol", rule["protocol"]),
-                                     *maybe])
+        problems = unknown_problems(
+            [
+                ("/rule/source", source),
+                ("/rule/from_port", given[0]),
+                ("/rule/to_port", given[1]),
+                ("/rule/protocol", rule["protocol"]),
+                *maybe,
+            ]
+        )
         if source_type == "prefix_list" and isinstance(source, str):
-            problems.append(("/rule/source", f"the entries of prefix list {source} are not known from the "
-                                             "configuration"))
-        yield ingress(module, "aws", holder,
-                      {"id": placeholder(group, "id") if group else "(not in this configuration)",
-                       "name": group_name, "network": None},
-                      {"protocol": protocol, "from_port": low, "to_port": high, "source": shown,
-                       "source_type": source_type,
-                       "description": description if isinstance(description, str) else None},
-                      problems)
+            problems.append(
+                ("/rule/source", f"the entries of prefix list {source} are not known from the configuration")
+            )
+        yield ingress(
+            module,
+            "aws",
+            holder,
+            {
+                "id": placeholder(group, "id") if group else "(not in this configuration)",
+                "name": group_name,
+                "network": None,
+            },
+            {
+                "protocol": protocol,
+                "from_port": low,
+                "to_port": high,
+                "source": shown,
+                "source_type": source_type,
+                "description": description if isinstance(description, str) else None,
+            },
+            problems,
+        )

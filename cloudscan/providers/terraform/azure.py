@@ -33,13 +33,24 @@ INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
 def accounts(module: Module) -> Iterator[Document]:
     """Each storage account on its own: one that lets containers be made public is a finding
     even when this configuration declares no container in it."""
-    yield from isolated(module, module.managed("azurerm_storage_account"), "storage.account", "azure",
-                        lambda account: [_account(module, account)])
+    yield from isolated(
+        module,
+        module.managed("azurerm_storage_account"),
+        "storage.account",
+        "azure",
+        lambda account: [_account(module, account)],
+    )
 
 
 def _account(module: Module, account: Instance) -> Document:
-    doc = new_resource("storage.account", "azure", resource_id(module, account), name=named_identity(account),
-                       region=_str(account.value("location")), source=source_of(account))
+    doc = new_resource(
+        "storage.account",
+        "azure",
+        resource_id(module, account),
+        name=named_identity(account),
+        region=_str(account.value("location")),
+        source=source_of(account),
+    )
     set_blocks(doc, {"allow_public_containers": _allows_public(account)}, account)
     return doc
 
@@ -54,24 +65,39 @@ def containers(module: Module) -> Iterator[Document]:
     for account in module.related("azurerm_storage_account"):
         accounts[named_identity(account)] = account
         accounts[placeholder(account, "id")] = account
-    yield from isolated(module, module.managed("azurerm_storage_container"), "storage.bucket", "azure",
-                        lambda container: [_container(module, container, accounts)])
+    yield from isolated(
+        module,
+        module.managed("azurerm_storage_container"),
+        "storage.bucket",
+        "azure",
+        lambda container: [_container(module, container, accounts)],
+    )
 
 
 def _container(module: Module, container: Instance, accounts: dict[Any, Instance]) -> Document:
     account = accounts.get(container.value("storage_account_name")) or accounts.get(
-        container.value("storage_account_id"))
+        container.value("storage_account_id")
+    )
     name = named_identity(container)
     account_name = named_identity(account) if account else "(account not in this configuration)"
-    doc = new_resource("storage.bucket", "azure", resource_id(module, container),
-                       name=f"{account_name}/{name}", source=source_of(container),
-                       region=_str(account.value("location")) if account else None)
+    doc = new_resource(
+        "storage.bucket",
+        "azure",
+        resource_id(module, container),
+        name=f"{account_name}/{name}",
+        source=source_of(container),
+        region=_str(account.value("location")) if account else None,
+    )
     _access(doc, container, account)
     _settings(doc, module, container, account)
     if module.unreadable:
         # Network rules and the account's own settings can sit in another file of the directory.
-        unresolved(doc, ["/access/guards"], container,
-                   f"{', '.join(module.unreadable)} could not be read and may configure its account")
+        unresolved(
+            doc,
+            ["/access/guards"],
+            container,
+            f"{', '.join(module.unreadable)} could not be read and may configure its account",
+        )
     return doc
 
 
@@ -83,28 +109,46 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
     allowed = _allows_public(account) if account else None
     guard = allowed if isinstance(allowed, bool) else None
     network = _network(account) if account else None
-    doc["access"] = {"guards": {"account_allows_public_access": guard,
-                                "account_network": None if isinstance(network, Unknown) else network},
-                     "acl": None, "policy": {"present": False, "statement_count": 0}, "grants": []}
+    doc["access"] = {
+        "guards": {
+            "account_allows_public_access": guard,
+            "account_network": None if isinstance(network, Unknown) else network,
+        },
+        "acl": None,
+        "policy": {"present": False, "statement_count": 0},
+        "grants": [],
+    }
     if isinstance(network, Unknown):
         unresolved(doc, ["/access/guards/account_network"], account, network.reason)
     if account is None:
-        unresolved(doc, ["/access/guards/account_allows_public_access",
-                         "/access/guards/account_network"], container,
-                   "its storage account is not in this configuration")
+        unresolved(
+            doc,
+            ["/access/guards/account_allows_public_access", "/access/guards/account_network"],
+            container,
+            "its storage account is not in this configuration",
+        )
     elif isinstance(allowed, Unknown):
         unresolved(doc, ["/access/guards/account_allows_public_access"], account, allowed.reason)
     level = container.value("container_access_type") or "private"
     if isinstance(level, Unknown) or level not in CONTAINER_ACCESS:
-        unresolved(doc, ["/access/acl"], container,
-                   level.reason if isinstance(level, Unknown) else f"unknown access type {level!r}")
+        unresolved(
+            doc,
+            ["/access/acl"],
+            container,
+            level.reason if isinstance(level, Unknown) else f"unknown access type {level!r}",
+        )
         return
     permissions = CONTAINER_ACCESS[level]
     if permissions:
-        doc["access"]["grants"].append(grant(
-            principal("public", "anonymous"), permissions, via="container_level",
-            origin=f"{container.address} container_access_type",
-            actions=[f"container_access_type = {level}"]))
+        doc["access"]["grants"].append(
+            grant(
+                principal("public", "anonymous"),
+                permissions,
+                via="container_level",
+                origin=f"{container.address} container_access_type",
+                actions=[f"container_access_type = {level}"],
+            )
+        )
     doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
 
 
@@ -115,12 +159,15 @@ def _network(account: Instance) -> dict[str, Any] | Unknown:
         {"default_action": i.value("default_action"), "ip_rules": i.value("ip_rules")}
         for i in account.module.instances
         if i.type == "azurerm_storage_account_network_rules"
-        and i.value("storage_account_id") == placeholder(account, "id")]
+        and i.value("storage_account_id") == placeholder(account, "id")
+    ]
     rule = rules[0] if rules else {"default_action": "Allow", "ip_rules": []}
     action = rule.get("default_action")
-    network = {"public_network_access": as_bool(account.value("public_network_access_enabled"), True),
-               "default_action": action.capitalize() if isinstance(action, str) else action,
-               "ip_rules": rule.get("ip_rules") or []}
+    network = {
+        "public_network_access": as_bool(account.value("public_network_access_enabled"), True),
+        "default_action": action.capitalize() if isinstance(action, str) else action,
+        "ip_rules": rule.get("ip_rules") or [],
+    }
     unknown = first_unknown(network)
     return unknown if unknown else network
 
@@ -133,20 +180,28 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
     blob = (account.blocks("blob_properties") or [{}])[0]
     managed_key = bool(account.blocks("customer_managed_key")) or any(
         i.value("storage_account_id") == placeholder(account, "id")
-        for i in module.managed("azurerm_storage_account_customer_managed_key"))
+        for i in module.managed("azurerm_storage_account_customer_managed_key")
+    )
     locked = bool(account.blocks("immutability_policy")) or any(
-        i.value("storage_container_resource_manager_id") in (placeholder(container, "resource_manager_id"),
-                                                             placeholder(container, "id"))
-        for i in module.managed("azurerm_storage_container_immutability_policy"))
+        i.value("storage_container_resource_manager_id")
+        in (placeholder(container, "resource_manager_id"), placeholder(container, "id"))
+        for i in module.managed("azurerm_storage_container_immutability_policy")
+    )
     account_id = placeholder(account, "id")
     logged = any(
-        isinstance(target := i.value("target_resource_id"), str) and target.startswith(account_id)
+        isinstance(target := i.value("target_resource_id"), str)
+        and target.startswith(account_id)
         and "blobServices" in target
-        for i in module.managed("azurerm_monitor_diagnostic_setting"))
+        for i in module.managed("azurerm_monitor_diagnostic_setting")
+    )
     values = {
         # Azure Storage always encrypts; a customer-managed key is the stronger form.
-        "encryption": {"enabled": True, "algorithm": "cmk" if managed_key else "microsoft-managed",
-                       "kms_key": None, "bucket_key": None},
+        "encryption": {
+            "enabled": True,
+            "algorithm": "cmk" if managed_key else "microsoft-managed",
+            "kms_key": None,
+            "bucket_key": None,
+        },
         "versioning": {"enabled": as_bool(blob.get("versioning_enabled"), False), "mfa_delete": None},
         "object_lock": {"enabled": locked, "mode": None, "retention_days": None},
         "logging": {"enabled": logged, "target": None},
@@ -162,17 +217,29 @@ def security_rules(module: Module) -> Iterator[Document]:
     groups = {named_identity(g): g for g in module.managed("azurerm_network_security_group")}
 
     def separate(instance: Instance) -> Iterator[Document]:
-        rule = {key: instance.value(key) for key in (
-            "name", "direction", "access", "protocol", "source_address_prefix", "source_address_prefixes",
-            "destination_port_range", "destination_port_ranges")}
+        rule = {
+            key: instance.value(key)
+            for key in (
+                "name",
+                "direction",
+                "access",
+                "protocol",
+                "source_address_prefix",
+                "source_address_prefixes",
+                "destination_port_range",
+                "destination_port_ranges",
+            )
+        }
         group = groups.get(instance.value("network_security_group_name"))
         group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
         yield from _rule_documents(module, instance, group_name or instance.address, rule)
 
-    yield from isolated(module, module.managed("azurerm_network_security_group"), "network.ingress", "azure",
-                        inline)
-    yield from isolated(module, module.managed("azurerm_network_security_rule"), "network.ingress", "azure",
-                        separate)
+    yield from isolated(
+        module, module.managed("azurerm_network_security_group"), "network.ingress", "azure", inline
+    )
+    yield from isolated(
+        module, module.managed("azurerm_network_security_rule"), "network.ingress", "azure", separate
+    )
 
 
 def _rule_documents(
@@ -185,23 +252,47 @@ def _rule_documents(
     maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
     protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
     # "" is how modules leave the single-value argument unset when they give the list one.
-    sources = [known_only_after_apply(s) for name in ("source_address_prefix", "source_address_prefixes")
-               for s in as_list(rule.get(name)) if s != ""]
-    ports = [p for name in ("destination_port_range", "destination_port_ranges")
-             for p in as_list(rule.get(name)) if p != ""]
+    sources = [
+        known_only_after_apply(s)
+        for name in ("source_address_prefix", "source_address_prefixes")
+        for s in as_list(rule.get(name))
+        if s != ""
+    ]
+    ports = [
+        p
+        for name in ("destination_port_range", "destination_port_ranges")
+        for p in as_list(rule.get(name))
+        if p != ""
+    ]
     for source in sources or ["*"]:
         for port in ports or ["*"]:
             low, high, unknown_port = _port_range(port, protocol)
             shown = source if isinstance(source, str) else "(unknown)"
             cidr = "0.0.0.0/0" if shown.lower() in INTERNET else shown
             source_type = "cidr" if cidr[0].isdigit() or ":" in cidr else "security_group"
-            yield ingress(module, "azure", holder,
-                          {"id": placeholder(holder, "id"), "name": group_name, "network": None},
-                          {"protocol": protocol, "from_port": low, "to_port": high, "source": cidr,
-                           "source_type": source_type, "description": _str(rule.get("name"))},
-                          unknown_problems([("/rule/source", source), ("/rule/from_port", unknown_port),
-                                            ("/rule/protocol", protocol_unknown), *maybe]),
-                          written=shown)
+            yield ingress(
+                module,
+                "azure",
+                holder,
+                {"id": placeholder(holder, "id"), "name": group_name, "network": None},
+                {
+                    "protocol": protocol,
+                    "from_port": low,
+                    "to_port": high,
+                    "source": cidr,
+                    "source_type": source_type,
+                    "description": _str(rule.get("name")),
+                },
+                unknown_problems(
+                    [
+                        ("/rule/source", source),
+                        ("/rule/from_port", unknown_port),
+                        ("/rule/protocol", protocol_unknown),
+                        *maybe,
+                    ]
+                ),
+                written=shown,
+            )
 
 
 def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
@@ -217,21 +308,34 @@ def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
 def dicom_services(module: Module) -> Iterator[Document]:
     """Azure Health Data Services DICOM services: reached with Entra ID tokens only, so what
     matters is whether public networks reach them and which origins their CORS lets in."""
-    yield from isolated(module, module.managed("azurerm_healthcare_dicom_service"), "dicom.store", "azure",
-                        lambda service: [_dicom_service(module, service)])
+    yield from isolated(
+        module,
+        module.managed("azurerm_healthcare_dicom_service"),
+        "dicom.store",
+        "azure",
+        lambda service: [_dicom_service(module, service)],
+    )
 
 
 def _dicom_service(module: Module, service: Instance) -> Document:
-    doc = new_resource("dicom.store", "azure", resource_id(module, service), name=named_identity(service),
-                       region=_str(service.value("location")), source=source_of(service))
+    doc = new_resource(
+        "dicom.store",
+        "azure",
+        resource_id(module, service),
+        name=named_identity(service),
+        region=_str(service.value("location")),
+        source=source_of(service),
+    )
     doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
     public = as_bool(service.value("public_network_access_enabled"), True)
     cors = (service.blocks("cors") or [{}])[0]
     origins = cors.get("allowed_origins") or []
     values = {
         "network": {"public_network_access": public},
-        "cors": {"allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
-                 "allow_credentials": as_bool(cors.get("allow_credentials"), False)},
+        "cors": {
+            "allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
+            "allow_credentials": as_bool(cors.get("allow_credentials"), False),
+        },
     }
     set_blocks(doc, values, service)
     return doc

@@ -75,9 +75,17 @@ class Instance:
         found = self.value(name)
         if isinstance(found, Unknown):
             return [UnknownBlock(found)]
-        blocks = [found] if isinstance(found, dict) else [
-            b if isinstance(b, dict) else UnknownBlock(b) for b in found or []
-            if isinstance(b, dict | Unknown)] if isinstance(found, list) else []
+        blocks = (
+            [found]
+            if isinstance(found, dict)
+            else [
+                b if isinstance(b, dict) else UnknownBlock(b)
+                for b in found or []
+                if isinstance(b, dict | Unknown)
+            ]
+            if isinstance(found, list)
+            else []
+        )
         if "dynamic" in self.body and not self.planned:
             resolve = lambda parts: self.module.resolve(parts, self)  # noqa: E731
             generated = settle(evaluate({"dynamic": self.body["dynamic"]}, resolve))
@@ -166,7 +174,7 @@ class Module:
 
     def _index(self) -> None:
         """Index instances added since the last call (instances are only ever appended)."""
-        for instance in self.instances[self._indexed:]:
+        for instance in self.instances[self._indexed :]:
             self._by_name.setdefault((instance.mode, instance.type, instance.name), []).append(instance)
             self._by_type.setdefault((instance.mode, instance.type), []).append(instance)
         self._indexed = len(self.instances)
@@ -180,8 +188,9 @@ class Module:
             for body, file in self.pending[key]:
                 if len(self.instances) > MAX_INSTANCES_PER_MODULE:
                     too_many = f"the module makes more than {MAX_INSTANCES_PER_MODULE} resource instances"
-                    self.problems.append(ParseError(file, _line(body), f"{too_many}: the rest are not read",
-                                                    "LimitExceeded"))
+                    self.problems.append(
+                        ParseError(file, _line(body), f"{too_many}: the rest are not read", "LimitExceeded")
+                    )
                     break
                 try:
                     self.instances.extend(_expand(self, *key, body, file))
@@ -209,8 +218,10 @@ class Module:
         if root == "module" and len(parts) >= 2:
             return dig(self._child(str(parts[1])), parts[2:])
         if root in ("path", "terraform", "module", "self", "count", "each"):
-            return Unknown(f"{'.'.join(str(p.key if isinstance(p, Index) else p) for p in parts)} "
-                           "is not known before apply")
+            return Unknown(
+                f"{'.'.join(str(p.key if isinstance(p, Index) else p) for p in parts)} "
+                "is not known before apply"
+            )
         if len(parts) >= 2:
             rest = parts[2:]
             return dig(self._instances("managed", str(root), str(parts[1]), rest), rest)
@@ -286,8 +297,14 @@ class Module:
 
 
 def load_module(
-    directory: Path, files: list[Path], var_files: list[Path], display: str,
-    *, inputs: dict[str, Any] | None = None, files_display: str | None = None, address: str = "",
+    directory: Path,
+    files: list[Path],
+    var_files: list[Path],
+    display: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    files_display: str | None = None,
+    address: str = "",
 ) -> tuple[Module, list[ParseError]]:
     """One directory as a module. `inputs` are the arguments of a module block calling it
     (then tfvars files do not apply); `files_display` is where its files are shown to be."""
@@ -311,17 +328,26 @@ def load_module(
         for key, value in (parsed or {}).items():
             if not key.startswith("__"):
                 values[key] = evaluate(value, _no_references)
-    module.unreadable = [f"{p.file}" + (f":{p.line}" if p.line else "") for p in problems
-                         if p.file.endswith((".tf", ".tf.json"))]
+    module.unreadable = [
+        f"{p.file}" + (f":{p.line}" if p.line else "")
+        for p in problems
+        if p.file.endswith((".tf", ".tf.json"))
+    ]
     resources: list[tuple[str, str, str, dict[str, Any], str]] = []
     for file, parsed in documents:
         shown = Path(files_display) / file.name if files_display not in ("", ".") else Path(file.name)
         before = len(resources)
         _collect(module, str(shown), parsed, values, resources)
         if len(resources) - before > MAX_RESOURCES_PER_FILE:
-            del resources[before + MAX_RESOURCES_PER_FILE:]
-            problems.append(ParseError(str(file), None, f"more than {MAX_RESOURCES_PER_FILE} resource blocks "
-                                       "in one file: the rest are not read", "LimitExceeded"))
+            del resources[before + MAX_RESOURCES_PER_FILE :]
+            problems.append(
+                ParseError(
+                    str(file),
+                    None,
+                    f"more than {MAX_RESOURCES_PER_FILE} resource blocks in one file: the rest are not read",
+                    "LimitExceeded",
+                )
+            )
     _configure_providers(module, [parsed for _, parsed in documents])
     order: dict[tuple[str, str, str], int] = {}
     for mode, type_, name, body, file in resources:
@@ -341,8 +367,13 @@ def _no_references(parts: list[Any]) -> Unknown:
     return Unknown(f"{'.'.join(map(str, parts))}: a tfvars file cannot refer to other values", error=True)
 
 
-def _collect(module: Module, file: str, parsed: dict[str, Any], values: dict[str, Any],
-             resources: list[tuple[str, str, str, dict[str, Any], str]]) -> None:
+def _collect(
+    module: Module,
+    file: str,
+    parsed: dict[str, Any],
+    values: dict[str, Any],
+    resources: list[tuple[str, str, str, dict[str, Any], str]],
+) -> None:
     for block in _as_configs(parsed.get("variable")):
         for name, body in block.items():
             if name.startswith("__"):
@@ -406,10 +437,22 @@ def _expand(
     module: Module, mode: str, type_: str, name: str, body: dict[str, Any], file: str
 ) -> Iterator[Instance]:
     """One instance, or one per count index / for_each key; none for count = 0 or empty for_each."""
+
     def make(key: Any, each_value: Any, uncertain: str | None = None) -> Instance:
         end = body.get("__end_line__", 1)
-        return Instance(mode, type_, name, key, each_value, body, file,
-                        _line(body), end if isinstance(end, int) else 1, module, uncertain=uncertain)
+        return Instance(
+            mode,
+            type_,
+            name,
+            key,
+            each_value,
+            body,
+            file,
+            _line(body),
+            end if isinstance(end, int) else 1,
+            module,
+            uncertain=uncertain,
+        )
 
     address = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
     limit = f"{address}: more than {MAX_INSTANCES_PER_RESOURCE} instances; this scanner judges no more"
@@ -439,8 +482,7 @@ def _expand(
             for key in each:
                 yield make(key, key)
             return
-        reason = each.reason if isinstance(each, Unknown) else \
-            "for_each is not a known map or set of strings"
+        reason = each.reason if isinstance(each, Unknown) else "for_each is not a known map or set of strings"
         yield make(None, None, f"how many exist is not known: {reason}")
         return
     yield make(None, None)

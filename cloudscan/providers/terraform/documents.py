@@ -11,8 +11,13 @@ from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
 
-def isolated(module: Module, instances: Iterable[Instance], kind: str, provider: str,
-             build: Callable[[Instance], Iterable[Document]]) -> Iterator[Document]:
+def isolated(
+    module: Module,
+    instances: Iterable[Instance],
+    kind: str,
+    provider: str,
+    build: Callable[[Instance], Iterable[Document]],
+) -> Iterator[Document]:
     """The documents `build` makes of each instance. A construct this scanner mishandles (an
     exception) costs only that instance: it becomes a document whose every field is unknown,
     with the error, so the resource is never dropped and never passes."""
@@ -26,12 +31,18 @@ def isolated(module: Module, instances: Iterable[Instance], kind: str, provider:
 
 
 def unreadable(module: Module, instance: Instance, kind: str, provider: str, message: str) -> Document:
-    doc = new_resource(kind, provider, resource_id(module, instance), name=instance.address,
-                       source=source_of(instance))
+    doc = new_resource(
+        kind, provider, resource_id(module, instance), name=instance.address, source=source_of(instance)
+    )
     fields = [f for f in load_schema(kind)["required"] if f not in ("exposure", "data")]  # derived
-    mark_unknown(doc, [f"/{f}" for f in fields], call="cloudscan:internal", code="InternalError",
-                 message=f"{instance.address} ({instance.file}:{instance.line_start}) could not be read: "
-                         f"{message} (a bug in cloudscan: please report it)")
+    mark_unknown(
+        doc,
+        [f"/{f}" for f in fields],
+        call="cloudscan:internal",
+        code="InternalError",
+        message=f"{instance.address} ({instance.file}:{instance.line_start}) could not be read: "
+        f"{message} (a bug in cloudscan: please report it)",
+    )
     return doc
 
 
@@ -51,14 +62,24 @@ def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
 
 def source_of(instance: Instance) -> dict[str, Any]:
     lines = (None, None) if instance.planned else (instance.line_start, instance.line_end)
-    return {"type": "terraform", "address": instance.address, "file": instance.file,
-            "line_start": lines[0], "line_end": lines[1]}
+    return {
+        "type": "terraform",
+        "address": instance.address,
+        "file": instance.file,
+        "line_start": lines[0],
+        "line_end": lines[1],
+    }
 
 
 def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:
     """Fields at `pointers` are null and unknown because of `reason` in `instance`."""
-    mark_unknown(doc, pointers, call="terraform:evaluate", code="Unresolved",
-                 message=f"{instance.address} ({instance.file}:{instance.line_start}): {reason}")
+    mark_unknown(
+        doc,
+        pointers,
+        call="terraform:evaluate",
+        code="Unresolved",
+        message=f"{instance.address} ({instance.file}:{instance.line_start}): {reason}",
+    )
 
 
 def set_blocks(doc: Document, values: dict[str, dict[str, Any]], holder: Instance) -> None:
@@ -71,16 +92,28 @@ def set_blocks(doc: Document, values: dict[str, dict[str, Any]], holder: Instanc
             doc[block] = value
 
 
-def ingress(module: Module, provider: str, holder: Instance, group: dict[str, Any],
-            rule: dict[str, Any], problems: list[tuple[str, str]], written: str | None = None) -> Document:
+def ingress(
+    module: Module,
+    provider: str,
+    holder: Instance,
+    group: dict[str, Any],
+    rule: dict[str, Any],
+    problems: list[tuple[str, str]],
+    written: str | None = None,
+) -> Document:
     """A network.ingress document. `rule` has the rule block's fields; `problems` lists the
     (pointer, reason) of fields that could not be worked out: they keep a placeholder value
     (the schema wants a number or a string) and are listed as unknown. The id names the
     source as `written` in the configuration when that differs from the normalised one."""
     key = f"{rule['protocol']}/{rule['from_port']}-{rule['to_port']}/{written or rule['source']}"
-    doc = new_resource("network.ingress", provider, resource_id(module, holder, f"#ingress/{key}"),
-                       name=f"{group['name']} {key}", account=module.account if provider == "aws"
-                       else module.project if provider == "gcp" else None, source=source_of(holder))
+    doc = new_resource(
+        "network.ingress",
+        provider,
+        resource_id(module, holder, f"#ingress/{key}"),
+        name=f"{group['name']} {key}",
+        account=module.account if provider == "aws" else module.project if provider == "gcp" else None,
+        source=source_of(holder),
+    )
     doc["group"] = group
     doc["rule"] = rule
     doc["_meta"]["not_collected"].extend(["/attached", "/addresses"])
@@ -90,14 +123,29 @@ def ingress(module: Module, provider: str, holder: Instance, group: dict[str, An
             doc["_meta"]["unknown"].append(pointer)
         by_reason.setdefault(reason, []).append(pointer)
     for reason, pointers in by_reason.items():  # one error per cause, however many fields it hides
-        doc["_meta"]["errors"].append({"call": "terraform:evaluate", "code": "Unresolved",
-                                       "message": f"{holder.address}: {reason}", "pointers": pointers})
+        doc["_meta"]["errors"].append(
+            {
+                "call": "terraform:evaluate",
+                "code": "Unresolved",
+                "message": f"{holder.address}: {reason}",
+                "pointers": pointers,
+            }
+        )
     return doc
 
 
 # Protocol names and numbers as firewalls write them, to the names rules use.
-PROTOCOLS = {"-1": "all", "all": "all", "*": "all", "any": "all", "6": "tcp", "17": "udp",
-             "1": "icmp", "58": "icmpv6", "132": "sctp"}
+PROTOCOLS = {
+    "-1": "all",
+    "all": "all",
+    "*": "all",
+    "any": "all",
+    "6": "tcp",
+    "17": "udp",
+    "1": "icmp",
+    "58": "icmpv6",
+    "132": "sctp",
+}
 
 
 def protocol_name(value: Any) -> tuple[str, Unknown | None]:

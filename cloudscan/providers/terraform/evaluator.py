@@ -59,7 +59,7 @@ class _Evaluator:
         return _Evaluator(self.source, _scoped(self.resolve, scope), self.budget)
 
     def text(self, node: Any) -> str:
-        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     # -- expressions ------------------------------------------------------------------------
     def expression(self, node: Any, depth: int) -> Any:
@@ -150,7 +150,7 @@ class _Evaluator:
             if isinstance(value, Unknown):
                 return value
             if step.type == "splat":
-                return self.splat(value, step.named_children[0], steps[position + 1:], depth)
+                return self.splat(value, step.named_children[0], steps[position + 1 :], depth)
             part = self.static_step(step, depth)
             value = step_into(value, part)
         return value
@@ -189,8 +189,17 @@ class _Evaluator:
         end = children[-1].start_byte if len(children) > 1 else node.end_byte
         return self.template_parts(children[1:-1], start, end, depth, heredoc=False, indent=0)
 
-    def template_parts(self, parts: list[Any], start: int, end: int, depth: int, *,
-                       heredoc: bool, indent: int, strip: tuple[bool, bool] = (False, False)) -> Any:
+    def template_parts(
+        self,
+        parts: list[Any],
+        start: int,
+        end: int,
+        depth: int,
+        *,
+        heredoc: bool,
+        indent: int,
+        strip: tuple[bool, bool] = (False, False),
+    ) -> Any:
         """Literal text and the values of interpolations and directives between `start` and
         `end`. A strip marker (`${~ x ~}`, `%{ if c ~}`) removes the white space on its side;
         `strip` says whether the markers around this range ask for it at its two ends."""
@@ -211,18 +220,25 @@ class _Evaluator:
             elif part.type == "template_directive":
                 pieces.append(self.directive(part.named_children[0], depth, heredoc, indent))
         pieces.append(_strip(self.literal_text(position, end, heredoc, indent), strip_next, strip[1]))
-        if len(pieces) == 3 and pieces[0] == "" and pieces[2] == "" and not heredoc \
-                and parts and parts[0].type == "template_interpolation":
+        if (
+            len(pieces) == 3
+            and pieces[0] == ""
+            and pieces[2] == ""
+            and not heredoc
+            and parts
+            and parts[0].type == "template_interpolation"
+        ):
             return pieces[1]  # "${x}" alone keeps x's type
         return _join(pieces)
 
     def literal_text(self, start: int, end: int, heredoc: bool, indent: int) -> str:
         raw = self.source[start:end].decode("utf-8", "replace")
         if indent:
-            at_line_start = start == 0 or self.source[start - 1:start] == b"\n"
+            at_line_start = start == 0 or self.source[start - 1 : start] == b"\n"
             lines = raw.split("\n")
-            raw = "\n".join(_dedent(line, indent) if i or at_line_start else line
-                            for i, line in enumerate(lines))
+            raw = "\n".join(
+                _dedent(line, indent) if i or at_line_start else line for i, line in enumerate(lines)
+            )
         raw = raw.replace("$${", "${").replace("%%{", "%{")
         return raw.replace("\r\n", "\n") if heredoc else unescape(raw)
 
@@ -241,14 +257,16 @@ class _Evaluator:
                 stop = stop_node.start_byte
                 body = [c for c in children[1:] if c.end_byte <= stop]
                 strip = (_strip_markers(intro)[1], _strip_markers(stop_node)[0])
-                return self.template_parts(body, intro.end_byte, stop, depth, heredoc=heredoc, indent=indent,
-                                           strip=strip)
+                return self.template_parts(
+                    body, intro.end_byte, stop, depth, heredoc=heredoc, indent=indent, strip=strip
+                )
             if else_intro is None:
                 return ""
             body = [c for c in children if c.start_byte >= else_intro.end_byte and c is not end]
             strip = (_strip_markers(else_intro)[1], _strip_markers(end)[0])
-            return self.template_parts(body, else_intro.end_byte, end.start_byte, depth,
-                                       heredoc=heredoc, indent=indent, strip=strip)
+            return self.template_parts(
+                body, else_intro.end_byte, end.start_byte, depth, heredoc=heredoc, indent=indent, strip=strip
+            )
         if node.type == "template_for":
             intro, end = children[0], children[-1]
             names = [self.text(c) for c in intro.named_children if c.type == "identifier"]
@@ -258,8 +276,17 @@ class _Evaluator:
             strip = (_strip_markers(intro)[1], _strip_markers(end)[0])
             for key, value in _pairs(collection):
                 scope = dict(zip(names, (key, value) if len(names) == 2 else (value,), strict=False))
-                out.append(self.scoped(scope).template_parts(body, intro.end_byte, end.start_byte, depth,
-                                                             heredoc=heredoc, indent=indent, strip=strip))
+                out.append(
+                    self.scoped(scope).template_parts(
+                        body,
+                        intro.end_byte,
+                        end.start_byte,
+                        depth,
+                        heredoc=heredoc,
+                        indent=indent,
+                        strip=strip,
+                    )
+                )
             if isinstance(collection, Unknown):
                 return collection
             if not isinstance(collection, list | dict):
@@ -302,8 +329,9 @@ class _Evaluator:
         condition = next((c for c in node.named_children if c.type == "for_cond"), None)
         grouping = any(c.type == "ellipsis" for c in node.named_children)
         if isinstance(collection, Unknown):
-            return Unknown(f"for expression over a value that is not known: {collection.reason}",
-                           error=collection.error)
+            return Unknown(
+                f"for expression over a value that is not known: {collection.reason}", error=collection.error
+            )
         if isinstance(collection, Reference):
             return Unknown(f"for expression over {collection.describe()}")
         if not isinstance(collection, list | dict):
@@ -318,8 +346,9 @@ class _Evaluator:
             if condition is not None:
                 keep = as_condition(inner.expression(condition.named_children[0], depth + 1))
                 if isinstance(keep, Unknown):
-                    return Unknown(f"a for expression's if condition is not known: {keep.reason}",
-                                   error=keep.error)
+                    return Unknown(
+                        f"a for expression's if condition is not known: {keep.reason}", error=keep.error
+                    )
                 if keep is not True:
                     continue
             if node.type == "for_tuple_expr":
@@ -327,8 +356,9 @@ class _Evaluator:
                 continue
             item_key = inner.expression(bodies[0], depth + 1)
             if isinstance(item_key, Unknown):
-                return Unknown(f"a for expression's key is not known: {item_key.reason}",
-                               error=item_key.error)
+                return Unknown(
+                    f"a for expression's key is not known: {item_key.reason}", error=item_key.error
+                )
             item_key = as_text(item_key)
             if not isinstance(item_key, str):
                 return Unknown("a for expression's key is not a string", error=True)
@@ -394,14 +424,15 @@ class _Evaluator:
             return Unknown("an operation without an operator", error=True)
         operator = children[split].type
         left = self.sequence(children[:split], depth + 1)
-        right = self.sequence(children[split + 1:], depth + 1)
+        right = self.sequence(children[split + 1 :], depth + 1)
         if operator in ("&&", "||"):
             return logic(operator, left, right)
         return binary(operator, left, right)
 
     def conditional(self, node: Any, depth: int) -> Any:
-        condition, yes, no = [self.expression(c, depth + 1) for c in node.named_children
-                              if c.type == "expression"][:3]
+        condition, yes, no = [
+            self.expression(c, depth + 1) for c in node.named_children if c.type == "expression"
+        ][:3]
         if isinstance(condition, Unknown):
             if not condition.error and is_known(yes) and is_known(no) and yes == no:
                 return yes
@@ -474,6 +505,7 @@ def _scoped(resolve: Resolver, scope: dict[str, Any]) -> Resolver:
                 value = step_into(value, part)
             return value
         return resolve(parts)
+
     return resolve_here
 
 
@@ -487,6 +519,3 @@ def _dedent(line: str, indent: int) -> str:
     while stripped < indent and stripped < len(line) and line[stripped] in " \t":
         stripped += 1
     return line[stripped:]
-
-
-

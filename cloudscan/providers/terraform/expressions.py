@@ -84,8 +84,13 @@ def evaluate(value: Any, resolve: Resolver) -> Any:
 
 def dynamic_specs(raw: Any) -> list[tuple[str, dict[str, Any]]]:
     entries = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
-    return [(label, spec) for entry in entries if isinstance(entry, dict)
-            for label, spec in entry.items() if isinstance(spec, dict)]
+    return [
+        (label, spec)
+        for entry in entries
+        if isinstance(entry, dict)
+        for label, spec in entry.items()
+        if isinstance(spec, dict)
+    ]
 
 
 def _expand_dynamic(label: str, spec: dict[str, Any], resolve: Resolver) -> list[Any]:
@@ -104,13 +109,14 @@ def _expand_dynamic(label: str, spec: dict[str, Any], resolve: Resolver) -> list
         # How many blocks, and what is in them, is not known: one block whose every argument is
         # unknown, never a block taken as written (it may not exist at all).
         reason = items.reason if isinstance(items, Unknown) else "for_each is not a map or list"
-        return [UnknownBlock(Unknown(f"dynamic \"{label}\": {reason}"))]
+        return [UnknownBlock(Unknown(f'dynamic "{label}": {reason}'))]
 
     def bound(key: Any, item: Any) -> Resolver:
         def resolve_here(parts: list[Any]) -> Any:
             if parts[0] != iterator:
                 return resolve(parts)
             return dig({"key": key, "value": item}, parts[1:])
+
         return resolve_here
 
     return [evaluate(content, bound(key, item)) for key, item in pairs]

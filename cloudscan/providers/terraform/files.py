@@ -114,5 +114,3 @@ def _terraform_json_problem(document: Any) -> str | None:
         if value is not None and not isinstance(value, dict | list):
             return f"/{block} must be an object"
     return None
-
-

@@ -105,8 +105,13 @@ def _format(spec: str, *args: Any) -> str:
         if value is None and verb != "v":
             raise ValueError("not enough arguments")
         if verb in ("v", "s", "q"):
-            shown = value if isinstance(value, str) else json.dumps(value) if isinstance(value, list | dict) \
+            shown = (
+                value
+                if isinstance(value, str)
+                else json.dumps(value)
+                if isinstance(value, list | dict)
                 else text(value)
+            )
             return ("%" + flags.replace("#", "") + "s") % (json.dumps(shown) if verb == "q" else shown)
         if verb == "d":
             return ("%" + match.group(1) + "d") % int(_number(value))
@@ -142,8 +147,11 @@ _NESTED_QUANTIFIER = re.compile(r"[)\]][*+?{][^()]*[)][*+?{]|\([^()]*[*+|][^()]*
 
 def _safe_pattern(pattern: str, subject: str) -> re.Pattern[str]:
     if len(subject) > 100_000 or len(pattern) > 1_000 or _NESTED_QUANTIFIER.search(pattern):
-        raise _NotKnown(Unknown("a regular expression this scanner does not run (nested repetition, "
-                                "or a subject too long)"))
+        raise _NotKnown(
+            Unknown(
+                "a regular expression this scanner does not run (nested repetition, or a subject too long)"
+            )
+        )
     return re.compile(pattern)
 
 
@@ -303,7 +311,7 @@ def _chunklist(items: Any, size: Any) -> list[Any]:
     items, width = _list(items), int(_number(size))
     if width <= 0:
         return [items]
-    return [items[i:i + width] for i in range(0, len(items), width)]
+    return [items[i : i + width] for i in range(0, len(items), width)]
 
 
 def _transpose(mapping: Any) -> dict[str, list[str]]:
@@ -329,7 +337,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "startswith": lambda s, p: text(s).startswith(p),
     "endswith": lambda s, p: text(s).endswith(p),
     "strcontains": lambda s, p: p in text(s),
-    "substr": lambda s, offset, length: text(s)[int(offset):][:None if int(length) < 0 else int(length)],
+    "substr": lambda s, offset, length: text(s)[int(offset) :][: None if int(length) < 0 else int(length)],
     "replace": lambda s, search, new: _replace(text(s), text(search), text(new)),
     "split": lambda sep, s: text(s).split(text(sep)),
     "join": lambda sep, items: text(sep).join(text(_known(i)) for i in _list(items)),
@@ -355,8 +363,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "flatten": _flatten,
     "distinct": _distinct,
     "setunion": lambda *sets: _set([x for s in sets for x in _list(s)]),
-    "setintersection": lambda first, *rest: _set([x for x in _list(first)
-                                                  if all(x in _list(r) for r in rest)]),
+    "setintersection": lambda first, *rest: _set(
+        [x for x in _list(first) if all(x in _list(r) for r in rest)]
+    ),
     "setsubtract": lambda a, b: _set([x for x in _list(a) if x not in _list(b)]),
     "cidrsubnet": lambda prefix, newbits, netnum: _cidrsubnet(text(prefix), newbits, netnum),
     "cidrsubnets": lambda prefix, *bits: _cidrsubnets(text(prefix), *bits),
@@ -381,7 +390,33 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 # Functions that look only at the parts of their arguments they need; see the module docstring.
-TOLERANT = {"concat", "merge", "length", "lookup", "keys", "values", "element", "coalesce", "coalescelist",
-            "compact", "flatten", "tolist", "tomap", "zipmap", "slice", "one", "reverse", "chunklist",
-            "contains", "index", "distinct", "toset", "join", "format", "formatlist", "alltrue", "anytrue",
-            "sort"}
+TOLERANT = {
+    "concat",
+    "merge",
+    "length",
+    "lookup",
+    "keys",
+    "values",
+    "element",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "flatten",
+    "tolist",
+    "tomap",
+    "zipmap",
+    "slice",
+    "one",
+    "reverse",
+    "chunklist",
+    "contains",
+    "index",
+    "distinct",
+    "toset",
+    "join",
+    "format",
+    "formatlist",
+    "alltrue",
+    "anytrue",
+    "sort",
+}

@@ -33,12 +33,20 @@ from cloudscan.providers.terraform.documents import (
 )
 from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
-IAM_TYPES = ("google_storage_bucket_iam_binding", "google_storage_bucket_iam_member",
-             "google_storage_bucket_iam_policy")
-ACL_TYPES = ("google_storage_bucket_acl", "google_storage_bucket_access_control",
-             "google_storage_default_object_acl", "google_storage_default_object_access_control",
-             # One object made public leaks that study as surely as a public bucket.
-             "google_storage_object_acl", "google_storage_object_access_control")
+IAM_TYPES = (
+    "google_storage_bucket_iam_binding",
+    "google_storage_bucket_iam_member",
+    "google_storage_bucket_iam_policy",
+)
+ACL_TYPES = (
+    "google_storage_bucket_acl",
+    "google_storage_bucket_access_control",
+    "google_storage_default_object_acl",
+    "google_storage_default_object_access_control",
+    # One object made public leaks that study as surely as a public bucket.
+    "google_storage_object_acl",
+    "google_storage_object_access_control",
+)
 
 
 def _unknown_target(instance: Instance, target: Any) -> str | None:
@@ -63,17 +71,29 @@ def buckets(module: Module) -> Iterator[Document]:
                 unlinked.setdefault("/access/policy" if type_ in IAM_TYPES else "/access/acl", why)
             else:
                 related.setdefault(target, []).append(instance)
-    yield from isolated(module, module.managed("google_storage_bucket"), "storage.bucket", "gcp",
-                        lambda bucket: [_bucket(module, bucket, related, unlinked)])
+    yield from isolated(
+        module,
+        module.managed("google_storage_bucket"),
+        "storage.bucket",
+        "gcp",
+        lambda bucket: [_bucket(module, bucket, related, unlinked)],
+    )
 
 
-def _bucket(module: Module, bucket: Instance, related: dict[Any, list[Instance]],
-            unlinked: dict[str, str]) -> Document:
+def _bucket(
+    module: Module, bucket: Instance, related: dict[Any, list[Instance]], unlinked: dict[str, str]
+) -> Document:
     identity = named_identity(bucket)
     project = bucket.value("project")
-    doc = new_resource("storage.bucket", "gcp", resource_id(module, bucket), name=identity,
-                       account=project if isinstance(project, str) else module.project,
-                       region=_str(bucket.value("location")), source=source_of(bucket))
+    doc = new_resource(
+        "storage.bucket",
+        "gcp",
+        resource_id(module, bucket),
+        name=identity,
+        account=project if isinstance(project, str) else module.project,
+        region=_str(bucket.value("location")),
+        source=source_of(bucket),
+    )
     labels = bucket.value("labels")
     if first_unknown(labels):
         unresolved(doc, ["/labels"], bucket, first_unknown(labels).reason)
@@ -84,8 +104,12 @@ def _bucket(module: Module, bucket: Instance, related: dict[Any, list[Instance]]
     for pointer, why in unlinked.items():
         unresolved(doc, [pointer], bucket, f"a grant this scan cannot place may be this bucket's: {why}")
     if module.unreadable:
-        unresolved(doc, ["/access/policy", "/access/acl"], bucket,
-                   f"{', '.join(module.unreadable)} could not be read and may grant access to it")
+        unresolved(
+            doc,
+            ["/access/policy", "/access/acl"],
+            bucket,
+            f"{', '.join(module.unreadable)} could not be read and may grant access to it",
+        )
     return doc
 
 
@@ -97,12 +121,18 @@ def _access(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
     prevention = bucket.value("public_access_prevention")
     uniform = bucket.value("uniform_bucket_level_access")
     doc["access"] = {
-        "guards": {"public_access_prevention": prevention if prevention is not None else "inherited",
-                   "uniform_access": bool(uniform) if uniform is not None else False},
-        "acl": None, "policy": None, "grants": [],
+        "guards": {
+            "public_access_prevention": prevention if prevention is not None else "inherited",
+            "uniform_access": bool(uniform) if uniform is not None else False,
+        },
+        "acl": None,
+        "policy": None,
+        "grants": [],
     }
-    for pointer, value in (("/access/guards/public_access_prevention", prevention),
-                           ("/access/guards/uniform_access", uniform)):
+    for pointer, value in (
+        ("/access/guards/public_access_prevention", prevention),
+        ("/access/guards/uniform_access", uniform),
+    ):
         if isinstance(value, Unknown):
             unresolved(doc, [pointer], bucket, value.reason)
     _acls(doc, bucket, [p for p in parts if p.type in ACL_TYPES])
@@ -120,8 +150,11 @@ def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
             table = PREDEFINED_OBJECT_ACL if objects else PREDEFINED_BUCKET_ACL
             entries = list(table.get(predefined, [])) if isinstance(predefined, str) else []
             role_entity = part.value("role_entity")
-            entries += [(role_entity, role_entity)] if isinstance(role_entity, Unknown) else role_entities(
-                role_entity or [])
+            entries += (
+                [(role_entity, role_entity)]
+                if isinstance(role_entity, Unknown)
+                else role_entities(role_entity or [])
+            )
         unknown = first_unknown(entries)
         if unknown or any(not isinstance(e, str) or not isinstance(r, str) for e, r in entries):
             unresolved(doc, ["/access/acl"], part, unknown.reason if unknown else "an ACL entry is not known")
@@ -135,8 +168,9 @@ def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
     doc["access"]["grants"].extend(grants)
 
 
-def _iam(doc: Document, parts: list[Instance], bucket: Instance,
-         roles: dict[str, list[str]] | None = None) -> None:
+def _iam(
+    doc: Document, parts: list[Instance], bucket: Instance, roles: dict[str, list[str]] | None = None
+) -> None:
     grants: list[dict[str, Any]] = []
     bindings = 0
     for part in parts:
@@ -152,8 +186,13 @@ def _iam(doc: Document, parts: list[Instance], bucket: Instance,
                 return
         else:
             members = part.value("members") if part.type.endswith("_binding") else [part.value("member")]
-            found = [{"role": part.value("role"), "members": members,
-                      "condition": (part.blocks("condition") or [None])[0]}]
+            found = [
+                {
+                    "role": part.value("role"),
+                    "members": members,
+                    "condition": (part.blocks("condition") or [None])[0],
+                }
+            ]
         for i, binding in enumerate(found):
             unknown = first_unknown(binding)
             if unknown:
@@ -161,8 +200,13 @@ def _iam(doc: Document, parts: list[Instance], bucket: Instance,
                 return
             bindings += 1
             origin = part.address + (f" bindings[{i}]" if part.type.endswith("_iam_policy") else "")
-            grants += binding_grants(str(binding.get("role")), [str(m) for m in binding.get("members") or []],
-                                     binding.get("condition"), origin, roles)
+            grants += binding_grants(
+                str(binding.get("role")),
+                [str(m) for m in binding.get("members") or []],
+                binding.get("condition"),
+                origin,
+                roles,
+            )
     doc["access"]["policy"] = {"present": bool(bindings), "statement_count": bindings}
     doc["access"]["grants"].extend(grants)
 
@@ -175,23 +219,37 @@ def _settings(doc: Document, bucket: Instance) -> None:
     logging = (bucket.blocks("logging") or [{}])[0]
     values = {
         # GCS encrypts every object; a customer-managed key is the stronger form.
-        "encryption": {"enabled": True, "algorithm": "cmek" if key else "google-managed",
-                       "kms_key": key, "bucket_key": None},
+        "encryption": {
+            "enabled": True,
+            "algorithm": "cmek" if key else "google-managed",
+            "kms_key": key,
+            "bucket_key": None,
+        },
         "versioning": {"enabled": as_bool(versioning.get("enabled"), False), "mfa_delete": None},
-        "object_lock": {"enabled": retention is not None,
-                        "mode": None if retention is None else
-                        ("COMPLIANCE" if retention.get("is_locked") is True else "GOVERNANCE"),
-                        "retention_days": (int(retention["retention_period"]) // 86400
-                                           if retention and isinstance(retention.get("retention_period"), int)
-                                           else None)},
+        "object_lock": {
+            "enabled": retention is not None,
+            "mode": None
+            if retention is None
+            else ("COMPLIANCE" if retention.get("is_locked") is True else "GOVERNANCE"),
+            "retention_days": (
+                int(retention["retention_period"]) // 86400
+                if retention and isinstance(retention.get("retention_period"), int)
+                else None
+            ),
+        },
         "logging": {"enabled": bool(logging.get("log_bucket")), "target": logging.get("log_bucket")},
     }
     set_blocks(doc, values, bucket)
 
 
 def firewall_rules(module: Module) -> Iterator[Document]:
-    yield from isolated(module, module.managed("google_compute_firewall"), "network.ingress", "gcp",
-                        lambda firewall: _firewall(module, firewall))
+    yield from isolated(
+        module,
+        module.managed("google_compute_firewall"),
+        "network.ingress",
+        "gcp",
+        lambda firewall: _firewall(module, firewall),
+    )
 
 
 def _firewall(module: Module, firewall: Instance) -> Iterator[Document]:
@@ -208,7 +266,8 @@ def _firewall(module: Module, firewall: Instance) -> Iterator[Document]:
     # An ingress rule that names no source at all (source_ranges = [] included) applies
     # to 0.0.0.0/0.
     sources = [(known_only_after_apply(r), "cidr") for r in as_list(ranges)] + [
-        (t, "security_group") for t in tags]
+        (t, "security_group") for t in tags
+    ]
     if not sources:
         sources = [("0.0.0.0/0", "cidr")]
     for allow in firewall.blocks("allow"):
@@ -233,53 +292,103 @@ def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
     return out
 
 
-def _rule(module: Module, firewall: Instance, name: str, protocols: tuple[str, Unknown | None],
-          ports: tuple[int, int, Unknown | None], source_of_rule: tuple[Any, str],
-          maybe: list[Unknown]) -> Document:
+def _rule(
+    module: Module,
+    firewall: Instance,
+    name: str,
+    protocols: tuple[str, Unknown | None],
+    ports: tuple[int, int, Unknown | None],
+    source_of_rule: tuple[Any, str],
+    maybe: list[Unknown],
+) -> Document:
     protocol, protocol_unknown = protocols
     low, high, port_unknown = ports
     source, source_type = source_of_rule
     network = firewall.value("network")
-    return ingress(module, "gcp", firewall,
-                   {"id": placeholder(firewall, "id"), "name": name,
-                    "network": network if isinstance(network, str) else None},
-                   {"protocol": protocol, "from_port": low, "to_port": high,
-                    "source": source if isinstance(source, str) else "(unknown)",
-                    "source_type": source_type, "description": None},
-                   unknown_problems([("/rule/source", source), ("/rule/from_port", port_unknown),
-                                     ("/rule/protocol", protocol_unknown)] + [("/rule", u) for u in maybe]))
+    return ingress(
+        module,
+        "gcp",
+        firewall,
+        {
+            "id": placeholder(firewall, "id"),
+            "name": name,
+            "network": network if isinstance(network, str) else None,
+        },
+        {
+            "protocol": protocol,
+            "from_port": low,
+            "to_port": high,
+            "source": source if isinstance(source, str) else "(unknown)",
+            "source_type": source_type,
+            "description": None,
+        },
+        unknown_problems(
+            [
+                ("/rule/source", source),
+                ("/rule/from_port", port_unknown),
+                ("/rule/protocol", protocol_unknown),
+            ]
+            + [("/rule", u) for u in maybe]
+        ),
+    )
 
 
-STORE_IAM = ("google_healthcare_dicom_store_iam_binding", "google_healthcare_dicom_store_iam_member",
-             "google_healthcare_dicom_store_iam_policy")
-DATASET_IAM = ("google_healthcare_dataset_iam_binding", "google_healthcare_dataset_iam_member",
-               "google_healthcare_dataset_iam_policy")
+STORE_IAM = (
+    "google_healthcare_dicom_store_iam_binding",
+    "google_healthcare_dicom_store_iam_member",
+    "google_healthcare_dicom_store_iam_policy",
+)
+DATASET_IAM = (
+    "google_healthcare_dataset_iam_binding",
+    "google_healthcare_dataset_iam_member",
+    "google_healthcare_dataset_iam_policy",
+)
 
 
 def dicom_stores(module: Module) -> Iterator[Document]:
     """Healthcare DICOM stores with the IAM of the store and of its dataset (which it inherits)."""
     targets = [(t, "dicom_store_id") for t in STORE_IAM] + [(t, "dataset_id") for t in DATASET_IAM]
-    unlinked = [why for t, key in targets for i in module.related(t)
-                if (why := _unknown_target(i, i.value(key)))]
-    yield from isolated(module, module.managed("google_healthcare_dicom_store"), "dicom.store", "gcp",
-                        lambda store: [_dicom_store(module, store, unlinked)])
+    unlinked = [
+        why for t, key in targets for i in module.related(t) if (why := _unknown_target(i, i.value(key)))
+    ]
+    yield from isolated(
+        module,
+        module.managed("google_healthcare_dicom_store"),
+        "dicom.store",
+        "gcp",
+        lambda store: [_dicom_store(module, store, unlinked)],
+    )
 
 
 def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Document:
     store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
     parts = [i for t in STORE_IAM for i in module.related(t) if i.value("dicom_store_id") == store_id]
     parts += [i for t in DATASET_IAM for i in module.related(t) if i.value("dataset_id") == dataset_id]
-    doc = new_resource("dicom.store", "gcp", resource_id(module, store), name=named_identity(store),
-                       account=module.project, source=source_of(store))
+    doc = new_resource(
+        "dicom.store",
+        "gcp",
+        resource_id(module, store),
+        name=named_identity(store),
+        account=module.project,
+        source=source_of(store),
+    )
     doc["access"] = {"policy": None, "grants": []}
     _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
     # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
     doc["network"] = {"public_network_access": True}
     doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
     if unlinked:
-        unresolved(doc, ["/access/policy"], store,
-                   f"a grant this scan cannot place may be this store's: {unlinked[0]}")
+        unresolved(
+            doc,
+            ["/access/policy"],
+            store,
+            f"a grant this scan cannot place may be this store's: {unlinked[0]}",
+        )
     elif module.unreadable:
-        unresolved(doc, ["/access/policy"], store,
-                   f"{', '.join(module.unreadable)} could not be read and may grant access to it")
+        unresolved(
+            doc,
+            ["/access/policy"],
+            store,
+            f"{', '.join(module.unreadable)} could not be read and may grant access to it",
+        )
     return doc

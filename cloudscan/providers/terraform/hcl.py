@@ -41,7 +41,7 @@ class Expr:
 
     @property
     def text(self) -> str:
-        return self.source[self.node.start_byte:self.node.end_byte].decode("utf-8", "replace")
+        return self.source[self.node.start_byte : self.node.end_byte].decode("utf-8", "replace")
 
 
 _PARSER: Any = None
@@ -74,8 +74,11 @@ def parse_hcl(data: bytes) -> dict[str, Any]:
     if root.has_error:
         bad = _first_error(root)
         line = int(bad.start_point[0]) + 1 if bad is not None else None
-        shown = data[bad.start_byte:bad.end_byte].split(b"\n")[0][:40].decode("utf-8", "replace") \
-            if bad is not None else ""
+        shown = (
+            data[bad.start_byte : bad.end_byte].split(b"\n")[0][:40].decode("utf-8", "replace")
+            if bad is not None
+            else ""
+        )
         what = f"missing {bad.type!r}" if bad is not None and bad.is_missing else f"unexpected {shown!r}"
         raise HclError(f"does not parse: {what}", line)
     body = next((c for c in root.named_children if c.type == "body"), None)
@@ -92,8 +95,10 @@ def _lenient(data: bytes) -> bytes:
     """Exponents get a fraction outside quoted strings only; a "%{" that is no directive is
     written "%%{" (it is only ever inside strings)."""
     pieces = re.split(rb'("(?:[^"\\\n]|\\.)*")', data)
-    data = b"".join(piece if index % 2 else _NUMBER_WITHOUT_FRACTION.sub(rb"\1.0\2", piece)
-                    for index, piece in enumerate(pieces))
+    data = b"".join(
+        piece if index % 2 else _NUMBER_WITHOUT_FRACTION.sub(rb"\1.0\2", piece)
+        for index, piece in enumerate(pieces)
+    )
     return _NOT_A_DIRECTIVE.sub(b"%%{", data)
 
 
@@ -174,7 +179,7 @@ def _string_label(node: Any, source: bytes) -> str:
     children = node.children
     if len(children) < 2:
         return ""
-    return unescape(source[children[0].end_byte:children[-1].start_byte].decode("utf-8", "replace"))
+    return unescape(source[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace"))
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -192,7 +197,7 @@ def unescape(raw: str) -> str:
             width = 4 if nxt == "u" else 8 if nxt == "U" else 0
             if width:
                 try:
-                    code = int(raw[i + 2:i + 2 + width], 16)
+                    code = int(raw[i + 2 : i + 2 + width], 16)
                     # A lone surrogate is no character: it could not even be written to a report.
                     out.append("\ufffd" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code))
                     i += 2 + width
@@ -208,10 +213,11 @@ def unescape(raw: str) -> str:
 
 
 def _text(node: Any, source: bytes) -> str:
-    return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 # -- Terraform JSON (.tf.json) -------------------------------------------------------------------
+
 
 def from_json(value: Any, depth: int = 0) -> Any:
     """A .tf.json value with each string made a template expression, as Terraform reads it."""

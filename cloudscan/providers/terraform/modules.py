@@ -49,8 +49,11 @@ def judged_through_callers(modules: list[Module]) -> set[Path]:
 
 
 def instantiate(
-    module: Module, display: Callable[[Path], str], problems: list[ParseError],
-    chain: tuple[Path, ...] = (), budget: list[int] | None = None,
+    module: Module,
+    display: Callable[[Path], str],
+    problems: list[ParseError],
+    chain: tuple[Path, ...] = (),
+    budget: list[int] | None = None,
 ) -> list[Module]:
     """The modules `module` calls, read with its arguments, and theirs in turn. A call with
     count or for_each is read once per instance, with count.index or each.key and each.value
@@ -63,17 +66,26 @@ def instantiate(
         where = f"{file}:{line}"
         if not isinstance(source, str) or not _is_local(source) or module.directory is None:
             shown = source if isinstance(source, str) else "(not known)"
-            problems.append(ParseError(where, None, f"module.{name}: source {shown!r} is not read "
-                                                    "(only local modules are); its resources are not judged",
-                                       "ModuleNotRead"))
+            problems.append(
+                ParseError(
+                    where,
+                    None,
+                    f"module.{name}: source {shown!r} is not read "
+                    "(only local modules are); its resources are not judged",
+                    "ModuleNotRead",
+                )
+            )
             continue
         directory = (module.directory / source).resolve()
         if directory in chain:
             problems.append(ParseError(where, None, f"module.{name}: calls a module that calls it (a cycle)"))
             continue
         if len(chain) > MAX_DEPTH:
-            problems.append(ParseError(where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}",
-                                       "LimitExceeded"))
+            problems.append(
+                ParseError(
+                    where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}", "LimitExceeded"
+                )
+            )
             continue
         found, missing = find_modules([directory])
         if missing:
@@ -82,18 +94,33 @@ def instantiate(
         files = found.get(directory, [])
         for key, bound in _instances_of_call(module, body):
             if budget[0] <= 0:
-                problems.append(ParseError(where, None, f"module.{name}: more than {MAX_MODULE_INSTANCES} "
-                                                        "module instances in all; the rest are not read",
-                                           "LimitExceeded"))
+                problems.append(
+                    ParseError(
+                        where,
+                        None,
+                        f"module.{name}: more than {MAX_MODULE_INSTANCES} "
+                        "module instances in all; the rest are not read",
+                        "LimitExceeded",
+                    )
+                )
                 return out
             budget[0] -= 1
             address = f"module.{name}" + ("" if key is None else f"[{json.dumps(key)}]")
-            inputs = {k: evaluate(v, bound) for k, v in body.items()
-                      if k not in META_ARGUMENTS and not k.startswith("__")}
+            inputs = {
+                k: evaluate(v, bound)
+                for k, v in body.items()
+                if k not in META_ARGUMENTS and not k.startswith("__")
+            }
             child_address = f"{module.address}.{address}" if module.address else address
-            child, child_problems = load_module(directory, files, [], f"{module.path}/{address}",
-                                                inputs=inputs, files_display=display(directory),
-                                                address=child_address)
+            child, child_problems = load_module(
+                directory,
+                files,
+                [],
+                f"{module.path}/{address}",
+                inputs=inputs,
+                files_display=display(directory),
+                address=child_address,
+            )
             problems.extend(child_problems)
             child.account = child.account or module.account
             child.project = child.project or module.project
@@ -106,6 +133,7 @@ def instantiate(
 def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, Resolver]]:
     """(key, resolver) for each instance a module block makes: none for count = 0 or an empty
     for_each; one, with each.* and count.* unknown, when how many is not known."""
+
     def resolver(key: Any, value: Any, kind: str) -> Resolver:
         def resolve(parts: list[Any]) -> Any:
             if kind == "count" and parts[0] == "count":
@@ -113,6 +141,7 @@ def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, 
             if kind == "each" and parts[0] == "each":
                 return dig({"key": key, "value": value}, parts[1:])
             return module.resolve(parts, None)
+
         return resolve
 
     plain = lambda parts: module.resolve(parts, None)  # noqa: E731
@@ -123,10 +152,14 @@ def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, 
 
         def resolve(parts: list[Any]) -> Any:
             if parts[0] == kind:
-                return Unknown(f"{'.'.join(map(str, parts))}: how many instances of this module exist is not "
-                               f"known: {why}")
+                return Unknown(
+                    f"{'.'.join(map(str, parts))}: how many instances of this module exist is not "
+                    f"known: {why}"
+                )
             return module.resolve(parts, None)
+
         return resolve
+
     if "count" in body:
         count = as_int(evaluate(body["count"], plain))
         if isinstance(count, int):
@@ -135,14 +168,13 @@ def _instances_of_call(module: Module, body: dict[str, Any]) -> list[tuple[Any, 
     if "for_each" in body:
         each = evaluate(body["for_each"], plain)
         if isinstance(each, dict):
-            pairs = list(each.items())[:MAX_MODULE_INSTANCES + 1]
+            pairs = list(each.items())[: MAX_MODULE_INSTANCES + 1]
             return [(key, resolver(key, value, "each")) for key, value in pairs]
         if isinstance(each, list) and is_known(each):
-            return [(key, resolver(key, key, "each")) for key in each[:MAX_MODULE_INSTANCES + 1]]
+            return [(key, resolver(key, key, "each")) for key in each[: MAX_MODULE_INSTANCES + 1]]
         return [(None, unknown_instances("each", each))]
     return [(None, plain)]
 
 
 def _is_local(source: str) -> bool:
     return source.startswith(("./", "../")) or source in (".", "..") or source.startswith("." + os.sep)
-

@@ -31,13 +31,19 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
     except RecursionError:
         return [], [ParseError(display, None, "not a plan: nested too deeply")]
     if not isinstance(plan, dict) or "planned_values" not in plan:
-        return [], [ParseError(display, None, "not a plan: no planned_values "
-                                              "(write it with terraform show -json PLANFILE)")]
+        return [], [
+            ParseError(
+                display, None, "not a plan: no planned_values (write it with terraform show -json PLANFILE)"
+            )
+        ]
     references = _references(plan.get("configuration", {}).get("root_module", {}), "")
     configured = _configured(plan.get("configuration", {}).get("root_module", {}), "")
     account = _allowed_account(plan.get("configuration", {}))
-    after_unknown = {change["address"]: change.get("change", {}).get("after_unknown")
-                     for change in plan.get("resource_changes", []) if "address" in change}
+    after_unknown = {
+        change["address"]: change.get("change", {}).get("after_unknown")
+        for change in plan.get("resource_changes", [])
+        if "address" in change
+    }
     modules: dict[str, Module] = {}
     planned = plan["planned_values"].get("root_module", {})
     prior = plan.get("prior_state", {}).get("values", {}).get("root_module", {})
@@ -47,9 +53,16 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
         if prefix not in modules:
             modules[prefix] = Module(path=display + (f"#{prefix}" if prefix else ""), account=account)
         config_prefix = re.sub(r"\[[^\]]*\]", "", prefix) + ("." if prefix else "")
-        modules[prefix].instances.append(_instance(
-            modules[prefix], resource, display, references.get(config_prefix, {}),
-            after_unknown.get(resource["address"]), configured.get(config_prefix, {})))
+        modules[prefix].instances.append(
+            _instance(
+                modules[prefix],
+                resource,
+                display,
+                references.get(config_prefix, {}),
+                after_unknown.get(resource["address"]),
+                configured.get(config_prefix, {}),
+            )
+        )
     return list(modules.values()), []
 
 
@@ -60,9 +73,14 @@ def _resources(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from _resources(child)
 
 
-def _instance(module: Module, resource: dict[str, Any], display: str,
-              references: dict[str, dict[str, list[str]]], unknown: Any,
-              configured: dict[str, Any]) -> Instance:
+def _instance(
+    module: Module,
+    resource: dict[str, Any],
+    display: str,
+    references: dict[str, dict[str, list[str]]],
+    unknown: Any,
+    configured: dict[str, Any],
+) -> Instance:
     config_address = f"{resource['type']}.{resource['name']}"
     if resource.get("mode") == "data":
         config_address = "data." + config_address
@@ -72,12 +90,22 @@ def _instance(module: Module, resource: dict[str, Any], display: str,
         # unknown settings; the rest are not set by this configuration at all.
         unknown = _configured_only(unknown, configured[config_address])
     return Instance(
-        mode=resource.get("mode", "managed"), type=resource["type"], name=resource["name"],
-        key=resource.get("index"), each_value=None,
+        mode=resource.get("mode", "managed"),
+        type=resource["type"],
+        name=resource["name"],
+        key=resource.get("index"),
+        each_value=None,
         body=_known_after_apply(resource.get("values") or {}, unknown),
-        file=display, line_start=1, line_end=1, module=module, planned=True,
-        references={attribute: target for attribute, found in references.get(config_address, {}).items()
-                    if (target := _referenced_address(found, resource.get("index")))},
+        file=display,
+        line_start=1,
+        line_end=1,
+        module=module,
+        planned=True,
+        references={
+            attribute: target
+            for attribute, found in references.get(config_address, {}).items()
+            if (target := _referenced_address(found, resource.get("index")))
+        },
     )
 
 
@@ -141,14 +169,19 @@ def _configured_only(unknown: Any, expressions: Any) -> Any:
         return unknown
     if isinstance(unknown, list):
         blocks = expressions if isinstance(expressions, list) else [expressions]
-        return [_configured_only(u, blocks[min(i, len(blocks) - 1)]) if blocks else False
-                for i, u in enumerate(unknown)]
+        return [
+            _configured_only(u, blocks[min(i, len(blocks) - 1)]) if blocks else False
+            for i, u in enumerate(unknown)
+        ]
     if isinstance(expressions, list):
         expressions = expressions[0] if expressions else {}
     if "references" in expressions or "constant_value" in expressions:
         return unknown  # an argument written as one expression: all of it is configured
-    return {key: _configured_only(marker, expressions[key]) for key, marker in unknown.items()
-            if key in expressions}
+    return {
+        key: _configured_only(marker, expressions[key])
+        for key, marker in unknown.items()
+        if key in expressions
+    }
 
 
 def _configured(config_module: dict[str, Any], prefix: str) -> dict[str, dict[str, Any]]:

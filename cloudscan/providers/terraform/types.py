@@ -64,7 +64,7 @@ def _type(node: Any, source: bytes, depth: int) -> Type:
 
 def _attributes(node: Any, source: bytes, depth: int) -> list[tuple[str, Type, bool, Any]]:
     out = []
-    for element in (node.named_children if node is not None and node.type == "object" else []):
+    for element in node.named_children if node is not None and node.type == "object" else []:
         if element.type != "object_elem":
             continue
         key = _text(element.child_by_field_name("key"), source).strip().strip('"')
@@ -97,7 +97,7 @@ def _tuple_items(node: Any) -> list[Any]:
 
 
 def _text(node: Any, source: bytes) -> str:
-    return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def conform(value: Any, kind: Type, depth: int = 0) -> Any:
@@ -122,7 +122,8 @@ def conform(value: Any, kind: Type, depth: int = 0) -> Any:
         return {k: conform(v, kind.element, depth + 1) for k, v in value.items()}
     if kind.kind == "tuple" and isinstance(value, list):
         return [conform(v, t, depth + 1) for v, t in zip(value, kind.elements, strict=False)] + value[
-            len(kind.elements):]
+            len(kind.elements) :
+        ]
     if kind.kind == "object" and isinstance(value, dict):
         out = dict(value)
         for name, attribute, optional, default in kind.attributes:
