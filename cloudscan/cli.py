@@ -17,6 +17,7 @@ import click
 
 from cloudscan import __version__
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
+from cloudscan.ports import DICOMWEB_BASES, DIMSE_PORTS, listed
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 FORMATS = ("text", "json", "sarif")
@@ -291,8 +292,8 @@ def scan_terraform(
     metavar="REPORT",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A cloudscan JSON report (scan aws --format json): probe the public addresses of "
-    "rules that open DICOM (104, 11112, 4242, 2761, 2762) or PACS web ports "
-    "(8042, 8080, 8443, 80, 443) to the internet. Repeatable.",
+    f"rules that open DICOM ({listed(DIMSE_PORTS)}) or DICOMweb ports "
+    f"({listed(DICOMWEB_BASES)}) to the internet. Repeatable.",
 )
 @click.option(
     "--dimse",

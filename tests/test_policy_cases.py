@@ -55,3 +55,23 @@ def test_every_policy_has_pass_fail_and_unknown_cases(builtin_policies):
     for policy_id in expected:
         statuses = {c["expect"] for p, c in CASES if p == policy_id}
         assert {"PASS", "FAIL", "UNKNOWN"} <= statuses, policy_id
+
+
+NETWORK_POLICIES = ("network-no-internet-dicom-ports", "network-no-internet-pacs-web-ports")
+
+
+def test_network_policies_judge_exactly_the_ports_the_inventory_and_help_name(builtin_policies):
+    """cloudscan/ports.py is the one list of imaging ports; the policies are data and must not
+    drift from it (they once named 9990 where the code did not)."""
+    from cloudscan.ports import DIMSE_PORTS, WEB_PORTS
+
+    policies = [p for p in builtin_policies if p.id in NETWORK_POLICIES]
+    doc = build_document("network-no-internet-dicom-ports", {})
+    doc["exposure"]["internet"] = True
+    doc["rule"]["source"] = "0.0.0.0/0"
+    failing = set()
+    for port in sorted({*DIMSE_PORTS, *WEB_PORTS, 1, 22, 103, 105, 3389, 8000, 8043, 9989, 9991, 65535}):
+        doc["rule"]["from_port"] = doc["rule"]["to_port"] = port
+        if any(evaluate_one(p, doc)["status"] == "FAIL" for p in policies):
+            failing.add(port)
+    assert failing == {*DIMSE_PORTS, *WEB_PORTS}

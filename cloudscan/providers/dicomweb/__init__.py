@@ -19,19 +19,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cloudscan.inputs import InputError, read_text
 from cloudscan.model import Document
+from cloudscan.ports import DICOMWEB_BASES, DIMSE_PORTS
 from cloudscan.providers.dicomweb.probe import ProbeOptions, probe_endpoint
 from cloudscan.providers.dimse import DimseOptions, DimseTarget, probe_dimse
 from cloudscan.providers.endpoints import unreadable_dicomweb, unreadable_dimse
-
-# Ports an inventory rule can open, and what listens there by default.
-DIMSE_PORTS = (104, 11112, 4242, 2761, 2762)
-WEB_PORTS = {
-    8042: "http://{host}:8042/dicom-web",  # Orthanc
-    8080: "http://{host}:8080/dcm4chee-arc/aets/DCM4CHEE/rs",  # dcm4chee-arc
-    8443: "https://{host}:8443/dcm4chee-arc/aets/DCM4CHEE/rs",
-    80: "http://{host}/dicom-web",
-    443: "https://{host}/dicom-web",
-}
 
 
 class TargetError(ValueError):
@@ -145,7 +136,7 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
         low = low if type(low) is int else 0  # a range Terraform left unresolved: any port
         high = high if type(high) is int else 65535
         dimse_ports = [p for p in DIMSE_PORTS if low <= p <= high]
-        web_ports = [p for p in WEB_PORTS if low <= p <= high]
+        web_ports = [p for p in DICOMWEB_BASES if low <= p <= high]
         if not dimse_ports and not web_ports:
             continue
         addresses = resource.get("addresses")
@@ -170,7 +161,7 @@ def read_inventory(path: Path, targets: Targets) -> list[str]:
             for port in dimse_ports:
                 targets.add(f"dicom://{shown}:{port}", str(path))
             for port in web_ports:
-                targets.add(WEB_PORTS[port].format(host=shown), str(path))
+                targets.add(DICOMWEB_BASES[port].format(host=shown), str(path))
     return notes
 
 
