@@ -15,8 +15,8 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from cloudscan.model import Document, get_pointer, join_pointer, overlaps, set_pointer
-from cloudscan.policyset import Policy, boolean_fields
+from cloudscan.model import Document, boolean_fields, get_pointer, join_pointer, overlaps, set_pointer
+from cloudscan.policyset import Policy
 
 STATUSES = ("FAIL", "UNKNOWN", "PASS", "NOT_APPLICABLE", "MUTED")
 MAX_ACTUAL_CHARS = 300

@@ -13,6 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 from referencing import Registry, Resource
+from referencing._core import Resolver
 
 Document = dict[str, Any]
 
@@ -41,6 +42,58 @@ def schema_registry() -> Registry:
     return Registry().with_resources(
         (SCHEMA_BASE + f"{n}.json", Resource.from_contents(load_schema(n))) for n in names
     )
+
+
+# -- what the published schema of a kind defines ----------------------------------------------
+
+# Keywords whose subschemas describe the same instance location as the schema holding them.
+SAME_PLACE = ("allOf", "anyOf", "oneOf")
+
+
+@cache
+def kind_paths(kind: str) -> frozenset[tuple[str, ...]]:
+    """Every instance path the published schema of `kind` defines ('*' for any key or item)."""
+    return frozenset(_kind_fields(kind))
+
+
+@cache
+def boolean_fields(kind: str) -> frozenset[str]:
+    """Pointers of the fields of `kind` whose value, when known, is true or false."""
+    return frozenset(
+        join_pointer(list(path))
+        for path, types in _kind_fields(kind).items()
+        if types and types <= {"boolean", "null"}
+    )
+
+
+@cache
+def _kind_fields(kind: str) -> dict[tuple[str, ...], set[str]]:
+    """Instance path -> the JSON types the kind's schema allows there (empty when it does not say)."""
+    out: dict[tuple[str, ...], set[str]] = {}
+    resolver = schema_registry().resolver(base_uri=SCHEMA_BASE + f"{kind}.json")
+    _walk_kind(load_schema(kind), (), resolver, out, depth=0)
+    return out
+
+
+def _walk_kind(schema: Any, path: tuple[str, ...], resolver: Resolver, out: dict, depth: int) -> None:
+    if not isinstance(schema, dict) or depth > 20:
+        return
+    if path and "type" in schema:
+        types = schema["type"]
+        out.setdefault(path, set()).update([types] if isinstance(types, str) else types)
+    if "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        _walk_kind(resolved.contents, path, resolved.resolver, out, depth + 1)
+    for name, sub in schema.get("properties", {}).items():
+        out.setdefault((*path, name), set())
+        _walk_kind(sub, (*path, name), resolver, out, depth + 1)
+    for keyword in SAME_PLACE:
+        for sub in schema.get(keyword, []):
+            _walk_kind(sub, path, resolver, out, depth + 1)
+    for keyword in ("additionalProperties", "items"):
+        if isinstance(schema.get(keyword), dict):
+            out.setdefault((*path, "*"), set())
+            _walk_kind(schema[keyword], (*path, "*"), resolver, out, depth + 1)
 
 
 def new_resource(

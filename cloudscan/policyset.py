@@ -20,10 +20,16 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from referencing._core import Resolver
 
 from cloudscan.inputs import InputError, read_text
-from cloudscan.model import SCHEMA_BASE, join_pointer, load_schema, schema_registry, split_pointer
+from cloudscan.model import (
+    SAME_PLACE,
+    join_pointer,
+    kind_paths,
+    load_schema,
+    schema_registry,
+    split_pointer,
+)
 
 MAX_POLICY_BYTES = 1024 * 1024
 
@@ -339,7 +345,6 @@ def _meta_validator() -> Draft202012Validator:
 
 # -- property paths ------------------------------------------------------------------------
 
-SAME_PLACE = ("allOf", "anyOf", "oneOf")
 SAME_PLACE_ONE = ("not", "if", "then", "else")
 ANY_KEY = ("additionalProperties", "unevaluatedProperties", "propertyNames")
 ANY_ITEM = ("items", "contains", "unevaluatedItems")
@@ -385,49 +390,3 @@ def _check_path(path: list[str], at: str, file: str, kind: str) -> None:
 
 def _matches(path: list[str], known: tuple[str, ...]) -> bool:
     return len(path) == len(known) and all(k == "*" or p == k for p, k in zip(path, known, strict=True))
-
-
-@cache
-def kind_paths(kind: str) -> frozenset[tuple[str, ...]]:
-    """Every instance path the published schema of `kind` defines ('*' for any key or item)."""
-    return frozenset(_kind_fields(kind))
-
-
-@cache
-def boolean_fields(kind: str) -> frozenset[str]:
-    """Pointers of the fields of `kind` whose value, when known, is true or false."""
-    return frozenset(
-        join_pointer(list(path))
-        for path, types in _kind_fields(kind).items()
-        if types and types <= {"boolean", "null"}
-    )
-
-
-@cache
-def _kind_fields(kind: str) -> dict[tuple[str, ...], set[str]]:
-    """Instance path -> the JSON types the kind's schema allows there (empty when it does not say)."""
-    out: dict[tuple[str, ...], set[str]] = {}
-    resolver = schema_registry().resolver(base_uri=SCHEMA_BASE + f"{kind}.json")
-    _walk_kind(load_schema(kind), (), resolver, out, depth=0)
-    return out
-
-
-def _walk_kind(schema: Any, path: tuple[str, ...], resolver: Resolver, out: dict, depth: int) -> None:
-    if not isinstance(schema, dict) or depth > 20:
-        return
-    if path and "type" in schema:
-        types = schema["type"]
-        out.setdefault(path, set()).update([types] if isinstance(types, str) else types)
-    if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])
-        _walk_kind(resolved.contents, path, resolved.resolver, out, depth + 1)
-    for name, sub in schema.get("properties", {}).items():
-        out.setdefault((*path, name), set())
-        _walk_kind(sub, (*path, name), resolver, out, depth + 1)
-    for keyword in SAME_PLACE:
-        for sub in schema.get(keyword, []):
-            _walk_kind(sub, path, resolver, out, depth + 1)
-    for keyword in ("additionalProperties", "items"):
-        if isinstance(schema.get(keyword), dict):
-            out.setdefault((*path, "*"), set())
-            _walk_kind(schema[keyword], (*path, "*"), resolver, out, depth + 1)
