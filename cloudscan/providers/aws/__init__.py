@@ -34,51 +34,81 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
     clients = AwsClients(session, max_pool=scope.concurrency)
     account = _account_id(clients, errors)
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
-        fields = scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
+        reading = _Reading(clients, pool, scope, account, errors)
         account_bpa = {}
-        if scope.wants("storage.account") or "access" in fields:
+        if scope.wants("storage.account") or "access" in reading.bucket_fields:
             account_bpa = s3.read_account_block_public_access(clients, account)
         if scope.wants("storage.account"):
-            yield s3.describe_account(account, account_bpa)
+            yield from accounts(reading, account_bpa)
         if scope.wants("storage.bucket"):
-            regions = frozenset(scope.regions) or None
-            futures = [
-                pool.submit(
-                    _read_safely,
-                    s3.describe_bucket,
-                    errors,
-                    f"arn:aws:s3:::{bucket['Name']}",
-                    clients,
-                    bucket,
-                    account=account,
-                    account_bpa=account_bpa,
-                    fields=fields,
-                    regions=regions,
-                    sampling=scope.sampling,
-                )
-                for bucket in s3.list_buckets(clients, errors)
-            ]
-            for future in futures:
-                doc = future.result()
-                if doc is not None:
-                    yield doc
+            yield from buckets(reading, account_bpa)
         if scope.wants("network.ingress"):
-            regions = list(scope.regions) or ec2.enabled_regions(clients, errors)
-            futures = [
-                pool.submit(
-                    _read_safely,
-                    _rules_of_region,
-                    errors,
-                    f"security groups in {r}",
-                    clients,
-                    r,
-                    account,
-                    errors,
-                )
-                for r in regions
-            ]
-            for future in futures:
-                yield from future.result() or []
+            yield from ingress_rules(reading)
+
+
+@dataclass
+class _Reading:
+    """What every reader of one account's scan shares."""
+
+    clients: AwsClients
+    pool: ThreadPoolExecutor
+    scope: AwsScope
+    account: str | None
+    errors: list[dict[str, Any]]
+
+    @property
+    def bucket_fields(self) -> frozenset[str]:
+        return self.scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
+
+
+# The readers have the names of the Terraform mappers' and the other clouds' readers.
+
+
+def accounts(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document]:
+    yield s3.describe_account(reading.account, account_bpa)
+
+
+def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document]:
+    regions = frozenset(reading.scope.regions) or None
+    futures = [
+        reading.pool.submit(
+            _read_safely,
+            s3.describe_bucket,
+            reading.errors,
+            f"arn:aws:s3:::{bucket['Name']}",
+            reading.clients,
+            bucket,
+            account=reading.account,
+            account_bpa=account_bpa,
+            fields=reading.bucket_fields,
+            regions=regions,
+            sampling=reading.scope.sampling,
+        )
+        for bucket in s3.list_buckets(reading.clients, reading.errors)
+    ]
+    for future in futures:
+        doc = future.result()
+        if doc is not None:
+            yield doc
+
+
+def ingress_rules(reading: _Reading) -> Iterator[Document]:
+    regions = list(reading.scope.regions) or ec2.enabled_regions(reading.clients, reading.errors)
+    futures = [
+        reading.pool.submit(
+            _read_safely,
+            _rules_of_region,
+            reading.errors,
+            f"security groups in {region}",
+            reading.clients,
+            region,
+            reading.account,
+            reading.errors,
+        )
+        for region in regions
+    ]
+    for future in futures:
+        yield from future.result() or []
 
 
 def _rules_of_region(

@@ -64,16 +64,18 @@ def enumerate_terraform(
 
 
 def _documents(module: Module) -> Iterator[Document]:
-    yield from aws.account_settings(module)
-    yield from aws.buckets(module, aws.declared_account_bpa(module))
+    # Every cloud's mapper has the same readers, named for what they read, as the live
+    # adapters have: accounts, buckets, ingress_rules, dicom_stores.
+    yield from aws.accounts(module)
+    yield from aws.buckets(module)
     yield from aws.ingress_rules(module)
     yield from gcp.buckets(module)
-    yield from gcp.firewall_rules(module)
+    yield from gcp.ingress_rules(module)
     yield from gcp.dicom_stores(module)
     yield from azure.accounts(module)
-    yield from azure.containers(module)
-    yield from azure.security_rules(module)
-    yield from azure.dicom_services(module)
+    yield from azure.buckets(module)
+    yield from azure.ingress_rules(module)
+    yield from azure.dicom_stores(module)
 
 
 def display_path(path: Path) -> str:

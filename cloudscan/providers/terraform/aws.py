@@ -22,7 +22,8 @@ from cloudscan.providers.aws.iam_policy import (
     policy_grants,
     statements,
 )
-from cloudscan.providers.terraform.attributes import bucket_identity, placeholder
+from cloudscan.providers.terraform.attributes import placeholder
+from cloudscan.providers.terraform.aws_iam import bucket_identity
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
@@ -66,14 +67,21 @@ SPLIT_FIELDS = {
 # -- account ------------------------------------------------------------------------------------
 
 
-def account_settings(module: Module) -> Iterator[Document]:
+def account_of(module: Module) -> str | None:
+    """The AWS account the provider block pins with a single allowed_account_ids entry."""
+    allowed = module.providers.get("aws", {}).get("allowed_account_ids")
+    single = isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str)
+    return allowed[0] if single else None
+
+
+def accounts(module: Module) -> Iterator[Document]:
     declared = module.managed("aws_s3_account_public_access_block")
     yield from isolated(module, declared, "storage.account", "aws", lambda i: [_account(module, i)])
 
 
 def _account(module: Module, instance: Instance) -> Document:
     account = instance.value("account_id")
-    account = account if isinstance(account, str) else module.account
+    account = account if isinstance(account, str) else account_of(module)
     doc = new_resource(
         "storage.account",
         "aws",
@@ -107,7 +115,8 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 # -- buckets ------------------------------------------------------------------------------------
 
 
-def buckets(module: Module, account_bpa: dict[str, bool] | Unknown | None) -> Iterator[Document]:
+def buckets(module: Module) -> Iterator[Document]:
+    account_bpa = declared_account_bpa(module)
     related, unlinked = _related_by_bucket(module)
     yield from isolated(
         module,
@@ -132,7 +141,7 @@ def _bucket(
         "aws",
         resource_id(module, instance),
         name=identity,
-        account=module.account,
+        account=account_of(module),
         source=source_of(instance),
     )
     tags = instance.value("tags")
@@ -542,4 +551,5 @@ def _rule_documents(
                 "description": description if isinstance(description, str) else None,
             },
             problems,
+            account=account_of(module),
         )

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, grant, new_resource, principal
-from cloudscan.providers.terraform.attributes import named_identity, placeholder
+from cloudscan.model import Document, new_resource
+from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants, rule_source
+from cloudscan.providers.terraform.attributes import identity_named, named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
@@ -24,10 +25,12 @@ from cloudscan.providers.terraform.documents import (
 )
 from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
-# container_access_type -> what anyone on the internet may do in the container
-CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
-# Service tags and wildcards that mean "any address"
-INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
+identity_named(
+    "azurerm_storage_account",
+    "azurerm_storage_container",
+    "azurerm_network_security_group",
+    "azurerm_healthcare_dicom_service",
+)
 
 
 def accounts(module: Module) -> Iterator[Document]:
@@ -60,7 +63,7 @@ def _allows_public(account: Instance) -> Any:
     return allowed if allowed is not None else as_bool(account.value("allow_blob_public_access"), True)
 
 
-def containers(module: Module) -> Iterator[Document]:
+def buckets(module: Module) -> Iterator[Document]:
     accounts: dict[Any, Instance] = {}
     for account in module.related("azurerm_storage_account"):
         accounts[named_identity(account)] = account
@@ -138,17 +141,11 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
             level.reason if isinstance(level, Unknown) else f"unknown access type {level!r}",
         )
         return
-    permissions = CONTAINER_ACCESS[level]
-    if permissions:
-        doc["access"]["grants"].append(
-            grant(
-                principal("public", "anonymous"),
-                permissions,
-                via="container_level",
-                origin=f"{container.address} container_access_type",
-                actions=[f"container_access_type = {level}"],
-            )
+    doc["access"]["grants"].extend(
+        container_grants(
+            level, f"{container.address} container_access_type", f"container_access_type = {level}"
         )
+    )
     doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
 
 
@@ -209,7 +206,7 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
     set_blocks(doc, values, account)
 
 
-def security_rules(module: Module) -> Iterator[Document]:
+def ingress_rules(module: Module) -> Iterator[Document]:
     def inline(group: Instance) -> Iterator[Document]:
         for rule in group.blocks("security_rule"):
             yield from _rule_documents(module, group, _str(group.value("name")) or group.address, rule)
@@ -268,8 +265,7 @@ def _rule_documents(
         for port in ports or ["*"]:
             low, high, unknown_port = _port_range(port, protocol)
             shown = source if isinstance(source, str) else "(unknown)"
-            cidr = "0.0.0.0/0" if shown.lower() in INTERNET else shown
-            source_type = "cidr" if cidr[0].isdigit() or ":" in cidr else "security_group"
+            cidr, source_type = rule_source(shown)
             yield ingress(
                 module,
                 "azure",
@@ -305,7 +301,7 @@ def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:
     return int(low), int(high or low), None
 
 
-def dicom_services(module: Module) -> Iterator[Document]:
+def dicom_stores(module: Module) -> Iterator[Document]:
     """Azure Health Data Services DICOM services: reached with Entra ID tokens only, so what
     matters is whether public networks reach them and which origins their CORS lets in."""
     yield from isolated(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cloudscan.providers.terraform.attributes import lookup
 from cloudscan.providers.terraform.expressions import (
     Index,
     Reference,
@@ -100,9 +101,7 @@ class InstanceRef(Reference):
     instance: Instance
 
     def attribute(self, name: str) -> Any:
-        from cloudscan.providers.terraform import attributes  # computed attributes per type
-
-        return attributes.attribute(self.instance, name)
+        return lookup(self.instance, name)
 
     def describe(self) -> str:
         return self.instance.address
@@ -134,8 +133,9 @@ class Module:
     directory: Path | None = None
     # module blocks: (name, body, file, line)
     calls: list[tuple[str, dict[str, Any], str, int]] = field(default_factory=list)
-    account: str | None = None  # the AWS account the provider block pins (allowed_account_ids)
-    project: str | None = None  # the GCP project of the google provider block
+    # The default (unaliased) configuration of each provider, by provider name, with its
+    # top-level arguments evaluated: what each cloud's mapper reads its account from.
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)  # output name -> its value expression
@@ -408,14 +408,19 @@ def _configure_providers(module: Module, documents: list[dict[str, Any]]) -> Non
     resolve = lambda parts: module.resolve(parts, None)  # noqa: E731
     for parsed in documents:
         for block in _as_configs(parsed.get("provider")):
-            for config in _as_configs(block.get("google")):
-                project = evaluate(config.get("project"), resolve)
-                if isinstance(project, str):
-                    module.project = project
-            for config in _as_configs(block.get("aws")):
-                allowed = evaluate(config.get("allowed_account_ids"), resolve)
-                if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
-                    module.account = allowed[0]
+            for name, configs in block.items():
+                for config in _as_configs(configs):
+                    if "alias" in config:  # used only by resources that name it
+                        continue
+                    module.providers[name] = {
+                        key: evaluate(value, resolve)
+                        for key, value in config.items()
+                        if not key.startswith("__") and not _is_block(value)
+                    }
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _as_configs(value: Any) -> list[dict[str, Any]]:

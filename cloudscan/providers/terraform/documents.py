@@ -100,6 +100,8 @@ def ingress(
     rule: dict[str, Any],
     problems: list[tuple[str, str]],
     written: str | None = None,
+    *,
+    account: str | None = None,
 ) -> Document:
     """A network.ingress document. `rule` has the rule block's fields; `problems` lists the
     (pointer, reason) of fields that could not be worked out: they keep a placeholder value
@@ -111,7 +113,7 @@ def ingress(
         provider,
         resource_id(module, holder, f"#ingress/{key}"),
         name=f"{group['name']} {key}",
-        account=module.account if provider == "aws" else module.project if provider == "gcp" else None,
+        account=account,
         source=source_of(holder),
     )
     doc["group"] = group

@@ -17,7 +17,14 @@ from cloudscan.providers.gcp.iam import (
     binding_grants,
     role_entities,
 )
-from cloudscan.providers.terraform.attributes import named_identity, placeholder
+from cloudscan.providers.terraform.attributes import (
+    NOT_COMPUTED,
+    as_blocks,
+    computed,
+    identity_named,
+    named_identity,
+    placeholder,
+)
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
@@ -33,6 +40,36 @@ from cloudscan.providers.terraform.documents import (
 )
 from cloudscan.providers.terraform.expressions import Unknown, as_bool, first_unknown
 
+identity_named("google_healthcare_dicom_store")
+
+
+@computed("managed", "google_storage_bucket")
+def _bucket_attribute(instance: Instance, name: str) -> Any:
+    if name in ("id", "name"):
+        return named_identity(instance)
+    return f"gs://{named_identity(instance)}" if name == "url" else NOT_COMPUTED
+
+
+@computed("data", "google_iam_policy")
+def _policy_data(instance: Instance, name: str) -> Any:
+    return google_policy_data(instance) if name == "policy_data" else NOT_COMPUTED
+
+
+def google_policy_data(instance: Instance) -> Any:
+    """The IAM policy JSON that data "google_iam_policy" renders from its binding blocks."""
+    bindings = []
+    for block in instance.blocks("binding"):
+        unknown = first_unknown(block)
+        if unknown:
+            return unknown
+        binding = {"role": block.get("role"), "members": block.get("members") or []}
+        conditions = as_blocks(block.get("condition"))
+        if conditions:
+            binding["condition"] = conditions[0]
+        bindings.append(binding)
+    return json.dumps({"bindings": bindings})
+
+
 IAM_TYPES = (
     "google_storage_bucket_iam_binding",
     "google_storage_bucket_iam_member",
@@ -47,6 +84,12 @@ ACL_TYPES = (
     "google_storage_object_acl",
     "google_storage_object_access_control",
 )
+
+
+def project_of(module: Module) -> str | None:
+    """The project of the google provider block, which resources without their own inherit."""
+    project = module.providers.get("google", {}).get("project")
+    return project if isinstance(project, str) else None
 
 
 def _unknown_target(instance: Instance, target: Any) -> str | None:
@@ -90,7 +133,7 @@ def _bucket(
         "gcp",
         resource_id(module, bucket),
         name=identity,
-        account=project if isinstance(project, str) else module.project,
+        account=project if isinstance(project, str) else project_of(module),
         region=_str(bucket.value("location")),
         source=source_of(bucket),
     )
@@ -242,7 +285,7 @@ def _settings(doc: Document, bucket: Instance) -> None:
     set_blocks(doc, values, bucket)
 
 
-def firewall_rules(module: Module) -> Iterator[Document]:
+def ingress_rules(module: Module) -> Iterator[Document]:
     yield from isolated(
         module,
         module.managed("google_compute_firewall"),
@@ -330,6 +373,7 @@ def _rule(
             ]
             + [("/rule", u) for u in maybe]
         ),
+        account=project_of(module),
     )
 
 
@@ -369,7 +413,7 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
         "gcp",
         resource_id(module, store),
         name=named_identity(store),
-        account=module.project,
+        account=project_of(module),
         source=source_of(store),
     )
     doc["access"] = {"policy": None, "grants": []}

@@ -122,8 +122,8 @@ def instantiate(
                 address=child_address,
             )
             problems.extend(child_problems)
-            child.account = child.account or module.account
-            child.project = child.project or module.project
+            for provider, config in module.providers.items():  # a child inherits its caller's
+                child.providers.setdefault(provider, config)
             module.add_child(name, key, child)
             out.append(child)
             out.extend(instantiate(child, display, problems, (*chain, directory), budget))

@@ -38,7 +38,7 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
         ]
     references = _references(plan.get("configuration", {}).get("root_module", {}), "")
     configured = _configured(plan.get("configuration", {}).get("root_module", {}), "")
-    account = _allowed_account(plan.get("configuration", {}))
+    providers = _provider_settings(plan.get("configuration", {}))
     after_unknown = {
         change["address"]: change.get("change", {}).get("after_unknown")
         for change in plan.get("resource_changes", [])
@@ -51,7 +51,7 @@ def load_plan(path: Path, display: str) -> tuple[list[Module], list[ParseError]]
     data = [(p, r) for p, r in _resources(prior) if r.get("mode") == "data"]
     for prefix, resource in [*data, *_resources(planned)]:
         if prefix not in modules:
-            modules[prefix] = Module(path=display + (f"#{prefix}" if prefix else ""), account=account)
+            modules[prefix] = Module(path=display + (f"#{prefix}" if prefix else ""), providers=providers)
         config_prefix = re.sub(r"\[[^\]]*\]", "", prefix) + ("." if prefix else "")
         modules[prefix].instances.append(
             _instance(
@@ -194,11 +194,16 @@ def _configured(config_module: dict[str, Any], prefix: str) -> dict[str, dict[st
     return out
 
 
-def _allowed_account(configuration: dict[str, Any]) -> str | None:
+def _provider_settings(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The constant arguments of each default (unaliased) provider configuration."""
+    out: dict[str, dict[str, Any]] = {}
     for name, provider in (configuration.get("provider_config") or {}).items():
-        if name.split(".")[0] != "aws":
+        if "." in name or not isinstance(provider, dict):  # "aws.west" is an alias
             continue
-        allowed = (provider.get("expressions") or {}).get("allowed_account_ids", {}).get("constant_value")
-        if isinstance(allowed, list) and len(allowed) == 1:
-            return str(allowed[0])
-    return None
+        expressions = provider.get("expressions") or {}
+        out[name] = {
+            key: value["constant_value"]
+            for key, value in expressions.items()
+            if isinstance(value, dict) and "constant_value" in value
+        }
+    return out
