@@ -12,8 +12,8 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from cloudscan.providers.aws.s3 import Sampling
 from cloudscan.providers.dicom_header import PHI_TAGS
+from cloudscan.providers.sampling import Sampling
 from cloudscan.report import Format, render
 from cloudscan.scan import scan_aws
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cloudscan.model import Document, mark_unknown, new_resource, scan_error
@@ -15,13 +14,7 @@ from cloudscan.providers.aws.iam_policy import (
     policy_grants,
     statements,
 )
-from cloudscan.providers.dicom_header import (
-    PREAMBLE_BYTES,
-    identifying_tags,
-    imaging_first,
-    redact_key,
-    sniff,
-)
+from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects
 
 BPA_FIELDS = {
     "BlockPublicAcls": "block_public_acls",
@@ -32,18 +25,6 @@ BPA_FIELDS = {
 NO_BPA = "NoSuchPublicAccessBlockConfiguration"
 # Blocks of a bucket document, each filled by its own calls; a scan reads only those it needs.
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
-LIST_LIMIT = 1000  # one ListObjectsV2 page: enough to prefer imaging-looking keys
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How much of each bucket's content to look at: `size` objects (0: none), their first
-    132 bytes, and with `deep` a header prefix of `deep_bytes` parsed for identifying tags."""
-
-    size: int = 5
-    deep: bool = False
-    deep_bytes: int = 64 * 1024
-    show_keys: bool = False
 
 
 def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -151,57 +132,31 @@ def describe_bucket(
 
 
 def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
-    """List one page of keys, read the first bytes of the likeliest imaging objects, and with
-    `deep` the header of those that are DICOM. Bytes read are bounded per bucket."""
     listed = read(
         doc, "s3:ListObjectsV2", ["/objects"], s3.list_objects_v2, Bucket=doc["name"], MaxKeys=LIST_LIMIT
     )
     if listed is FAILED:
         return
-    sizes = {o["Key"]: o.get("Size") for o in listed.get("Contents", [])}
-    items, total = [], 0
-    for key in imaging_first(list(sizes))[: sampling.size]:
-        head = read(
+
+    def read_prefix(key: str, size: int) -> bytes:
+        answer = read(
             doc,
             "s3:GetObject",
             ["/objects"],
             s3.get_object,
             Bucket=doc["name"],
             Key=key,
-            Range=f"bytes=0-{PREAMBLE_BYTES - 1}",
+            Range=f"bytes=0-{size - 1}",
         )
-        if head is FAILED:
-            return
-        body = head["Body"].read(PREAMBLE_BYTES)
-        total += len(body)
-        dicom, preamble = sniff(body)
-        phi, deidentified = None, None
-        if dicom and sampling.deep:
-            header = read(
-                doc,
-                "s3:GetObject",
-                ["/objects"],
-                s3.get_object,
-                Bucket=doc["name"],
-                Key=key,
-                Range=f"bytes=0-{sampling.deep_bytes - 1}",
-            )
-            if header is FAILED:
-                return
-            data = header["Body"].read(sampling.deep_bytes)
-            total += len(data)
-            phi, deidentified = identifying_tags(data)
-        items.append(
-            {
-                "key": key if sampling.show_keys else redact_key(key),
-                "size": sizes[key],
-                "dicom": dicom,
-                "preamble": preamble if dicom else None,
-                "phi_tags": phi,
-                "deidentified": deidentified,
-            }
-        )
-    doc["objects"] = {"listed": len(sizes), "sampled": len(items), "bytes_read": total, "items": items}
+        if answer is FAILED:
+            raise ReadFailed(key)
+        return answer["Body"].read(size)
+
+    sizes = {o["Key"]: o.get("Size") for o in listed.get("Contents", [])}
+    try:
+        doc["objects"], _ = sample_objects(sizes, read_prefix, sampling)
+    except ReadFailed:
+        return
 
 
 def _bucket_region(clients: AwsClients, doc: Document) -> str | None:
