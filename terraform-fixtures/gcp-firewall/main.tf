@@ -33,7 +33,7 @@ resource "google_compute_firewall" "viewer_no_source" {
 resource "google_compute_firewall" "deny_all" {
   name     = "deny-everything"
   network  = "pacs"
-  priority = 100
+  priority = 65000
   deny {
     protocol = "all"
   }
@@ -69,6 +69,30 @@ resource "google_compute_firewall" "unknown_protocol" {
   network = "pacs"
   allow {
     protocol = var.protocol
+    ports    = ["104"]
+  }
+  source_ranges = ["0.0.0.0/0"]
+}
+
+# A deny of higher priority (a lower number) takes DICOM out of a broad allow: only the web port
+# is left open to the internet.
+resource "google_compute_firewall" "dmz_allow" {
+  name     = "dmz-dicom-and-web"
+  network  = "pacs-dmz"
+  priority = 1000
+  allow {
+    protocol = "tcp"
+    ports    = ["104", "8042"]
+  }
+  source_ranges = ["0.0.0.0/0"]
+}
+
+resource "google_compute_firewall" "dmz_deny_dicom" {
+  name     = "dmz-no-dicom"
+  network  = "pacs-dmz"
+  priority = 900
+  deny {
+    protocol = "tcp"
     ports    = ["104"]
   }
   source_ranges = ["0.0.0.0/0"]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.model import Document, new_resource
+from cloudscan.providers.gcp.firewall import not_denied
 from cloudscan.providers.gcp.iam import (
     DICOM_ROLE_PERMISSIONS,
     PREDEFINED_BUCKET_ACL,
@@ -286,16 +287,45 @@ def _settings(doc: Document, bucket: Instance) -> None:
 
 
 def ingress_rules(module: Module) -> Iterator[Document]:
+    firewalls = module.managed("google_compute_firewall")
+    # Deny rules take ports out of the allows they shadow, as the live adapter does; a deny with
+    # anything unknown shadows nothing (the allow is still reported).
+    denies = [d for d in map(_as_compute, firewalls) if d is not None and d.get("denied")]
     yield from isolated(
-        module,
-        module.managed("google_compute_firewall"),
-        "network.ingress",
-        "gcp",
-        lambda firewall: _firewall(module, firewall),
+        module, firewalls, "network.ingress", "gcp", lambda firewall: _firewall(module, firewall, denies)
     )
 
 
-def _firewall(module: Module, firewall: Instance) -> Iterator[Document]:
+def _blocks_as_compute(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"IPProtocol": b.get("protocol"), "ports": b.get("ports")} for b in blocks]
+
+
+def _as_compute(firewall: Instance) -> dict[str, Any] | None:
+    """A firewall as the Compute API shows it, for the shadowing rules; None if not all known."""
+    rule = {
+        "name": firewall.address,
+        "network": firewall.value("network"),
+        "priority": firewall.value("priority") or 1000,
+        "direction": firewall.value("direction") or "INGRESS",
+        "disabled": firewall.value("disabled") or False,
+        "sourceRanges": firewall.value("source_ranges"),
+        "sourceTags": firewall.value("source_tags"),
+        "sourceServiceAccounts": firewall.value("source_service_accounts"),
+        "targetTags": firewall.value("target_tags"),
+        "targetServiceAccounts": firewall.value("target_service_accounts"),
+        "allowed": [
+            {"IPProtocol": b.get("protocol"), "ports": b.get("ports")} for b in firewall.blocks("allow")
+        ],
+        "denied": [
+            {"IPProtocol": b.get("protocol"), "ports": b.get("ports")} for b in firewall.blocks("deny")
+        ],
+    }
+    if first_unknown(rule) or rule["direction"] != "INGRESS" or rule["disabled"] is True:
+        return None
+    return rule
+
+
+def _firewall(module: Module, firewall: Instance, denies: list[dict[str, Any]]) -> Iterator[Document]:
     direction = firewall.value("direction") or "INGRESS"
     disabled = as_bool(firewall.value("disabled"), False)
     if direction == "EGRESS" or disabled is True:
@@ -313,11 +343,17 @@ def _firewall(module: Module, firewall: Instance) -> Iterator[Document]:
     ]
     if not sources:
         sources = [("0.0.0.0/0", "cidr")]
+    shape = _as_compute(firewall) or {"network": firewall.value("network"), "priority": 1000}
     for allow in firewall.blocks("allow"):
         protocol, protocol_unknown = protocol_name(allow.get("protocol", "all"))
-        for ports in _ports(allow.get("ports"), protocol):
+        for low, high, unknown in _ports(allow.get("ports"), protocol):
             for source in sources:
-                yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
+                parts = [(low, high)]
+                if not (unknown or protocol_unknown or maybe) and isinstance(source[0], str):
+                    parts = not_denied(shape, protocol, (low, high), source[0], denies)
+                for part in parts:
+                    ports = (part[0], part[1], unknown)
+                    yield _rule(module, firewall, name, (protocol, protocol_unknown), ports, source, maybe)
 
 
 def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
@@ -404,6 +440,10 @@ def dicom_stores(module: Module) -> Iterator[Document]:
     )
 
 
+def _copy(kind: str, target: Any) -> dict[str, Any]:
+    return {"type": kind, "target": "(not set)" if target is None else target}
+
+
 def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Document:
     store_id, dataset_id = placeholder(store, "id"), store.value("dataset")
     parts = [i for t in STORE_IAM for i in module.related(t) if i.value("dicom_store_id") == store_id]
@@ -421,6 +461,18 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
     # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
     doc["network"] = {"public_network_access": True}
     doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
+    datasets = [d for d in module.related("google_healthcare_dataset") if placeholder(d, "id") == dataset_id]
+    spec = (datasets[0].blocks("encryption_spec") or [{}])[0] if datasets else {}
+    key = spec.get("kms_key_name")
+    values = {
+        "encryption": {"customer_managed_key": bool(key), "kms_key": key},
+        "copies": [
+            _copy("bigquery", (c.get("bigquery_destination") or [{}])[0].get("table_uri"))
+            for c in store.blocks("stream_configs")
+        ]
+        + [_copy("pubsub", n.get("pubsub_topic")) for n in store.blocks("notification_config")],
+    }
+    set_blocks(doc, values, store)
     if unlinked:
         unresolved(
             doc,
