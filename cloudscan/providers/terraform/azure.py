@@ -325,6 +325,7 @@ def _dicom_service(module: Module, service: Instance) -> Document:
     doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
     public = as_bool(service.value("public_network_access_enabled"), True)
     cors = (service.blocks("cors") or [{}])[0]
+    key = service.value("encryption_key_url")
     origins = cors.get("allowed_origins") or []
     values = {
         "network": {"public_network_access": public},
@@ -332,6 +333,9 @@ def _dicom_service(module: Module, service: Instance) -> Document:
             "allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
             "allow_credentials": as_bool(cors.get("allow_credentials"), False),
         },
+        "encryption": {"customer_managed_key": bool(key), "kms_key": key},
+        # A DICOM service keeps its studies in the storage behind it; it streams them nowhere.
+        "copies": [],
     }
     set_blocks(doc, values, service)
     return doc
