@@ -118,6 +118,42 @@ def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def _sample_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How much of each bucket's content a live scan reads (AWS and Google Cloud alike)."""
+    for option in reversed(
+        [
+            click.option(
+                "--sample",
+                type=click.IntRange(0, 100),
+                default=5,
+                show_default=True,
+                help="Objects per bucket whose first 132 bytes are read to tell DICOM (imaging-looking "
+                "keys first). 0 reads no object.",
+            ),
+            click.option(
+                "--deep",
+                is_flag=True,
+                help="Also read the header (first 64 KiB, no pixels) of sampled DICOM objects to tell "
+                "identifiable from de-identified studies. Tag names only are kept, never values.",
+            ),
+            click.option(
+                "--show-object-keys",
+                is_flag=True,
+                help="Show sampled object keys as they are. By default every part that is not a UID "
+                "is hashed, since keys can carry patient names.",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _sampling(sample: int, deep: bool, show_object_keys: bool) -> Any:
+    from cloudscan.providers.sampling import Sampling
+
+    return Sampling(size=sample, deep=deep, show_keys=show_object_keys)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="cloudscan")
 def cli() -> None:
@@ -162,26 +198,7 @@ def scan() -> None:
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
-@click.option(
-    "--sample",
-    type=click.IntRange(0, 100),
-    default=5,
-    show_default=True,
-    help="Objects per bucket whose first 132 bytes are read to tell DICOM (imaging-looking "
-    "keys first). 0 reads no object.",
-)
-@click.option(
-    "--deep",
-    is_flag=True,
-    help="Also read the header (first 64 KiB, no pixels) of sampled DICOM objects to tell "
-    "identifiable from de-identified studies. Tag names only are kept, never values.",
-)
-@click.option(
-    "--show-object-keys",
-    is_flag=True,
-    help="Show sampled object keys as they are. By default every part that is not a UID "
-    "is hashed, since keys can carry patient names.",
-)
+@_sample_options
 @_scan_options
 def scan_aws(
     profile: str | None,
@@ -211,10 +228,127 @@ def scan_aws(
             "no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
             "or run where an instance or SSO role is available"
         )
-    from cloudscan.providers.aws.s3 import Sampling
-
-    options["sampling"] = Sampling(size=sample, deep=deep, show_keys=show_object_keys)
+    options["sampling"] = _sampling(sample, deep, show_object_keys)
     _run_aws(session, regions, concurrency, options)
+
+
+@scan.command("gcp")
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    metavar="PROJECT",
+    help="Project id to scan. Repeatable. Default: the project of the credentials.",
+)
+@click.option(
+    "--organization",
+    metavar="ORG",
+    help="Scan every active project below this organization id, through its folders.",
+)
+@click.option(
+    "--impersonate-service-account",
+    metavar="EMAIL",
+    help="Act as this service account (the credentials need roles/iam.serviceAccountTokenCreator on it).",
+)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    metavar="LOCATION",
+    help="Healthcare API location to look for DICOM stores in. Repeatable. Default: every "
+    "location the API offers.",
+)
+@click.option(
+    "--anonymous",
+    is_flag=True,
+    help="Send no credentials: for an emulator or a local test server.",
+)
+@click.option(
+    "--storage-endpoint",
+    envvar="STORAGE_EMULATOR_HOST",
+    metavar="URL",
+    help="Cloud Storage API endpoint (default: Google's). Also read from STORAGE_EMULATOR_HOST.",
+)
+@click.option(
+    "--healthcare-endpoint",
+    envvar="CLOUDSCAN_HEALTHCARE_ENDPOINT",
+    metavar="URL",
+    help="Healthcare API endpoint (env CLOUDSCAN_HEALTHCARE_ENDPOINT).",
+)
+@click.option(
+    "--compute-endpoint",
+    envvar="CLOUDSCAN_COMPUTE_ENDPOINT",
+    metavar="URL",
+    help="Compute API endpoint, without /compute/v1 (env CLOUDSCAN_COMPUTE_ENDPOINT).",
+)
+@click.option(
+    "--resource-manager-endpoint",
+    envvar="CLOUDSCAN_RESOURCE_MANAGER_ENDPOINT",
+    metavar="URL",
+    help="Resource Manager API endpoint (env CLOUDSCAN_RESOURCE_MANAGER_ENDPOINT).",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+)
+@_sample_options
+@_scan_options
+def scan_gcp(
+    projects: tuple[str, ...],
+    organization: str | None,
+    impersonate_service_account: str | None,
+    locations: tuple[str, ...],
+    anonymous: bool,
+    storage_endpoint: str | None,
+    healthcare_endpoint: str | None,
+    compute_endpoint: str | None,
+    resource_manager_endpoint: str | None,
+    concurrency: int,
+    sample: int,
+    deep: bool,
+    show_object_keys: bool,
+    **options: Any,
+) -> None:
+    """Scan Google Cloud projects: Cloud Storage buckets, Healthcare API DICOM stores and VPC
+    firewall rules.
+
+    Uses Application Default Credentials (gcloud auth application-default login, or
+    GOOGLE_APPLICATION_CREDENTIALS) with the read-only cloud-platform scope. Needs
+    roles/iam.securityReviewer and roles/storage.objectViewer (for the content sample) on the
+    projects, or roles/viewer; every call is a read.
+    """
+    from cloudscan.providers.gcp.clients import CredentialsRefused, Endpoints, GcpClients, load_credentials
+    from cloudscan.scan import scan_gcp as run_gcp
+
+    if projects and organization:
+        raise UsageError("give --project or --organization, not both")
+    options["mutes"] = _mutes(options)
+    try:
+        credentials, default_project = load_credentials(
+            anonymous=anonymous, impersonate=impersonate_service_account
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(str(exc)) from None
+    if not projects and not organization:
+        if default_project is None:
+            raise UsageError("no project to scan: give --project or --organization")
+        projects = (default_project,)
+    endpoints = Endpoints(storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint)
+    clients = GcpClients(credentials, endpoints, max_pool=concurrency)
+    policies = _policies(options)
+    try:
+        result = run_gcp(
+            clients,
+            policies,
+            projects=projects,
+            organization=organization,
+            locations=locations,
+            concurrency=concurrency,
+            trusted_accounts=options["trusted_account"],
+            sampling=_sampling(sample, deep, show_object_keys),
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(f"nothing was scanned: {exc}") from None
+    _report(result, options)
 
 
 @scan.command("terraform")
@@ -633,7 +767,7 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
         "policy_dirs": (),
         "no_builtin_policies": False,
     }
-    from cloudscan.providers.aws.s3 import Sampling
+    from cloudscan.providers.sampling import Sampling
 
     options["sampling"] = Sampling(size=5, deep=True)
     click.echo(

@@ -12,7 +12,7 @@ from cloudscan import engine
 from cloudscan.checks import DERIVED_FROM, CheckContext, derive
 from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
-from cloudscan.sources import AwsSource, ConfigSource, EndpointSource, Source, TerraformSource
+from cloudscan.sources import AwsSource, ConfigSource, EndpointSource, GcpSource, Source, TerraformSource
 
 
 @dataclass
@@ -142,9 +142,9 @@ def scan_aws(
     sampling: Any = None,
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
-    (providers.aws.s3.Sampling) says how much of each bucket's content to read."""
+    (providers.sampling.Sampling) says how much of each bucket's content to read."""
     from cloudscan.providers.aws import AwsScope
-    from cloudscan.providers.aws.s3 import Sampling
+    from cloudscan.providers.sampling import Sampling
 
     scope = AwsScope(
         regions=regions,
@@ -153,6 +153,33 @@ def scan_aws(
         sampling=sampling or Sampling(),
     )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
+
+
+def scan_gcp(
+    clients: Any,
+    policies: list[Policy],
+    *,
+    projects: tuple[str, ...] = (),
+    organization: str | None = None,
+    locations: tuple[str, ...] = (),
+    trusted_accounts: Iterable[str] = (),
+    concurrency: int = 16,
+    sampling: Any = None,
+) -> ScanResult:
+    """Scan Google Cloud projects (or every project of `organization`) through `clients`
+    (providers.gcp.clients.GcpClients)."""
+    from cloudscan.providers.gcp import GcpScope
+    from cloudscan.providers.sampling import Sampling
+
+    scope = GcpScope(
+        projects=projects,
+        organization=organization,
+        locations=locations,
+        fields=needed_fields(policies),
+        concurrency=concurrency,
+        sampling=sampling or Sampling(),
+    )
+    return scan(GcpSource(clients, scope), policies, trusted_accounts=trusted_accounts)
 
 
 def scan_terraform(

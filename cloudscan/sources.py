@@ -43,6 +43,20 @@ class AwsSource:
 
 
 @dataclass
+class GcpSource:
+    """Google Cloud projects through injected credentials (providers.gcp.clients.GcpClients)."""
+
+    clients: Any
+    scope: Any  # providers.gcp.GcpScope
+    name: str = "gcp"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.gcp import enumerate_gcp
+
+        return enumerate_gcp(self.clients, self.scope, errors)
+
+
+@dataclass
 class TerraformSource:
     """Terraform directories and files, saved plans, and the Orthanc configurations below the
     paths (so the GitHub Action covers them)."""

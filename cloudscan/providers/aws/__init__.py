@@ -11,6 +11,7 @@ from cloudscan.model import Document, scan_error
 from cloudscan.providers.aws import ec2, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
+from cloudscan.providers.sampling import Sampling
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class AwsScope:
     regions: tuple[str, ...] = ()
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
-    sampling: s3.Sampling = field(default_factory=s3.Sampling)
+    sampling: Sampling = field(default_factory=Sampling)
 
     def wants(self, kind: str) -> bool:
         return self.fields is None or kind in self.fields

@@ -1,1 +1,199 @@
-"""GCP vocabulary shared by the Terraform source and, later, the live GCP adapter."""
+"""Google Cloud: Cloud Storage buckets, Healthcare API DICOM stores and VPC firewall rules of
+one or more projects, read with injected credentials; and the GCP vocabulary (iam.py) the
+Terraform mapper shares.
+
+Projects are read concurrently. What fails for a whole project (an API disabled, a listing
+denied) goes to the error sink naming the project, and the scan goes on with the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudscan.model import Document, scan_error
+from cloudscan.providers.gcp import firewall, healthcare, storage
+from cloudscan.providers.gcp.clients import CredentialsRefused, GcpClients, error_of, status_of
+from cloudscan.providers.sampling import Sampling
+
+ErrorSink = list[dict[str, Any]]
+# Answers that say the credentials themselves are refused: every other call would fail too.
+REFUSED = frozenset(("RefreshError", "TransportError", "DefaultCredentialsError"))
+
+
+@dataclass(frozen=True)
+class GcpScope:
+    """What to read. `fields` maps a kind to the blocks needed; a kind absent is not read."""
+
+    projects: tuple[str, ...] = ()
+    organization: str | None = None
+    locations: tuple[str, ...] = ()  # Healthcare API locations; all it offers when empty
+    fields: dict[str, frozenset[str]] | None = None
+    concurrency: int = 16
+    sampling: Sampling = field(default_factory=Sampling)
+
+    def wants(self, kind: str) -> bool:
+        return self.fields is None or kind in self.fields
+
+    def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())
+
+
+def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> Iterator[Document]:
+    """Yield documents as they are read; project-wide failures go to `errors`."""
+    projects = list(scope.projects) or organization_projects(clients, scope.organization, errors)
+    with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp") as pool:
+        reading = _Reading(clients, pool, scope, errors)
+        # Each project's listings run side by side; their per-resource reads go to the same pool
+        # from here, never from inside a pool thread (which could wait on itself).
+        listed = [pool.submit(_list_project, reading, project) for project in projects]
+        for future in listed:
+            for item in future.result():
+                yield from item.result() if isinstance(item, Future) else [item]
+
+
+@dataclass
+class _Reading:
+    """What every reader of one scan shares."""
+
+    clients: GcpClients
+    pool: ThreadPoolExecutor
+    scope: GcpScope
+    errors: ErrorSink
+
+
+def _list_project(reading: _Reading, project: str) -> list[Any]:
+    """The project's documents and, for reads still to do, futures of document lists."""
+    out: list[Any] = []
+    grants = healthcare.project_grants(reading.clients, project)
+    if "error" in grants:
+        code, message = grants["error"]
+        _refused_or(code, message)
+    for reader in (buckets, ingress_rules, dicom_stores):
+        out.extend(reader(reading, project, grants))
+    return out
+
+
+# The readers have the names of the Terraform mappers' and the other clouds' readers. Each
+# returns documents, or futures of document lists submitted to the pool.
+
+
+def buckets(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+    if not reading.scope.wants("storage.bucket"):
+        return []
+    found = _listing(
+        reading, project, "storage.buckets.list", lambda: storage.list_buckets(reading.clients, project)
+    )
+    fields = reading.scope.fields_of("storage.bucket", storage.BUCKET_FIELDS)
+    return [
+        reading.pool.submit(
+            _read_safely,
+            reading.errors,
+            f"gs://{bucket.name}",
+            lambda bucket=bucket: [
+                storage.describe_bucket(
+                    reading.clients,
+                    bucket,
+                    project=project,
+                    project_grants=project_grants,
+                    fields=fields,
+                    sampling=reading.scope.sampling,
+                )
+            ],
+        )
+        for bucket in found or []
+    ]
+
+
+def ingress_rules(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+    if not reading.scope.wants("network.ingress"):
+        return []
+    api = reading.clients.api("compute").firewalls()
+    found = _listing(
+        reading,
+        project,
+        "compute.firewalls.list",
+        lambda: list(healthcare.pages(reading.clients, api, "items", project=project, maxResults=500)),
+    )
+    return list(firewall.ingress_rules(found, project)) if found is not None else []
+
+
+def dicom_stores(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+    if not reading.scope.wants("dicom.store"):
+        return []
+    found = _listing(
+        reading,
+        project,
+        "healthcare.datasets.list",
+        lambda: healthcare.datasets(reading.clients, project, reading.scope.locations),
+    )
+    return [
+        reading.pool.submit(
+            _read_safely,
+            reading.errors,
+            dataset.get("name", "?"),
+            lambda dataset=dataset: healthcare.describe_dataset_stores(
+                reading.clients, dataset, project, project_grants
+            ),
+        )
+        for dataset in found or []
+    ]
+
+
+def organization_projects(clients: GcpClients, organization: str | None, errors: ErrorSink) -> list[str]:
+    """The active projects below an organization, through every folder (Resource Manager v3)."""
+    if organization is None:
+        return []
+    api = clients.api("cloudresourcemanager")
+    projects, parents, seen = [], [f"organizations/{organization}"], set()
+    while parents and len(seen) < 10_000:  # folders nest at most 10 deep; the bound is for loops
+        parent = parents.pop(0)
+        seen.add(parent)
+        try:
+            found = list(healthcare.pages(clients, api.projects(), "projects", parent=parent))
+            folders = list(healthcare.pages(clients, api.folders(), "folders", parent=parent))
+        except Exception as exc:
+            code, message = error_of(exc)
+            _refused_or(code, message)
+            errors.append(scan_error("cloudresourcemanager.projects.list", code, message, parent))
+            continue
+        projects += [
+            p["projectId"] for p in found if p.get("state", "ACTIVE") == "ACTIVE" and p.get("projectId")
+        ]
+        parents += [
+            f["name"] for f in folders if f.get("name") not in seen and f.get("state", "ACTIVE") == "ACTIVE"
+        ]
+    return projects
+
+
+def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any]) -> Any:
+    """What a listing call answers, or None with the failure in the error sink: everything it
+    would have listed is unknown."""
+    try:
+        return list_()
+    except Exception as exc:
+        code, message = error_of(exc)
+        _refused_or(code, message)
+        if status_of(exc) == 403 and code in ("SERVICE_DISABLED", "accessNotConfigured"):
+            message = f"the API is not enabled in project {project}: {message}"
+        reading.errors.append(scan_error(call, code, message, f"projects/{project}"))
+        return None
+
+
+def _refused_or(code: str, message: str) -> None:
+    if code in REFUSED:
+        raise CredentialsRefused(f"{code}: {message}")
+
+
+def _read_safely(errors: ErrorSink, what: str, read: Callable[[], list[Document]]) -> list[Document]:
+    """A bug or an unexpected answer while reading one resource is that resource's error, not
+    the end of the scan."""
+    try:
+        return read()
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append(scan_error("cloudscan:read", code, f"could not read {what}: {message}", what))
+        return []

@@ -95,16 +95,20 @@ def binding_grants(
     ]
 
 
-def acl_grants(entries: list[tuple[str, str]], *, objects: bool, origin: str) -> list[dict[str, Any]]:
-    """(entity, role) pairs of a bucket ACL, or of the default object ACL when `objects`."""
+def acl_grants(
+    entries: list[tuple[str, str]], *, objects: bool, origin: str, label: str | None = None
+) -> list[dict[str, Any]]:
+    """(entity, role) pairs of a bucket ACL, or of an object's (or the default object) ACL when
+    `objects`; `label` names the ACL in each grant's action."""
     table = OBJECT_ACL if objects else BUCKET_ACL
+    label = ("default object " if objects else "") if label is None else label
     return [
         model.grant(
             principal(entity),
             table.get(role.upper(), ALL),
             via="acl",
             origin=f"{origin}[{i}]",
-            actions=[f"{'default object ' if objects else ''}{role.upper()}"],
+            actions=[f"{label}{role.upper()}"],
         )
         for i, (entity, role) in enumerate(entries)
     ]

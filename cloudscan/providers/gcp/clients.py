@@ -1,0 +1,158 @@
+"""Google Cloud clients for a scan: Cloud Storage through google-cloud-storage, the Healthcare,
+Compute and Resource Manager APIs through their discovery documents bundled with
+google-api-python-client (no network needed to build them). Read-only scopes only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+# google-cloud-storage 3 otherwise starts a background GET of every bucket it touches.
+os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
+
+READ_ONLY_SCOPES = ["https://www.googleapis.com/auth/cloud-platform.read-only"]
+RETRIES = 3  # 429 and 5xx, with the libraries' back-off
+
+
+class CredentialsRefused(Exception):
+    """No credentials could be loaded or Google refused them: nothing can be scanned."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where each API answers: Google by default; an emulator or a sovereign endpoint when
+    set. Cloud Storage also follows STORAGE_EMULATOR_HOST, as its client library does."""
+
+    storage: str | None = None
+    healthcare: str | None = None
+    compute: str | None = None
+    resource_manager: str | None = None
+
+
+def load_credentials(*, anonymous: bool = False, impersonate: str | None = None) -> tuple[Any, str | None]:
+    """Application Default Credentials (or none, for emulators), optionally impersonating a
+    service account, and the project they name."""
+    from google.auth import default, impersonated_credentials
+    from google.auth.credentials import AnonymousCredentials
+    from google.auth.exceptions import DefaultCredentialsError
+
+    if anonymous:
+        return AnonymousCredentials(), None
+    try:
+        credentials, project = default(scopes=READ_ONLY_SCOPES)
+    except DefaultCredentialsError as exc:
+        raise CredentialsRefused(
+            "no Application Default Credentials: run `gcloud auth application-default login`, "
+            f"or set GOOGLE_APPLICATION_CREDENTIALS ({exc})"
+        ) from None
+    if impersonate:
+        credentials = impersonated_credentials.Credentials(
+            source_credentials=credentials, target_principal=impersonate, target_scopes=READ_ONLY_SCOPES
+        )
+    return credentials, project
+
+
+class GcpClients:
+    """One Cloud Storage client, and discovery clients built once whose requests run on a
+    per-thread HTTP connection (httplib2 connections are not thread-safe)."""
+
+    def __init__(self, credentials: Any, endpoints: Endpoints, *, max_pool: int = 16) -> None:
+        # At DEBUG these libraries log whole requests and responses, object names included.
+        for name in ("googleapiclient", "google", "urllib3", "httplib2"):
+            logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self._max_pool = max_pool
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._apis: dict[str, Any] = {}
+        self._storage: Any = None
+
+    def storage(self, project: str | None) -> Any:
+        from google.api_core.client_options import ClientOptions
+        from google.auth.transport.requests import AuthorizedSession
+        from google.cloud import storage
+        from requests.adapters import HTTPAdapter
+
+        with self._lock:
+            if self._storage is None:
+                session = AuthorizedSession(self.credentials)
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._max_pool)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                endpoint = self.endpoints.storage or os.environ.get("STORAGE_EMULATOR_HOST")
+                options = ClientOptions(api_endpoint=endpoint) if endpoint else None
+                self._storage = storage.Client(
+                    project=project or "-",
+                    credentials=self.credentials,
+                    _http=session,
+                    client_options=options,
+                )
+            return self._storage
+
+    def api(self, name: str) -> Any:
+        """The discovery client of `healthcare`, `compute` or `cloudresourcemanager`."""
+        from googleapiclient import discovery
+
+        versions = {"healthcare": "v1", "compute": "v1", "cloudresourcemanager": "v3"}
+        overrides = {
+            "healthcare": self.endpoints.healthcare,
+            "compute": self.endpoints.compute and self.endpoints.compute.rstrip("/") + "/compute/v1/",
+            "cloudresourcemanager": self.endpoints.resource_manager,
+        }
+        with self._lock:
+            if name not in self._apis:
+                endpoint = overrides[name]
+                if endpoint and not endpoint.endswith("/"):
+                    endpoint += "/"
+                self._apis[name] = discovery.build(
+                    name,
+                    versions[name],
+                    credentials=self.credentials,
+                    static_discovery=True,
+                    cache_discovery=False,
+                    client_options={"api_endpoint": endpoint} if endpoint else None,
+                )
+            return self._apis[name]
+
+    def execute(self, request: Any) -> Any:
+        """Run a discovery request on this thread's own connection, retrying 429 and 5xx."""
+        http = getattr(self._local, "http", None)
+        if http is None:
+            import google_auth_httplib2
+            import httplib2
+
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
+            self._local.http = http
+        return request.execute(http=http, num_retries=RETRIES)
+
+
+def error_of(exc: Exception) -> tuple[str, str]:
+    """(code, message) of a failed call, whichever library raised it; the code is Google's
+    reason (SERVICE_DISABLED, forbidden, notFound...) where it gives one."""
+    from googleapiclient.errors import HttpError
+
+    message = str(exc)
+    if isinstance(exc, HttpError):
+        details = exc.error_details if isinstance(exc.error_details, list) else []
+        reasons = [d.get("reason") for d in details if isinstance(d, dict) and d.get("reason")]
+        code = reasons[0] if reasons else f"HTTP{exc.status_code}"
+        message = f"{exc.status_code} {exc.reason}"
+    else:
+        status = getattr(exc, "code", None)
+        reason = getattr(exc, "reason", None)
+        code = reason or (f"HTTP{status}" if isinstance(status, int) else type(exc).__name__)
+        message = getattr(exc, "message", None) or message
+    return str(code), str(message)[:500]
+
+
+def status_of(exc: Exception) -> int | None:
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        return exc.status_code
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else None

@@ -1,0 +1,153 @@
+"""Cloud Healthcare API DICOM stores as `dicom.store` documents, with the IAM of the store, of
+its dataset and of its project (each one grants access to the studies), the dataset's
+encryption key and where the store streams or announces what it receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.gcp.clients import GcpClients, error_of
+from cloudscan.providers.gcp.iam import DICOM_ROLE_PERMISSIONS, binding_grants
+
+PAGE = 100
+
+
+def pages(clients: GcpClients, collection: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a discovery `list` method, page by page (raises on the first failure)."""
+    request = collection.list(**params)
+    while request is not None:
+        answer = clients.execute(request)
+        yield from answer.get(key, [])
+        request = collection.list_next(request, answer)
+
+
+def iam_policy(clients: GcpClients, collection: Any, resource: str) -> dict[str, Any]:
+    request = collection.getIamPolicy(resource=resource, options_requestedPolicyVersion=3)
+    return clients.execute(request)
+
+
+def datasets(clients: GcpClients, project: str, locations: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every dataset of the project, in the given locations or in all the API offers."""
+    api = clients.api("healthcare").projects().locations()
+    where = list(locations) or [
+        loc["locationId"] for loc in pages(clients, api, "locations", name=f"projects/{project}")
+    ]
+    return [
+        dataset
+        for location in where
+        for dataset in pages(
+            clients,
+            api.datasets(),
+            "datasets",
+            parent=f"projects/{project}/locations/{location}",
+            pageSize=PAGE,
+        )
+    ]
+
+
+def describe_dataset_stores(
+    clients: GcpClients, dataset: dict[str, Any], project: str, project_grants: dict[str, Any]
+) -> list[Document]:
+    """The dataset's stores, each with the dataset's and the project's grants."""
+    api = clients.api("healthcare").projects().locations().datasets()
+    stores = list(pages(clients, api.dicomStores(), "dicomStores", parent=dataset["name"], pageSize=PAGE))
+    if not stores:
+        return []
+    dataset_grants = _grants_of(
+        lambda: iam_policy(clients, api, dataset["name"]), f"dataset {_short(dataset['name'])} IAM"
+    )
+    return [
+        _store(clients, store, dataset, project, [dataset_grants, project_grants], api.dicomStores())
+        for store in stores
+    ]
+
+
+def project_grants(clients: GcpClients, project: str) -> dict[str, Any]:
+    """The project's IAM as grants ({'grants': [...]}, or {'error': (code, message)}); read once
+    for every bucket and store of the project."""
+    api = clients.api("cloudresourcemanager").projects()
+
+    def read() -> dict[str, Any]:
+        request = api.getIamPolicy(
+            resource=f"projects/{project}", body={"options": {"requestedPolicyVersion": 3}}
+        )
+        return clients.execute(request)
+
+    return _grants_of(read, f"project {project} IAM")
+
+
+def _grants_of(read: Callable[[], dict[str, Any]], origin: str) -> dict[str, Any]:
+    try:
+        policy = read()
+    except Exception as exc:
+        return {"error": error_of(exc)}
+    bindings = policy.get("bindings") or []
+    grants = [
+        grant
+        for i, binding in enumerate(bindings)
+        for grant in binding_grants(
+            str(binding.get("role")),
+            [str(m) for m in binding.get("members") or []],
+            binding.get("condition"),
+            f"{origin} bindings[{i}]",
+            DICOM_ROLE_PERMISSIONS,
+        )
+    ]
+    return {"grants": grants, "bindings": len(bindings)}
+
+
+def _store(
+    clients: GcpClients,
+    store: dict[str, Any],
+    dataset: dict[str, Any],
+    project: str,
+    inherited: list[dict[str, Any]],
+    api: Any,
+) -> Document:
+    name = store["name"]
+    location = name.split("/locations/", 1)[1].split("/", 1)[0] if "/locations/" in name else None
+    doc = new_resource(
+        "dicom.store",
+        "gcp",
+        f"//healthcare.googleapis.com/{name}",
+        name=name.rsplit("/", 1)[-1],
+        account=project,
+        region=location,
+        labels={str(k): str(v) for k, v in (store.get("labels") or {}).items()},
+    )
+    doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
+    own = _grants_of(lambda: iam_policy(clients, api, name), f"dicomStore {name.rsplit('/', 1)[-1]} IAM")
+    calls = ["healthcare.dicomStores.getIamPolicy", "healthcare.datasets.getIamPolicy"]
+    calls.append("cloudresourcemanager.projects.getIamPolicy")
+    for part, call in zip([own, *inherited], calls, strict=True):
+        if "error" in part:
+            code, message = part["error"]
+            mark_unknown(doc, ["/access/policy"], call=call, code=code, message=message)
+            continue
+        doc["access"]["grants"] += part["grants"]
+        if doc["access"]["policy"] is not None:
+            doc["access"]["policy"]["statement_count"] += part["bindings"]
+            doc["access"]["policy"]["present"] = doc["access"]["policy"]["statement_count"] > 0
+    # The Healthcare API answers on the internet to anyone IAM lets in; it has no CORS setting.
+    doc["network"] = {"public_network_access": True}
+    doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
+    key = (dataset.get("encryptionSpec") or {}).get("kmsKeyName")
+    doc["encryption"] = {"customer_managed_key": bool(key), "kms_key": key}
+    doc["copies"] = [
+        {
+            "type": "bigquery",
+            "target": str((c.get("bigqueryDestination") or {}).get("tableUri") or "(not set)"),
+        }
+        for c in store.get("streamConfigs") or []
+    ] + [
+        {"type": "pubsub", "target": str(n.get("pubsubTopic") or "(not set)")}
+        for n in [store.get("notificationConfig") or {}, *(store.get("notificationConfigs") or [])]
+        if n.get("pubsubTopic")
+    ]
+    return doc
+
+
+def _short(name: str) -> str:
+    return name.rsplit("/", 1)[-1]

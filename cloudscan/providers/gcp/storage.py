@@ -1,0 +1,178 @@
+"""Cloud Storage buckets as `storage.bucket` documents, as the Terraform mapper makes them.
+
+The listing carries every setting but IAM: a bucket costs one IAM read, two ACL reads when
+uniform access is off, and the content sample."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.providers.gcp.clients import GcpClients, error_of
+from cloudscan.providers.gcp.iam import acl_grants, binding_grants
+from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
+
+BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+
+
+def list_buckets(clients: GcpClients, project: str) -> list[Any]:
+    """Every bucket of `project`, page by page (raises: the caller records the failure)."""
+    return list(clients.storage(project).list_buckets(project=project))
+
+
+def describe_bucket(
+    clients: GcpClients,
+    bucket: Any,
+    *,
+    project: str,
+    project_grants: dict[str, Any],
+    fields: frozenset[str],
+    sampling: Sampling,
+) -> Document:
+    doc = new_resource(
+        "storage.bucket",
+        "gcp",
+        f"//storage.googleapis.com/projects/_/buckets/{bucket.name}",
+        name=bucket.name,
+        account=project,
+        region=(bucket.location or "").lower() or None,
+    )
+    uniform = bool(bucket.iam_configuration.uniform_bucket_level_access_enabled)
+    if "access" in fields:
+        _access(doc, bucket, uniform, project_grants)
+    key = bucket.default_kms_key_name
+    # Cloud Storage encrypts every object; a customer-managed key is the stronger form.
+    doc["encryption"] = {
+        "enabled": True,
+        "algorithm": "cmek" if key else "google-managed",
+        "kms_key": key,
+        "bucket_key": None,
+    }
+    doc["versioning"] = {"enabled": bool(bucket.versioning_enabled), "mfa_delete": None}
+    period = bucket.retention_period
+    doc["object_lock"] = {
+        "enabled": period is not None,
+        "mode": None
+        if period is None
+        else ("COMPLIANCE" if bucket.retention_policy_locked else "GOVERNANCE"),
+        "retention_days": int(period) // 86400 if period is not None else None,
+    }
+    target = (bucket.get_logging() or {}).get("logBucket")
+    doc["logging"] = {"enabled": bool(target), "target": target}
+    doc["labels"] = {str(k): str(v) for k, v in (bucket.labels or {}).items()}
+    if "objects" in fields and sampling.size > 0:
+        _sample(doc, clients, bucket, sampling, read_acls=not uniform and "access" in fields)
+    else:
+        fields = fields - {"objects"}
+    not_collected = [f"/{f}" for f in BUCKET_FIELDS if f not in fields]
+    for pointer in not_collected:
+        doc[pointer[1:]] = None
+    doc["_meta"]["not_collected"] = not_collected
+    return doc
+
+
+def _access(doc: Document, bucket: Any, uniform: bool, project_grants: dict[str, Any]) -> None:
+    prevention = bucket.iam_configuration.public_access_prevention or "inherited"
+    doc["access"] = {
+        # "unspecified" is what older buckets answer for "inherited".
+        "guards": {
+            "public_access_prevention": "inherited" if prevention == "unspecified" else prevention,
+            "uniform_access": uniform,
+        },
+        "acl": None,
+        "policy": None,
+        "grants": [],
+    }
+    try:
+        policy = bucket.get_iam_policy(requested_policy_version=3)
+    except Exception as exc:
+        code, message = error_of(exc)
+        mark_unknown(doc, ["/access/policy"], call="storage.buckets.getIamPolicy", code=code, message=message)
+    else:
+        bindings = list(policy.bindings)
+        for i, binding in enumerate(bindings):
+            doc["access"]["grants"] += binding_grants(
+                str(binding.get("role")),
+                sorted(str(m) for m in binding.get("members") or ()),
+                binding.get("condition"),
+                f"bucket IAM bindings[{i}]",
+            )
+        doc["access"]["policy"] = {"present": bool(bindings), "statement_count": len(bindings)}
+    _project_grants(doc, project_grants, "/access/policy")
+    if uniform:
+        # With uniform access ACLs do not apply, and Cloud Storage refuses to read them.
+        doc["access"]["acl"] = {"owner": None, "grant_count": 0}
+        return
+    grants = []
+    for acl, objects, call in (
+        (bucket.acl, False, "storage.bucketAccessControls.list"),
+        (bucket.default_object_acl, True, "storage.defaultObjectAccessControls.list"),
+    ):
+        try:
+            acl.reload()
+        except Exception as exc:
+            code, message = error_of(exc)
+            mark_unknown(doc, ["/access/acl"], call=call, code=code, message=message)
+            return
+        entries = [(str(e.get("entity")), str(e.get("role"))) for e in acl]
+        grants += acl_grants(
+            entries, objects=objects, origin="default object ACL" if objects else "bucket ACL"
+        )
+    doc["access"]["acl"] = {"owner": None, "grant_count": len(grants)}
+    doc["access"]["grants"] += grants
+
+
+def _project_grants(doc: Document, project_grants: dict[str, Any], pointer: str) -> None:
+    """The project's IAM applies to every bucket and store in it."""
+    if "error" in project_grants:
+        code, message = project_grants["error"]
+        mark_unknown(
+            doc, [pointer], call="cloudresourcemanager.projects.getIamPolicy", code=code, message=message
+        )
+    else:
+        doc["access"]["grants"] += project_grants["grants"]
+
+
+def _sample(doc: Document, clients: GcpClients, bucket: Any, sampling: Sampling, *, read_acls: bool) -> None:
+    try:
+        blobs = {b.name: b for b in clients.storage(None).list_blobs(bucket, max_results=LIST_LIMIT)}
+    except Exception as exc:
+        code, message = error_of(exc)
+        mark_unknown(doc, ["/objects"], call="storage.objects.list", code=code, message=message)
+        return
+
+    def read_prefix(name: str, size: int) -> bytes:
+        try:
+            return bytes(blobs[name].download_as_bytes(start=0, end=size - 1, checksum=None))
+        except Exception as exc:
+            code, message = error_of(exc)
+            mark_unknown(doc, ["/objects"], call="storage.objects.get", code=code, message=message)
+            raise ReadFailed(name) from None
+
+    try:
+        doc["objects"], sampled = sample_objects({n: b.size for n, b in blobs.items()}, read_prefix, sampling)
+    except ReadFailed:
+        return
+    if read_acls and doc["access"] is not None:
+        _object_acls(doc, [blobs[n] for n in sampled], sampling)
+
+
+def _object_acls(doc: Document, blobs: list[Any], sampling: Sampling) -> None:
+    """With fine-grained access one object can be public in a private bucket: read the ACLs of
+    the objects the sample read."""
+    for blob in blobs:
+        try:
+            blob.acl.reload()
+        except Exception as exc:
+            code, message = error_of(exc)
+            mark_unknown(
+                doc, ["/access/acl"], call="storage.objectAccessControls.list", code=code, message=message
+            )
+            return
+        entries = [(str(e.get("entity")), str(e.get("role"))) for e in blob.acl]
+        grants = acl_grants(
+            entries, objects=True, origin=f"object {shown_name(blob.name, sampling)} ACL", label="object "
+        )
+        doc["access"]["grants"] += grants
+        if doc["access"]["acl"] is not None:
+            doc["access"]["acl"]["grant_count"] += len(grants)
