@@ -41,7 +41,7 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
         if scope.wants("storage.account"):
             yield s3.describe_account(account, account_bpa)
         if scope.wants("storage.bucket"):
-            regions = frozenset(scope.regions) or None
+            bucket_regions = frozenset(scope.regions) or None
             futures = [
                 pool.submit(
                     _read_safely,
@@ -53,7 +53,7 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
                     account=account,
                     account_bpa=account_bpa,
                     fields=fields,
-                    regions=regions,
+                    regions=bucket_regions,
                     sampling=scope.sampling,
                 )
                 for bucket in s3.list_buckets(clients, errors)
