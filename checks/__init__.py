@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudscan.checks import data, endpoint, exposure, network, transport
-from cloudscan.checks.derived import Derived
 from cloudscan.model import derive_unknown, mark_unknown
+
+from . import data, endpoint, exposure, network, transport
+from .derived import Derived
 
 Document = dict[str, Any]
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.checks.network import cidr_covers_internet
+from .network import cidr_covers_internet
 
 RESTRICTING_KEYS = frozenset(
     k.lower()

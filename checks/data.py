@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.checks.derived import Derived
 from cloudscan.model import unknown_inputs
+
+from .derived import Derived
 
 CLASSIFICATION_LABELS = (
     "dataclassification",

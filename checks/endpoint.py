@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.checks.derived import Derived
+from .derived import Derived
 
 STATE_MEANS_OPEN = {"open": True, "protected": False, "absent": False, None: None}
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from cloudscan.checks.aws_conditions import pinned_accounts, restricting_condition
-from cloudscan.checks.derived import Derived
-from cloudscan.checks.network import cidr_covers_internet
 from cloudscan.model import unknown_inputs
+
+from .aws_conditions import pinned_accounts, restricting_condition
+from .derived import Derived
+from .network import cidr_covers_internet
 
 Grant = dict[str, Any]
 Tri = bool | None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from cloudscan.checks.derived import Derived
 from cloudscan.model import unknown_inputs
+
+from .derived import Derived
 
 # A range this broad is "anyone", even if part of it is reserved space: 0.0.0.0/1, 8.0.0.0/6 ...
 # A narrower public range (a partner's /24) is an allow-list, not the internet.

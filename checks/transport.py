@@ -5,8 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from cloudscan.checks.aws_conditions import requires_secure_transport
-from cloudscan.checks.derived import Derived
+from .aws_conditions import requires_secure_transport
+from .derived import Derived
 
 ALL_DATA = {"read", "write"}
 

@@ -55,7 +55,7 @@ def _on_unreadable(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
             "--format",
             "fmt",
@@ -756,7 +756,7 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
         raise UsageError(
             f"the demo needs moto ({exc.name} is missing): pip install 'cloudscan[demo]'"
         ) from None
-    options = {
+    options: dict[str, Any] = {
         "fmt": fmt,
         "output": output,
         "verbose": verbose,

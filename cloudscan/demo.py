@@ -60,7 +60,9 @@ def build(session: Any) -> None:
     # Studies in it: a sample DICOM file that ships with pydicom (a fictitious patient).
     from pydicom.data import get_testdata_file
 
-    with open(get_testdata_file("CT_small.dcm"), "rb") as study:
+    path = get_testdata_file("CT_small.dcm")
+    assert isinstance(path, str), "pydicom ships CT_small.dcm"  # a path (read=False), or None if missing
+    with open(path, "rb") as study:
         body = study.read()
     for n in (1, 2):
         s3.put_object(

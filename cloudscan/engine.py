@@ -259,7 +259,8 @@ def _message(policy: Policy, error: ValidationError) -> str:
     for cut in range(len(schema_path), -1, -1):
         node: Any = body
         for part in schema_path[:cut]:
-            node = node[part] if isinstance(node, dict | list) else None
+            # A schema path indexes a list with an int only: mypy cannot pair the two.
+            node = node[part] if isinstance(node, dict | list) else None  # type: ignore[index]
         if isinstance(node, dict) and "x-cloudscan-message" in node:
             return node["x-cloudscan-message"]
     return f"{policy.meta['title']}: {error.message}"

@@ -213,8 +213,10 @@ def _policy_files(source: Path | Traversable) -> Iterator[Path | Traversable]:
 
 def _read_json(path: Path | Traversable) -> Any:
     try:
-        shipped = not isinstance(path, Path)
-        text = path.read_text(encoding="utf-8") if shipped else read_text(path, MAX_POLICY_BYTES)
+        if isinstance(path, Path):
+            text = read_text(path, MAX_POLICY_BYTES)
+        else:  # shipped inside the package (a wheel, a zip): read as it is
+            text = path.read_text(encoding="utf-8")
         return json.loads(text)
     except InputError as exc:
         raise PolicyError(str(path), "", str(exc)) from None
@@ -263,7 +265,7 @@ def _check_structure(schema: dict[str, Any], file: str) -> None:
                     file, here, f"{key} is not allowed in a policy (a policy refers only to its own $defs)"
                 )
             if key == "$ref":
-                target = value.removeprefix("#/$defs/") if isinstance(value, str) else None
+                target = value.removeprefix("#/$defs/") if isinstance(value, str) else ""
                 if not isinstance(value, str) or not value.startswith("#/$defs/") or "/" in (target or "/"):
                     raise PolicyError(
                         file,

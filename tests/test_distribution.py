@@ -30,6 +30,7 @@ def wheel(tmp_path_factory) -> Path:
         "terraform-fixtures",
         "benchmarks",
         ".ruff_cache",
+        ".mypy_cache",
     )
     shutil.copytree(ROOT, source, ignore=skipped)
     before = sorted(p.name for p in ROOT.iterdir())

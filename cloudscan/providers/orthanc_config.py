@@ -202,14 +202,16 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
         settings.update(value)
     for key in sorted(BOOLEAN_SETTINGS & set(settings)):
         if not isinstance(settings[key], bool):
-            file, line = where[key]
-            problems.append(ConfigError(file, line, f"{key} must be true or false: Orthanc refuses to start"))
+            shown, line = where[key]
+            problems.append(
+                ConfigError(shown, line, f"{key} must be true or false: Orthanc refuses to start")
+            )
     for key in sorted(set(TYPED_SETTINGS) & set(settings)):
         value, expected = settings[key], TYPED_SETTINGS[key]
         if isinstance(value, bool) or not isinstance(value, expected):
-            file, line = where[key]
+            shown, line = where[key]
             problems.append(
-                ConfigError(file, line, f"{key} must be {TYPE_NAMES[expected[0]]}: Orthanc refuses to start")
+                ConfigError(shown, line, f"{key} must be {TYPE_NAMES[expected[0]]}: Orthanc refuses to start")
             )
     if not where and not problems:
         return [], problems
@@ -265,7 +267,8 @@ def _http_endpoint(settings: dict[str, Any], where: dict[str, tuple[str, int]], 
     ssl = _flag(settings, "SslEnabled", False)
     http_on = _flag(settings, "HttpServerEnabled", True)
     port = settings.get("HttpPort", 8042)
-    dicomweb = settings.get("DicomWeb") if isinstance(settings.get("DicomWeb"), dict) else {}
+    dicomweb = settings.get("DicomWeb")
+    dicomweb = dicomweb if isinstance(dicomweb, dict) else {}
     root = str(dicomweb.get("Root", "/dicom-web/")).rstrip("/")
     # A plugin folder (the Docker images load every plugin in one) may hold DICOMweb: assume it does.
     plugins = [str(p).lower() for p in settings.get("Plugins") or [] if isinstance(p, str)]

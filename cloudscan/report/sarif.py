@@ -188,11 +188,12 @@ def _location(resource: dict[str, Any], paths: list[str] | None = None) -> dict[
     source = resource.get("source") or {}
     logical = {"fullyQualifiedName": source.get("address") or resource["id"], "kind": "resource"}
     setting = _setting(source.get("fields") or {}, paths or [])
+    physical: dict[str, Any]
     if setting:  # the line of the setting that failed (configuration files)
         physical = {"artifactLocation": _artifact(setting["file"]), "region": {"startLine": setting["line"]}}
         return {"physicalLocation": physical, "logicalLocations": [logical]}
     if source.get("type") in ("terraform", "config") and source.get("file"):
-        physical: dict[str, Any] = {"artifactLocation": _artifact(source["file"])}
+        physical = {"artifactLocation": _artifact(source["file"])}
         if source.get("line_start"):  # a plan has no lines: the whole file
             region = {"startLine": source["line_start"]}
             if source.get("line_end"):

@@ -202,7 +202,9 @@ def enumerate_endpoints(
         jobs += [(t.id, pool.submit(limited, t.host, probe_dimse, t, dimse)) for t in targets.dimse]
         for target, job in jobs:
             try:
-                yield job.result()
+                # None only for a job that ran after the scan was abandoned: never read here.
+                if (doc := job.result()) is not None:
+                    yield doc
             except Exception as exc:  # a probe's bug: this endpoint is an error, the others go on
                 yield _broken(target, exc)
     finally:  # on Ctrl-C (or an abandoned scan) queued probes are dropped, not waited for

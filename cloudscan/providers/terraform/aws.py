@@ -10,7 +10,7 @@ SSE-S3, which S3 applies to every bucket.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cloudscan.model import Document, new_resource
@@ -145,8 +145,8 @@ def _bucket(
         source=source_of(instance),
     )
     tags = instance.value("tags")
-    if isinstance(first_unknown(tags), Unknown):
-        unresolved(doc, ["/labels"], instance, first_unknown(tags).reason)
+    if isinstance(unknown := first_unknown(tags), Unknown):
+        unresolved(doc, ["/labels"], instance, unknown.reason)
     else:
         doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
     _access(doc, instance, parts, account_bpa)
@@ -227,13 +227,13 @@ def _access(
 
     pab = parts.get("aws_s3_bucket_public_access_block")
     flags = _flags(pab) if pab else NOT_DECLARED_BPA
-    if isinstance(flags, Unknown):
+    if pab and isinstance(flags, Unknown):
         unresolved(doc, ["/access/guards/bucket_block_public_access"], pab, flags.reason)
     else:
         guards["bucket_block_public_access"] = flags
 
     ownership = parts.get("aws_s3_bucket_ownership_controls")
-    value = "ObjectWriter"  # ACLs enabled, as on every bucket made before April 2023
+    value: object = "ObjectWriter"  # ACLs enabled, as on every bucket made before April 2023
     if ownership:
         rules = ownership.blocks("rule")
         value = rules[0].get("object_ownership") if rules else None
@@ -273,7 +273,9 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
     grants_block = holder.blocks("access_control_policy") if acl_resource else []
     legacy_grants = bucket.blocks("grant") if not acl_resource else []
     if grants_block:
-        document = {"Grants": [_grant(g) for block in grants_block for g in as_list(block.get("grant"))]}
+        document: dict[str, Any] = {
+            "Grants": [_grant(g) for block in grants_block for g in as_list(block.get("grant"))]
+        }
     elif legacy_grants:  # grant { type, uri or id, permissions = [...] } on aws_s3_bucket
         document = {
             "Grants": [
@@ -289,8 +291,8 @@ def _acl(doc: Document, bucket: Instance, acl_resource: Instance | None) -> None
         }
     elif canned is None:
         document = {"Grants": []}  # no ACL configured: the owner alone
-    elif isinstance(canned, str) and canned_acl(canned) is not None:
-        document = canned_acl(canned)
+    elif isinstance(canned, str) and (canned_document := canned_acl(canned)) is not None:
+        document = canned_document
     else:
         reason = canned.reason if isinstance(canned, Unknown) else f"unknown canned ACL {canned!r}"
         unresolved(doc, ["/access/acl"], holder, reason)
@@ -501,11 +503,16 @@ def _rule_documents(
     holder: Instance,
     group: Instance | None,
     rule: dict[str, Any],
-    maybe: list[tuple[str, Unknown]] = (),
+    maybe: Sequence[tuple[str, Unknown]] = (),
 ) -> Iterator[Document]:
     protocol, _ = protocol_name(rule["protocol"])
     given = (as_int(rule["from"]), as_int(rule["to"]))
-    ports = given if protocol in ("tcp", "udp") and all(isinstance(p, int) for p in given) else (0, 65535)
+    first, last = given
+    ports = (
+        (first, last)
+        if protocol in ("tcp", "udp") and isinstance(first, int) and isinstance(last, int)
+        else (0, 65535)
+    )
     low, high = max(int(ports[0]), 0), min(int(ports[1]), 65535)
     group_name = group.value("name") if group else None
     group_name = group_name if isinstance(group_name, str) else (group.address if group else holder.address)

@@ -121,7 +121,7 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
         "policy": {"present": False, "statement_count": 0},
         "grants": [],
     }
-    if isinstance(network, Unknown):
+    if account and isinstance(network, Unknown):
         unresolved(doc, ["/access/guards/account_network"], account, network.reason)
     if account is None:
         unresolved(
@@ -191,7 +191,7 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
         and "blobServices" in target
         for i in module.managed("azurerm_monitor_diagnostic_setting")
     )
-    values = {
+    values: dict[str, dict[str, Any]] = {
         # Azure Storage always encrypts; a customer-managed key is the stronger form.
         "encryption": {
             "enabled": True,

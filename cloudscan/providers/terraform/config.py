@@ -350,11 +350,11 @@ def load_module(
             )
     _configure_providers(module, [parsed for _, parsed in documents])
     order: dict[tuple[str, str, str], int] = {}
-    for mode, type_, name, body, file in resources:
-        module.pending.setdefault((mode, type_, name), []).append((body, file))
+    for mode, type_, name, body, file_shown in resources:
+        module.pending.setdefault((mode, type_, name), []).append((body, file_shown))
         order.setdefault((mode, type_, name), len(order))
-    for key in list(order):
-        module.expand(key)
+    for block in list(order):
+        module.expand(block)
     # Instances in the order their blocks are written, however references made them expand.
     module.instances.sort(key=lambda i: order[(i.mode, i.type, i.name)])
     module._indexed, module._by_name, module._by_type = 0, {}, {}

@@ -3,7 +3,7 @@ mappers: ids, sources, unresolved values, and ingress rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from cloudscan.model import Document, load_schema, mark_unknown, new_resource
@@ -82,7 +82,7 @@ def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: s
     )
 
 
-def set_blocks(doc: Document, values: dict[str, dict[str, Any]], holder: Instance) -> None:
+def set_blocks(doc: Document, values: Mapping[str, dict[str, Any] | Unknown], holder: Instance) -> None:
     """Each block of `values` into the document, or unknown if any of its values is."""
     for block, value in values.items():
         unknown = first_unknown(value)

@@ -139,8 +139,8 @@ def _bucket(
         source=source_of(bucket),
     )
     labels = bucket.value("labels")
-    if first_unknown(labels):
-        unresolved(doc, ["/labels"], bucket, first_unknown(labels).reason)
+    if unknown := first_unknown(labels):
+        unresolved(doc, ["/labels"], bucket, unknown.reason)
     else:
         doc["labels"] = {str(k): str(v) for k, v in (labels or {}).items()}
     _access(doc, bucket, related.get(identity, []))
@@ -234,7 +234,7 @@ def _iam(
                 {
                     "role": part.value("role"),
                     "members": members,
-                    "condition": (part.blocks("condition") or [None])[0],
+                    "condition": next(iter(part.blocks("condition")), None),
                 }
             ]
         for i, binding in enumerate(found):
@@ -259,9 +259,9 @@ def _settings(doc: Document, bucket: Instance) -> None:
     encryption = (bucket.blocks("encryption") or [{}])[0]
     key = encryption.get("default_kms_key_name")
     versioning = (bucket.blocks("versioning") or [{}])[0]
-    retention = (bucket.blocks("retention_policy") or [None])[0]
+    retention = next(iter(bucket.blocks("retention_policy")), None)
     logging = (bucket.blocks("logging") or [{}])[0]
-    values = {
+    values: dict[str, dict[str, Any]] = {
         # GCS encrypts every object; a customer-managed key is the stronger form.
         "encryption": {
             "enabled": True,
@@ -361,7 +361,7 @@ def _ports(ports: Any, protocol: str) -> list[tuple[int, int, Unknown | None]]:
         return [(0, 65535, None)]
     if isinstance(ports, Unknown):
         return [(0, 65535, ports)]
-    out = []
+    out: list[tuple[int, int, Unknown | None]] = []
     for spec in ports:
         if isinstance(spec, Unknown):
             out.append((0, 65535, spec))
