@@ -143,7 +143,9 @@ class World:
                 store_path = f"{path}/dicomStores/{store_name}"
                 body: dict[str, Any] = {"name": store_path[4:], "labels": store.get("labels", {})}
                 if store.get("streams"):
-                    body["streamConfigs"] = [{"bigqueryDestination": {"tableUri": t}} for t in store["streams"]]
+                    body["streamConfigs"] = [
+                        {"bigqueryDestination": {"tableUri": t}} for t in store["streams"]
+                    ]
                 if store.get("pubsub"):
                     body["notificationConfig"] = {"pubsubTopic": store["pubsub"]}
                 self.fake.put(store_path, body)
@@ -170,7 +172,10 @@ class World:
         policy = bucket.get_iam_policy()
         policy.bindings = [{"role": b["role"], "members": set(b["members"])} for b in spec.get("iam", [])]
         bucket.set_iam_policy(policy)
-        acls = ((bucket.acl, spec.get("acl", [])), (bucket.default_object_acl, spec.get("default_object_acl", [])))
+        acls = (
+            (bucket.acl, spec.get("acl", [])),
+            (bucket.default_object_acl, spec.get("default_object_acl", [])),
+        )
         for acl, entries in acls:
             acl.reload()
             for entity, role in entries:

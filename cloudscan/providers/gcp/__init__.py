@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cloudscan.model import Document, scan_error
@@ -91,16 +92,16 @@ def buckets(reading: _Reading, project: str, project_grants: dict[str, Any]) -> 
             _read_safely,
             reading.errors,
             f"gs://{bucket.name}",
-            lambda bucket=bucket: [
-                storage.describe_bucket(
-                    reading.clients,
-                    bucket,
-                    project=project,
-                    project_grants=project_grants,
-                    fields=fields,
-                    sampling=reading.scope.sampling,
-                )
-            ],
+            partial(
+                _one,
+                storage.describe_bucket,
+                reading.clients,
+                bucket,
+                project=project,
+                project_grants=project_grants,
+                fields=fields,
+                sampling=reading.scope.sampling,
+            ),
         )
         for bucket in found or []
     ]
@@ -133,9 +134,7 @@ def dicom_stores(reading: _Reading, project: str, project_grants: dict[str, Any]
             _read_safely,
             reading.errors,
             dataset.get("name", "?"),
-            lambda dataset=dataset: healthcare.describe_dataset_stores(
-                reading.clients, dataset, project, project_grants
-            ),
+            partial(healthcare.describe_dataset_stores, reading.clients, dataset, project, project_grants),
         )
         for dataset in found or []
     ]
@@ -146,7 +145,8 @@ def organization_projects(clients: GcpClients, organization: str | None, errors:
     if organization is None:
         return []
     api = clients.api("cloudresourcemanager")
-    projects, parents, seen = [], [f"organizations/{organization}"], set()
+    projects: list[str] = []
+    parents, seen = [f"organizations/{organization}"], set[str]()
     while parents and len(seen) < 10_000:  # folders nest at most 10 deep; the bound is for loops
         parent = parents.pop(0)
         seen.add(parent)
@@ -165,6 +165,10 @@ def organization_projects(clients: GcpClients, organization: str | None, errors:
             f["name"] for f in folders if f.get("name") not in seen and f.get("state", "ACTIVE") == "ACTIVE"
         ]
     return projects
+
+
+def _one(read: Callable[..., Document], *args: Any, **kwargs: Any) -> list[Document]:
+    return [read(*args, **kwargs)]
 
 
 def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any]) -> Any:

@@ -70,8 +70,9 @@ SPLIT_FIELDS = {
 def account_of(module: Module) -> str | None:
     """The AWS account the provider block pins with a single allowed_account_ids entry."""
     allowed = module.providers.get("aws", {}).get("allowed_account_ids")
-    single = isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str)
-    return allowed[0] if single else None
+    if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
+        return allowed[0]
+    return None
 
 
 def accounts(module: Module) -> Iterator[Document]:

@@ -82,7 +82,7 @@ def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: s
     )
 
 
-def set_blocks(doc: Document, values: Mapping[str, dict[str, Any] | Unknown], holder: Instance) -> None:
+def set_blocks(doc: Document, values: Mapping[str, Any], holder: Instance) -> None:
     """Each block of `values` into the document, or unknown if any of its values is."""
     for block, value in values.items():
         unknown = first_unknown(value)

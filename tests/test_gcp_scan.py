@@ -1,0 +1,210 @@
+"""scan gcp through the real client libraries: Cloud Storage in gcp-storage-emulator (or the
+local JSON API server where the emulator drops a setting), Healthcare, Compute and Resource
+Manager through their discovery clients against the local server. Every scan is read-only:
+a write fails the test before it is sent.
+
+Each Terraform fixture for Google Cloud has a live twin in scenarios/gcp/ judged to the
+statuses the fixture's expected.json gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gcp_world
+import pytest
+from click.testing import CliRunner
+from google_fake import GoogleFake
+
+from cloudscan.cli import cli
+from cloudscan.scan import scan_gcp
+
+ROOT = Path(__file__).parent.parent
+SCENARIOS = sorted((Path(__file__).parent / "scenarios" / "gcp").glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with gcp_world.storage_emulator() as url:
+        yield url
+
+
+@pytest.fixture
+def fake():
+    with GoogleFake() as server:
+        yield server
+    assert server.violations == [], "the scan sent a write to the Google APIs"
+
+
+def world(fake: GoogleFake, emulator: str, storage: str, project: str) -> gcp_world.World:
+    if storage == "emulator":
+        import requests
+
+        requests.get(f"{emulator}/wipe", timeout=10)
+    return gcp_world.World(fake, emulator if storage == "emulator" else fake.url, project)
+
+
+def statuses(result) -> dict[str, dict[str, str]]:
+    names = {r["id"]: r["name"] for r in result.resources}
+    out: dict[str, dict[str, str]] = {}
+    for finding in result.findings:
+        out.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
+    return out
+
+
+def expected_of(scenario: dict) -> dict[str, dict[str, str]]:
+    """A twin's statuses come from its Terraform fixture: the live name of each address (a
+    firewall's rule keeps the fixture's `#ingress/...` key after the name)."""
+    if "expect" in scenario:
+        return scenario["expect"]
+    fixture = json.loads((ROOT / "terraform-fixtures" / scenario["fixture"] / "expected.json").read_text())
+    out = {}
+    for address, expected in fixture["resources"].items():
+        base, _, rule = address.partition("#ingress/")
+        if base in scenario["twins"]:
+            out[scenario["twins"][base] + (f" {rule}" if rule else "")] = expected
+    return out
+
+
+def run(world_: gcp_world.World, builtin_policies, **kwargs):
+    return scan_gcp(world_.clients(), builtin_policies, projects=(world_.project,), **kwargs)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario(path, fake, emulator, builtin_policies, monkeypatch):
+    scenario = json.loads(path.read_text())
+    live = world(fake, emulator, scenario["storage"], scenario["spec"]["project"])
+    live.build(scenario["spec"])
+
+    with gcp_world.read_only(monkeypatch) as guard:
+        result = run(live, builtin_policies)
+
+    assert guard.writes == []
+    assert result.errors == []
+    found = statuses(result)
+    expected = expected_of(scenario)
+    assert expected, "a scenario must expect something"
+    for resource, policies in expected.items():
+        assert resource in found, f"{resource} was not scanned; scanned: {sorted(found)}"
+        assert {p: found[resource].get(p) for p in policies} == policies, resource
+    if "fixture" in scenario:  # what the Terraform fixture says is absent is absent live too
+        fixture = json.loads(
+            (ROOT / "terraform-fixtures" / scenario["fixture"] / "expected.json").read_text()
+        )
+        for address in fixture.get("absent", []):
+            base, _, rule = address.partition("#ingress/")
+            if base in scenario["twins"]:
+                name = scenario["twins"][base]
+                assert not any(
+                    n == f"{name} {rule}" or (not rule and n.startswith(name + " ")) for n in found
+                )
+
+
+def test_every_gcp_policy_has_a_failing_and_a_passing_live_case(builtin_policies):
+    kinds = {"storage.bucket", "network.ingress", "dicom.store"}
+    by_content = {"storage-no-public-identifiable-imaging", "storage-no-public-deidentified-imaging"}
+    gcp = {
+        p.id
+        for p in builtin_policies
+        if (p.providers is None or "gcp" in p.providers) and p.kind in kinds and p.id not in by_content
+    }
+    seen: dict[str, set[str]] = {p: set() for p in gcp}
+    for path in SCENARIOS:
+        for expected in expected_of(json.loads(path.read_text())).values():
+            for policy, status in expected.items():
+                seen.setdefault(policy, set()).add(status)
+    # Google Cloud has no setting that fails these: Cloud Storage encrypts every object, and the
+    # Healthcare API has no CORS.
+    for policy in ("storage-default-encryption", "dicom-store-cors-no-any-origin"):
+        assert seen.pop(policy, set()) <= {"PASS"}
+    missing = {p: sorted({"FAIL", "PASS"} - s) for p, s in seen.items() if not {"FAIL", "PASS"} <= s}
+    assert not missing, f"policies without a failing or passing live Google Cloud case: {missing}"
+
+
+def test_identifiable_studies_in_a_public_bucket_are_found_without_printing_them(
+    fake, emulator, builtin_policies, monkeypatch
+):
+    live = world(fake, emulator, "emulator", "radiology-prod")
+    public = [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]
+    objects = {"1.2.840.1.2.3/Doe_Jane.dcm": {"dicom": True}}
+    live.build({"buckets": {"open-studies": {"iam": public, "objects": objects}, "empty": {"iam": public}}})
+
+    with gcp_world.read_only(monkeypatch):
+        result = run(live, builtin_policies, sampling=gcp_world_sampling(deep=True))
+
+    found = statuses(result)
+    assert found["open-studies"]["storage-no-public-identifiable-imaging"] == "FAIL"
+    assert found["empty"]["storage-no-public-identifiable-imaging"] == "NOT_APPLICABLE"
+    assert found["empty"]["storage-no-public-read"] == "FAIL"
+    (bucket,) = [r for r in result.resources if r["name"] == "open-studies"]
+    assert bucket["objects"]["items"][0]["dicom"] is True
+    assert "PatientName" in bucket["objects"]["items"][0]["phi_tags"]
+    text = json.dumps(result.resources)
+    assert "Doe" not in text and "Jane" not in text
+
+
+def gcp_world_sampling(**kwargs):
+    from cloudscan.providers.sampling import Sampling
+
+    return Sampling(**kwargs)
+
+
+def test_a_project_with_the_api_off_is_an_error_and_the_others_are_still_scanned(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    allow = {
+        "name": "dicom",
+        "allowed": [{"IPProtocol": "tcp", "ports": ["104"]}],
+        "sourceRanges": ["0.0.0.0/0"],
+    }
+    live.build({"project": "pacs-prod", "firewalls": [allow], "datasets": {"eu/d": {"stores": {"s": {}}}}})
+    live.build({"project": "lab", "firewalls": [allow]})
+    fake.disable_api("/v1/projects/lab/", "healthcare.googleapis.com")
+
+    result = scan_gcp(live.clients(), builtin_policies, projects=("lab", "pacs-prod"), locations=("eu",))
+
+    (error,) = result.errors
+    assert error["resource"] == "projects/lab" and error["code"] == "SERVICE_DISABLED"
+    assert "not enabled" in error["message"]
+    scanned = {(r["account"], r["kind"]) for r in result.resources}
+    assert scanned == {
+        ("lab", "network.ingress"),
+        ("pacs-prod", "network.ingress"),
+        ("pacs-prod", "dicom.store"),
+    }
+
+
+def test_a_bucket_whose_iam_cannot_be_read_is_unknown_not_passed(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    live.build({"buckets": {"locked": {"uniform": True}, "readable": {"uniform": True}}})
+    fake.fail("/storage/v1/b/locked/iam", 403, "forbidden", "caller lacks storage.buckets.getIamPolicy")
+
+    found = statuses(run(live, builtin_policies))
+
+    assert found["locked"]["storage-no-public-read"] == "UNKNOWN"
+    assert found["readable"]["storage-no-public-read"] == "PASS"
+
+
+def test_cli_scans_an_emulated_project_and_fails_on_findings(fake, emulator, monkeypatch, tmp_path):
+    live = world(fake, emulator, "emulator", "radiology-prod")
+    live.build(
+        {"buckets": {"viewer": {"iam": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]}}}
+    )
+    for name in ("HEALTHCARE", "COMPUTE", "RESOURCE_MANAGER"):
+        monkeypatch.setenv(f"CLOUDSCAN_{name}_ENDPOINT", fake.url)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator)
+    report = tmp_path / "report.json"
+    args = ["scan", "gcp", "--project", "radiology-prod", "--anonymous", "--location", "eu"]
+
+    outcome = CliRunner().invoke(cli, [*args, "--format", "json", "--output", str(report)])
+
+    assert outcome.exit_code == 1, outcome.output
+    findings = json.loads(report.read_text())["findings"]
+    assert {
+        (f["resource"]["name"], f["status"]) for f in findings if f["policy_id"] == "storage-no-public-read"
+    } == {("viewer", "FAIL")}
+
+
+def test_cli_needs_a_project(monkeypatch):
+    outcome = CliRunner().invoke(cli, ["scan", "gcp", "--anonymous"])
+    assert outcome.exit_code == 2
+    assert "--project or --organization" in outcome.output
