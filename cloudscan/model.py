@@ -125,6 +125,11 @@ def new_resource(
     return doc
 
 
+class CredentialsRefused(Exception):
+    """A cloud refused the credentials, none could be loaded, or it cannot be reached at all:
+    nothing can be scanned (exit 2 before anything is judged)."""
+
+
 # -- shapes adapters share -------------------------------------------------------------------
 
 

@@ -208,3 +208,73 @@ def test_cli_needs_a_project(monkeypatch):
     outcome = CliRunner().invoke(cli, ["scan", "gcp", "--anonymous"])
     assert outcome.exit_code == 2
     assert "--project or --organization" in outcome.output
+
+
+def test_an_organization_is_every_active_project_below_it_through_its_folders(fake, builtin_policies):
+    live = world(fake, "", "fake", "unused")
+    allow = {
+        "name": "dicom",
+        "allowed": [{"IPProtocol": "tcp", "ports": ["104"]}],
+        "sourceRanges": ["0.0.0.0/0"],
+    }
+    tree = {  # project id -> parent; folders 10 (under the organization) and 11 (under 10)
+        "top": "organizations/42",
+        "nested": "folders/11",
+        "deleted": "folders/10",
+        "elsewhere": "organizations/7",
+    }
+    fake.put("/v3/folders/10", {"name": "folders/10", "parent": "organizations/42", "state": "ACTIVE"})
+    fake.put("/v3/folders/11", {"name": "folders/11", "parent": "folders/10", "state": "ACTIVE"})
+    for project, parent in tree.items():
+        live.build({"project": project, "firewalls": [allow]})
+        state = "DELETE_REQUESTED" if project == "deleted" else "ACTIVE"
+        fake.put(f"/v3/projects/{project}", {"projectId": project, "parent": parent, "state": state})
+
+    result = scan_gcp(live.clients(), builtin_policies, organization="42")
+
+    assert result.errors == []
+    assert {r["account"] for r in result.resources} == {"top", "nested"}
+
+
+def test_google_cloud_out_of_reach_stops_the_scan_with_exit_2(monkeypatch):
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    for name in ("HEALTHCARE", "COMPUTE", "RESOURCE_MANAGER"):
+        monkeypatch.setenv(f"CLOUDSCAN_{name}_ENDPOINT", closed)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", closed)
+
+    outcome = CliRunner().invoke(cli, ["scan", "gcp", "--project", "p", "--anonymous"])
+
+    assert outcome.exit_code == 2, outcome.output
+    assert "cannot reach Google Cloud" in outcome.output
+
+
+def test_impersonation_wraps_application_default_credentials(tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.auth import impersonated_credentials
+
+    from cloudscan.providers.gcp.clients import READ_ONLY_SCOPES, load_credentials
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    account = {
+        "type": "service_account",
+        "project_id": "sec-tools",
+        "private_key_id": "1",
+        "private_key": pem,
+        "client_email": "runner@sec-tools.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path = tmp_path / "adc.json"
+    path.write_text(json.dumps(account))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+
+    credentials, project = load_credentials(impersonate="scanner@pacs-prod.iam.gserviceaccount.com")
+
+    assert project == "sec-tools"
+    assert isinstance(credentials, impersonated_credentials.Credentials)
+    assert credentials.service_account_email == "scanner@pacs-prod.iam.gserviceaccount.com"
+    assert credentials._target_scopes == READ_ONLY_SCOPES  # read-only whoever it acts as

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudscan.model import Document, scan_error
+from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers.aws import ec2, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
@@ -146,11 +146,6 @@ UNREACHABLE = frozenset(
         "SSLError",
     )
 )
-
-
-class CredentialsRefused(Exception):
-    """AWS refused the credentials, none could be loaded, or AWS cannot be reached: nothing can
-    be scanned."""
 
 
 def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:

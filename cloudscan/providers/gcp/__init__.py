@@ -13,14 +13,28 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cloudscan.model import Document, scan_error
+from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers.gcp import firewall, healthcare, storage
-from cloudscan.providers.gcp.clients import CredentialsRefused, GcpClients, error_of, status_of
+from cloudscan.providers.gcp.clients import GcpClients, error_of, status_of
 from cloudscan.providers.sampling import Sampling
 
 ErrorSink = list[dict[str, Any]]
-# Answers that say the credentials themselves are refused: every other call would fail too.
-REFUSED = frozenset(("RefreshError", "TransportError", "DefaultCredentialsError"))
+# Answers that say the credentials themselves are refused, or that Google cannot be reached
+# from here at all: every other call would fail too.
+REFUSED = frozenset(
+    ("RefreshError", "TransportError", "DefaultCredentialsError", "UNAUTHENTICATED", "HTTP401")
+)
+UNREACHABLE = frozenset(
+    (
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ServerNotFoundError",
+        "ConnectTimeout",
+        "TimeoutError",
+        "SSLError",
+        "ProxyError",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,8 @@ def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any
 def _refused_or(code: str, message: str) -> None:
     if code in REFUSED:
         raise CredentialsRefused(f"{code}: {message}")
+    if code in UNREACHABLE:
+        raise CredentialsRefused(f"cannot reach Google Cloud: {code}: {message}")
 
 
 def _read_safely(errors: ErrorSink, what: str, read: Callable[[], list[Document]]) -> list[Document]:

@@ -10,15 +10,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from cloudscan.model import CredentialsRefused
+
 # google-cloud-storage 3 otherwise starts a background GET of every bucket it touches.
 os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
 
 READ_ONLY_SCOPES = ["https://www.googleapis.com/auth/cloud-platform.read-only"]
 RETRIES = 3  # 429 and 5xx, with the libraries' back-off
-
-
-class CredentialsRefused(Exception):
-    """No credentials could be loaded or Google refused them: nothing can be scanned."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +133,9 @@ def error_of(exc: Exception) -> tuple[str, str]:
     reason (SERVICE_DISABLED, forbidden, notFound...) where it gives one."""
     from googleapiclient.errors import HttpError
 
+    cause = getattr(exc, "cause", None)
+    if type(exc).__name__ == "RetryError" and isinstance(cause, Exception):
+        exc = cause  # retries ran out: what failed is what tells
     message = str(exc)
     if isinstance(exc, HttpError):
         details = exc.error_details if isinstance(exc.error_details, list) else []

@@ -17,7 +17,12 @@ BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging",
 
 def list_buckets(clients: GcpClients, project: str) -> list[Any]:
     """Every bucket of `project`, page by page (raises: the caller records the failure)."""
-    return list(clients.storage(project).list_buckets(project=project))
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    # The first Cloud Storage call says whether it answers at all: it must not retry for minutes.
+    return list(
+        clients.storage(project).list_buckets(project=project, retry=DEFAULT_RETRY.with_timeout(30.0))
+    )
 
 
 def describe_bucket(

@@ -1,0 +1,201 @@
+"""scan aws and scan gcp: live clouds, with their credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cloudscan.cli.groups import UsageError, scan
+from cloudscan.cli.options import sample_options, sampling_of, scan_options
+from cloudscan.cli.output import read_mutes, report_and_exit, selected_policies
+from cloudscan.model import CredentialsRefused
+
+
+@scan.command("aws")
+@click.option(
+    "--profile",
+    help="AWS profile from ~/.aws/config. Default: the standard credential "
+    "chain (environment, profile, SSO, instance role).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region to scan for security groups, and to which buckets are limited. "
+    "Repeatable. Default: every region enabled for the account, and all buckets.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+)
+@sample_options
+@scan_options
+def scan_aws(
+    profile: str | None,
+    regions: tuple[str, ...],
+    concurrency: int,
+    sample: int,
+    deep: bool,
+    show_object_keys: bool,
+    **options: Any,
+) -> None:
+    """Scan an AWS account: S3 buckets and EC2 security groups.
+
+    Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
+    (the SecurityAudit managed policy covers them).
+    """
+    import boto3  # heavy: imported only when an AWS scan runs
+    from botocore.exceptions import BotoCoreError
+
+    options["mutes"] = read_mutes(options)
+    try:
+        session = boto3.Session(profile_name=profile)
+        credentials = session.get_credentials()
+    except BotoCoreError as exc:
+        raise UsageError(f"AWS credentials: {exc}") from None
+    if credentials is None:
+        raise UsageError(
+            "no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID, "
+            "or run where an instance or SSO role is available"
+        )
+    options["sampling"] = sampling_of(sample, deep, show_object_keys)
+    run_aws(session, regions, concurrency, options)
+
+
+@scan.command("gcp")
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    metavar="PROJECT",
+    help="Project id to scan. Repeatable. Default: the project of the credentials.",
+)
+@click.option(
+    "--organization",
+    metavar="ORG",
+    help="Scan every active project below this organization id, through its folders.",
+)
+@click.option(
+    "--impersonate-service-account",
+    metavar="EMAIL",
+    help="Act as this service account (the credentials need roles/iam.serviceAccountTokenCreator on it).",
+)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    metavar="LOCATION",
+    help="Healthcare API location to look for DICOM stores in. Repeatable. Default: every "
+    "location the API offers.",
+)
+@click.option(
+    "--anonymous",
+    is_flag=True,
+    help="Send no credentials: for an emulator or a local test server.",
+)
+@click.option(
+    "--storage-endpoint",
+    envvar="STORAGE_EMULATOR_HOST",
+    metavar="URL",
+    help="Cloud Storage API endpoint (default: Google's). Also read from STORAGE_EMULATOR_HOST.",
+)
+@click.option(
+    "--healthcare-endpoint",
+    envvar="CLOUDSCAN_HEALTHCARE_ENDPOINT",
+    metavar="URL",
+    help="Healthcare API endpoint (env CLOUDSCAN_HEALTHCARE_ENDPOINT).",
+)
+@click.option(
+    "--compute-endpoint",
+    envvar="CLOUDSCAN_COMPUTE_ENDPOINT",
+    metavar="URL",
+    help="Compute API endpoint, without /compute/v1 (env CLOUDSCAN_COMPUTE_ENDPOINT).",
+)
+@click.option(
+    "--resource-manager-endpoint",
+    envvar="CLOUDSCAN_RESOURCE_MANAGER_ENDPOINT",
+    metavar="URL",
+    help="Resource Manager API endpoint (env CLOUDSCAN_RESOURCE_MANAGER_ENDPOINT).",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+)
+@sample_options
+@scan_options
+def scan_gcp(
+    projects: tuple[str, ...],
+    organization: str | None,
+    impersonate_service_account: str | None,
+    locations: tuple[str, ...],
+    anonymous: bool,
+    storage_endpoint: str | None,
+    healthcare_endpoint: str | None,
+    compute_endpoint: str | None,
+    resource_manager_endpoint: str | None,
+    concurrency: int,
+    sample: int,
+    deep: bool,
+    show_object_keys: bool,
+    **options: Any,
+) -> None:
+    """Scan Google Cloud projects: Cloud Storage buckets, Healthcare API DICOM stores and VPC
+    firewall rules.
+
+    Uses Application Default Credentials (gcloud auth application-default login, or
+    GOOGLE_APPLICATION_CREDENTIALS) with the read-only cloud-platform scope. Needs
+    roles/iam.securityReviewer and roles/storage.objectViewer (for the content sample) on the
+    projects, or roles/viewer; every call is a read.
+    """
+    from cloudscan.providers.gcp.clients import Endpoints, GcpClients, load_credentials
+    from cloudscan.scan import scan_gcp as run_gcp
+
+    if projects and organization:
+        raise UsageError("give --project or --organization, not both")
+    options["mutes"] = read_mutes(options)
+    try:
+        credentials, default_project = load_credentials(
+            anonymous=anonymous, impersonate=impersonate_service_account
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(str(exc)) from None
+    if not projects and not organization:
+        if default_project is None:
+            raise UsageError("no project to scan: give --project or --organization")
+        projects = (default_project,)
+    endpoints = Endpoints(storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint)
+    clients = GcpClients(credentials, endpoints, max_pool=concurrency)
+    policies = selected_policies(options)
+    try:
+        result = run_gcp(
+            clients,
+            policies,
+            projects=projects,
+            organization=organization,
+            locations=locations,
+            concurrency=concurrency,
+            trusted_accounts=options["trusted_account"],
+            sampling=sampling_of(sample, deep, show_object_keys),
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(f"nothing was scanned: {exc}") from None
+    report_and_exit(result, options)
+
+
+def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: dict[str, Any]) -> None:
+
+    from cloudscan.scan import scan_aws
+
+    policies = selected_policies(options)
+    try:
+        result = scan_aws(
+            session,
+            policies,
+            regions=regions,
+            concurrency=concurrency,
+            trusted_accounts=options["trusted_account"],
+            sampling=options.get("sampling"),
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(f"nothing was scanned: {exc}") from None
+    report_and_exit(result, options)

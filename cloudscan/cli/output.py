@@ -1,0 +1,130 @@
+"""From a scan's result to a report, a summary line and an exit code; mutes and policies are
+read before the scan so that a broken file fails fast."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cloudscan.cli.groups import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError
+from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
+
+
+def read_mutes(options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read the mute file before scanning: a broken one is a configuration error (exit 2)."""
+    from cloudscan.mutes import MuteFileError, load_mutes
+
+    if not options.get("mute_file"):
+        return []
+    try:
+        return load_mutes(options["mute_file"])
+    except MuteFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def selected_policies(options: dict[str, Any]) -> list[Policy]:
+    try:
+        policies = load_policies(options["policy_dirs"], builtin=not options["no_builtin_policies"])
+    except PolicyErrors as exc:
+        raise UsageError(f"invalid policy:\n{exc}") from None
+    selected = select(policies, options.get("only", ()), options.get("skip", ()))
+    if not selected:
+        raise UsageError("no policy left to run: check --only, --skip and --policies")
+    return selected
+
+
+def report_and_exit(result: Any, options: dict[str, Any]) -> None:
+    from datetime import date
+
+    from cloudscan import report
+    from cloudscan.mutes import apply_mutes
+
+    apply_mutes(result.findings, options.get("mutes") or [], date.today())
+    result.fail_closed = options.get("on_unreadable") == "fail"
+
+    fmt = report.Format(options["fmt"])
+    output: Path | None = options["output"]
+    color = output is None and fmt is report.Format.TEXT and sys.stdout.isatty()
+    if output is None:
+        click.echo(report.render(fmt, result, color=color, verbose=options["verbose"]), nl=False)
+    else:
+        verbose = options["verbose"]
+        _write_atomically(output, lambda stream: report.write(fmt, result, stream, verbose=verbose))
+    _summary_line(result)
+    sys.exit(exit_code(result, options["fail_on"], options["strict"]))
+
+
+def _write_atomically(output: Path, write: Callable[[Any], None]) -> None:
+    """Write beside `output`, then rename: a reader never sees half a report. What is not a
+    regular file (/dev/null, /dev/stdout, a FIFO) is written to as it is, never replaced."""
+    import os
+    import stat
+    import tempfile
+
+    try:
+        if output.exists() and not stat.S_ISREG(output.stat().st_mode):
+            with open(output, "w", encoding="utf-8") as stream:
+                write(stream)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(descriptor, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                write(stream)
+            os.replace(partial, output)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def exit_code(result: Any, fail_on: str, strict: bool) -> int:
+    from cloudscan.scan import blocking_errors, read_nothing
+
+    if fail_on != "none":
+        threshold = SEVERITIES.index(fail_on)
+        if any(
+            f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold for f in result.findings
+        ):
+            return EXIT_FINDINGS
+    if read_nothing(result) or (result.fail_closed and blocking_errors(result)):
+        return EXIT_INCOMPLETE
+    # Incomplete: a result that could not be judged, or an input that could not be read. A call
+    # that failed on a field no selected policy reads leaves nothing unjudged.
+    incomplete = result.errors or any(f["status"] == "UNKNOWN" for f in result.findings)
+    return EXIT_INCOMPLETE if strict and incomplete else EXIT_OK
+
+
+def _summary_line(result: Any) -> None:
+    from cloudscan.report.escape import escape
+    from cloudscan.report.summary import summarise
+    from cloudscan.scan import error_count, read_nothing
+
+    errors = error_count(result)
+    s = summarise(result.findings, len(result.resources), errors)
+    failed = ", ".join(f"{n} {sev}" for sev, n in s["failed_by_severity"].items() if n)
+    counts = s["results"]
+    click.echo(
+        f"cloudscan: {s['resources']} resources, {len(result.policies)} policies: "
+        f"{counts['FAIL']} FAIL"
+        + (f" ({failed})" if failed else "")
+        + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
+        + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "")
+        + f", {errors} errors",
+        err=True,
+    )
+    nothing = read_nothing(result)
+    if nothing:
+        click.echo(
+            f"cloudscan: nothing could be judged (exit 3): {nothing['call']} {nothing['code']}: "
+            f"{escape(str(nothing['message']))[:300]}",
+            err=True,
+        )
