@@ -167,6 +167,24 @@ def grant(
     }
 
 
+def bucket_access(guards: dict[str, Any], *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A storage.bucket's access block before its ACL and policy are read: the guards that
+    neutralise grants, and no grant yet."""
+    return {"guards": guards, "acl": None, "policy": policy, "grants": []}
+
+
+def store_access(policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dicom.store's access block: its IAM policy summary and no grant yet."""
+    return {"policy": policy, "grants": []}
+
+
+def file_source(
+    kind: str, file: str, line_start: int | None, line_end: int | None, address: str | None = None
+) -> dict[str, Any]:
+    """Where a document read from a file (Terraform, a plan, a PACS configuration) comes from."""
+    return {"type": kind, "address": address, "file": file, "line_start": line_start, "line_end": line_end}
+
+
 def scan_error(call: str, code: str, message: str, resource: str | None = None) -> dict[str, Any]:
     """A failure of the scan itself (a listing denied, a file not read), as reports list it."""
     return {"call": call, "code": code, "message": message, "resource": resource}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan.inputs import InputError, read_text
-from cloudscan.model import Document, mark_unknown, new_resource, scan_error
+from cloudscan.model import Document, file_source, mark_unknown, new_resource, scan_error
 from cloudscan.providers.endpoints import DEFAULT_LOGINS, unreadable_dicomweb, unreadable_dimse
 
 SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
@@ -222,7 +222,7 @@ def read_config(files: list[Path], display: Any) -> tuple[list[Document], list[C
 
 
 def _undecidable(main: str, problems: list[ConfigError]) -> list[Document]:
-    source = {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
+    source = file_source("config", main, 1, 1)
     why = "; ".join(f"{p.file}" + (f":{p.line}" if p.line else "") + f": {p}" for p in problems)[:500]
     failure = {"call": "orthanc:parse", "code": "InvalidConfiguration", "message": why}
     address = {"host": "*", "port": 4242, "called_ae": None}
@@ -238,8 +238,8 @@ def _source(where: dict[str, tuple[str, int]], main: str, *keys: str) -> dict[st
     for key in keys:
         if key in where:
             file, line = where[key]
-            return {"type": "config", "address": None, "file": file, "line_start": line, "line_end": line}
-    return {"type": "config", "address": None, "file": main, "line_start": 1, "line_end": 1}
+            return file_source("config", file, line, line)
+    return file_source("config", main, 1, 1)
 
 
 def _point(doc: Document, where: dict[str, tuple[str, int]], pointers: list[str], *keys: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource, scan_error
+from cloudscan.model import Document, bucket_access, mark_unknown, new_resource, scan_error
 from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
@@ -177,16 +177,13 @@ def _bpa(config: dict[str, Any]) -> dict[str, bool]:
 
 def _read_access(doc: Document, s3: Any, account_bpa: dict[str, Any]) -> None:
     name = doc["name"]
-    access: dict[str, Any] = {
-        "guards": {
+    access = bucket_access(
+        {
             "account_block_public_access": account_bpa.get("value"),
             "bucket_block_public_access": None,
             "object_ownership": None,
-        },
-        "acl": None,
-        "policy": None,
-        "grants": [],
-    }
+        }
+    )
     doc["access"] = access
     if "error" in account_bpa:
         code, message = account_bpa["error"]

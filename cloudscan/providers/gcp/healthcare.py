@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, mark_unknown, new_resource, store_access
 from cloudscan.providers.gcp.clients import GcpClients, error_of
 from cloudscan.providers.gcp.iam import DICOM_ROLE_PERMISSIONS, binding_grants
 
@@ -117,7 +117,7 @@ def _store(
         region=location,
         labels={str(k): str(v) for k, v in (store.get("labels") or {}).items()},
     )
-    doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
+    doc["access"] = store_access({"present": False, "statement_count": 0})
     own = _grants_of(lambda: iam_policy(clients, api, name), f"dicomStore {name.rsplit('/', 1)[-1]} IAM")
     calls = ["healthcare.dicomStores.getIamPolicy", "healthcare.datasets.getIamPolicy"]
     calls.append("cloudresourcemanager.projects.getIamPolicy")

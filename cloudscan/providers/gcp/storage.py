@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.model import Document, mark_unknown, new_resource
+from cloudscan.model import Document, bucket_access, mark_unknown, new_resource
 from cloudscan.providers.gcp.clients import GcpClients, error_of
 from cloudscan.providers.gcp.iam import acl_grants, binding_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
@@ -78,16 +78,12 @@ def describe_bucket(
 
 def _access(doc: Document, bucket: Any, uniform: bool, project_grants: dict[str, Any]) -> None:
     prevention = bucket.iam_configuration.public_access_prevention or "inherited"
-    doc["access"] = {
-        # "unspecified" is what older buckets answer for "inherited".
-        "guards": {
-            "public_access_prevention": "inherited" if prevention == "unspecified" else prevention,
-            "uniform_access": uniform,
-        },
-        "acl": None,
-        "policy": None,
-        "grants": [],
+    # "unspecified" is what older buckets answer for "inherited".
+    guards = {
+        "public_access_prevention": "inherited" if prevention == "unspecified" else prevention,
+        "uniform_access": uniform,
     }
+    doc["access"] = bucket_access(guards)
     try:
         policy = bucket.get_iam_policy(requested_policy_version=3)
     except Exception as exc:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, bucket_access, new_resource
 from cloudscan.providers.aws.iam_policy import (
     PolicyParseError,
     acl_grants,
@@ -208,16 +208,9 @@ def _target(instance: Instance, attribute: str, identities: dict[str, str]) -> A
 def _access(
     doc: Document, bucket: Instance, parts: dict[str, Instance], account_bpa: dict[str, bool] | Unknown | None
 ) -> None:
-    access: dict[str, Any] = {
-        "guards": {
-            "account_block_public_access": None,
-            "bucket_block_public_access": None,
-            "object_ownership": None,
-        },
-        "acl": None,
-        "policy": None,
-        "grants": [],
-    }
+    access = bucket_access(
+        {"account_block_public_access": None, "bucket_block_public_access": None, "object_ownership": None}
+    )
     doc["access"] = access
     guards = access["guards"]
     if isinstance(account_bpa, Unknown):

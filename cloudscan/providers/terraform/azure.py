@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, bucket_access, new_resource, store_access
 from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants, rule_source
 from cloudscan.providers.terraform.attributes import identity_named, named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
@@ -112,15 +112,13 @@ def _access(doc: Document, container: Instance, account: Instance | None) -> Non
     allowed = _allows_public(account) if account else None
     guard = allowed if isinstance(allowed, bool) else None
     network = _network(account) if account else None
-    doc["access"] = {
-        "guards": {
+    doc["access"] = bucket_access(
+        {
             "account_allows_public_access": guard,
             "account_network": None if isinstance(network, Unknown) else network,
         },
-        "acl": None,
-        "policy": {"present": False, "statement_count": 0},
-        "grants": [],
-    }
+        policy={"present": False, "statement_count": 0},  # containers have no resource policy
+    )
     if account and isinstance(network, Unknown):
         unresolved(doc, ["/access/guards/account_network"], account, network.reason)
     if account is None:
@@ -322,7 +320,7 @@ def _dicom_service(module: Module, service: Instance) -> Document:
         region=_str(service.value("location")),
         source=source_of(service),
     )
-    doc["access"] = {"policy": {"present": False, "statement_count": 0}, "grants": []}
+    doc["access"] = store_access({"present": False, "statement_count": 0})
     public = as_bool(service.value("public_network_access_enabled"), True)
     cors = (service.blocks("cors") or [{}])[0]
     key = service.value("encryption_key_url")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from cloudscan.model import Document, load_schema, mark_unknown, new_resource
+from cloudscan.model import Document, file_source, load_schema, mark_unknown, new_resource
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
 
@@ -62,13 +62,7 @@ def resource_id(module: Module, instance: Instance, suffix: str = "") -> str:
 
 def source_of(instance: Instance) -> dict[str, Any]:
     lines = (None, None) if instance.planned else (instance.line_start, instance.line_end)
-    return {
-        "type": "terraform",
-        "address": instance.address,
-        "file": instance.file,
-        "line_start": lines[0],
-        "line_end": lines[1],
-    }
+    return file_source("terraform", instance.file, lines[0], lines[1], instance.address)
 
 
 def unresolved(doc: Document, pointers: list[str], instance: Instance, reason: str) -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, bucket_access, new_resource, store_access
 from cloudscan.providers.gcp.firewall import not_denied
 from cloudscan.providers.gcp.iam import (
     DICOM_ROLE_PERMISSIONS,
@@ -164,15 +164,12 @@ def _str(value: Any) -> str | None:
 def _access(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
     prevention = bucket.value("public_access_prevention")
     uniform = bucket.value("uniform_bucket_level_access")
-    doc["access"] = {
-        "guards": {
+    doc["access"] = bucket_access(
+        {
             "public_access_prevention": prevention if prevention is not None else "inherited",
             "uniform_access": bool(uniform) if uniform is not None else False,
-        },
-        "acl": None,
-        "policy": None,
-        "grants": [],
-    }
+        }
+    )
     for pointer, value in (
         ("/access/guards/public_access_prevention", prevention),
         ("/access/guards/uniform_access", uniform),
@@ -456,7 +453,7 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
         account=project_of(module),
         source=source_of(store),
     )
-    doc["access"] = {"policy": None, "grants": []}
+    doc["access"] = store_access()
     _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
     # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
     doc["network"] = {"public_network_access": True}
