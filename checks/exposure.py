@@ -269,12 +269,12 @@ def store_exposure(doc: dict[str, Any], context: Any) -> Derived:
     facts = ("public_read", "public_write", "all_authenticated_read")
     access = doc.get("access")
     reasons: dict[str, list[dict[str, Any]]] = {f: [] for f in facts}
-    if access is None or access.get("policy") is None:
+    if access is None:
         return Derived(
             {**dict.fromkeys(facts), "reasons": reasons},
             unknown={f"/exposure/{f}": ["/access/policy"] for f in facts},
         )
-    values = dict.fromkeys(facts, False)
+    values: dict[str, bool | None] = dict.fromkeys(facts, False)
     for grant in access["grants"]:
         permissions = set(grant["permissions"])
         wanted = (
@@ -295,4 +295,12 @@ def store_exposure(doc: dict[str, Any], context: Any) -> Derived:
                         "detail": _describe(grant),
                     }
                 )
+    if access.get("policy") is None:
+        # A policy not (wholly) read may grant what the grants read do not: a known exposure
+        # stands, its absence is unknown.
+        unread = [f for f in facts if not values[f]]
+        values.update(dict.fromkeys(unread))
+        return Derived(
+            {**values, "reasons": reasons}, unknown={f"/exposure/{f}": ["/access/policy"] for f in unread}
+        )
     return Derived({**values, "reasons": reasons})

@@ -56,6 +56,7 @@ STATUS_NAMES = {
 READ_VERBS = (":getIamPolicy", ":testIamPermissions", ":search")
 _MEDIA = re.compile(r"(?:/download)?/storage/v1/b/([^/]+)/o/([^/]+)")
 _GCS_IAM = re.compile(r"(/storage/v1/b/[^/]+)/iam(/testPermissions)?")
+_ACL = re.compile(r"(/storage/v1/b/[^/]+)/(?:acl|defaultObjectAcl|o/[^/]+/acl)(?:/.*)?")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 Query = dict[str, Any]
@@ -90,6 +91,8 @@ class GoogleFake:
         self.failures: list[tuple[str, str | None, int, dict[str, Any]]] = []
         self.requests: list[Request] = []
         self.violations: list[Request] = []
+        # Google may answer fewer items than asked for: a small limit makes every list page.
+        self.page_limit: int | None = None
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.fake = self  # type: ignore[attr-defined]
@@ -156,6 +159,9 @@ class GoogleFake:
             if path.startswith(prefix) and only in (None, method):
                 return _json(status, error)
         not_found = _json(404, error_body(404, "notFound", f"GoogleFake has nothing at {method} {path}"))
+        if (m := _ACL.fullmatch(path)) and self._uniform(m[1]):
+            message = "Cannot use ACL API to get object policy when uniform bucket-level access is enabled."
+            return _json(400, error_body(400, "invalid", message))
         if method == "GET" and query.get("alt") == "media" and (m := _MEDIA.fullmatch(path)):
             data = self.media.get((unquote(m[1]), unquote(m[2])))
             return not_found if data is None else self._media(data, range_header)
@@ -177,6 +183,11 @@ class GoogleFake:
         if method == "GET" and last in LIST_KEYS and self._owner_exists(path):
             return self._list(path, LIST_KEYS[last], query)
         return not_found
+
+    def _uniform(self, bucket_path: str) -> bool:
+        """Cloud Storage refuses ACL reads on a bucket with uniform bucket-level access."""
+        config = self.resources.get(bucket_path, {}).get("iamConfiguration", {})
+        return bool(config.get("uniformBucketLevelAccess", {}).get("enabled"))
 
     def _exists(self, path: str) -> bool:
         """Stored, or implied by something stored beneath it (a project that has datasets exists)."""
@@ -201,6 +212,7 @@ class GoogleFake:
             items = [i for i in items if str(i.get("name", "")).startswith(query["prefix"])]
         try:
             size = int(query.get("pageSize") or query.get("maxResults") or 1000)
+            size = min(size, self.page_limit or size)
             start = int(str(query.get("pageToken") or "t0").removeprefix("t"))
         except ValueError:
             return _json(400, error_body(400, "invalid", f"bad page size or token in {query}"))

@@ -75,6 +75,7 @@ def test_scenario(path, fake, emulator, builtin_policies, monkeypatch):
     scenario = json.loads(path.read_text())
     live = world(fake, emulator, scenario["storage"], scenario["spec"]["project"])
     live.build(scenario["spec"])
+    fake.page_limit = 1  # every list the adapter reads from the local server comes a page at a time
 
     with gcp_world.read_only(monkeypatch) as guard:
         result = run(live, builtin_policies)
@@ -87,6 +88,8 @@ def test_scenario(path, fake, emulator, builtin_policies, monkeypatch):
     for resource, policies in expected.items():
         assert resource in found, f"{resource} was not scanned; scanned: {sorted(found)}"
         assert {p: found[resource].get(p) for p in policies} == policies, resource
+    for name in scenario.get("absent", []):
+        assert not any(n == name or n.startswith(name + " ") for n in found), name
     if "fixture" in scenario:  # what the Terraform fixture says is absent is absent live too
         fixture = json.loads(
             (ROOT / "terraform-fixtures" / scenario["fixture"] / "expected.json").read_text()
@@ -278,3 +281,37 @@ def test_impersonation_wraps_application_default_credentials(tmp_path, monkeypat
     assert isinstance(credentials, impersonated_credentials.Credentials)
     assert credentials.service_account_email == "scanner@pacs-prod.iam.gserviceaccount.com"
     assert credentials._target_scopes == READ_ONLY_SCOPES  # read-only whoever it acts as
+
+
+def test_a_store_whose_own_iam_is_unreadable_is_still_public_through_its_dataset(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    public = [{"role": "roles/healthcare.dicomViewer", "members": ["allUsers"]}]
+    datasets = {"eu/open": {"iam": public, "stores": {"a": {}}}, "eu/closed": {"stores": {"b": {}}}}
+    live.build({"datasets": datasets})
+    for path in (
+        "/v1/projects/pacs-prod/locations/eu/datasets/open/dicomStores/a:getIamPolicy",
+        "/v1/projects/pacs-prod/locations/eu/datasets/closed/dicomStores/b:getIamPolicy",
+    ):
+        fake.fail(path, 403, "forbidden", "caller lacks healthcare.dicomStores.getIamPolicy")
+
+    found = statuses(run(live, builtin_policies))
+
+    assert found["a"]["dicom-store-no-public-access"] == "FAIL"  # what is known to be public stays so
+    assert found["b"]["dicom-store-no-public-access"] == "UNKNOWN"  # never a PASS on what was not read
+
+
+def test_a_failed_object_read_names_no_object(fake, builtin_policies, tmp_path):
+    from cloudscan import report
+
+    live = world(fake, "", "fake", "pacs-prod")
+    name = "DOE^JANE_1960-01-01/ct.dcm"
+    live.build({"buckets": {"studies": {"objects": {name: {"dicom": True}}}}})
+    fake.fail("/download/storage/v1/b/studies/o/", 403, "forbidden", "no storage.objects.get")
+
+    result = run(live, builtin_policies)
+    (bucket,) = result.resources
+    assert bucket["objects"] is None and "/objects" in bucket["_meta"]["unknown"]
+    with (tmp_path / "r.json").open("w") as stream:
+        report.write(report.Format.JSON, result, stream)
+    text = (tmp_path / "r.json").read_text() + json.dumps(result.errors)
+    assert "DOE" not in text and "JANE" not in text and "1960" not in text

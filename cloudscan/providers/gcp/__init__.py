@@ -14,8 +14,9 @@ from functools import partial
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error
-from cloudscan.providers.gcp import firewall, healthcare, storage
-from cloudscan.providers.gcp.clients import GcpClients, error_of, status_of
+from cloudscan.providers.gcp import firewall, healthcare, projects, storage
+from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of
+from cloudscan.providers.gcp.projects import organization_projects
 from cloudscan.providers.sampling import Sampling
 
 ErrorSink = list[dict[str, Any]]
@@ -57,8 +58,14 @@ class GcpScope:
 
 def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> Iterator[Document]:
     """Yield documents as they are read; project-wide failures go to `errors`."""
-    projects = list(scope.projects) or organization_projects(clients, scope.organization, errors)
-    with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp") as pool:
+    projects = list(scope.projects)
+    if scope.organization is not None:
+        found, failures = organization_projects(clients, scope.organization, errors)
+        for code, message in failures:
+            _refused_or(code, message)
+        projects += found
+    pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp")
+    try:
         reading = _Reading(clients, pool, scope, errors)
         # Each project's listings run side by side; their per-resource reads go to the same pool
         # from here, never from inside a pool thread (which could wait on itself).
@@ -66,6 +73,9 @@ def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> It
         for future in listed:
             for item in future.result():
                 yield from item.result() if isinstance(item, Future) else [item]
+    finally:
+        # Credentials refused or Google out of reach: what is still queued would fail as well.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -80,13 +90,27 @@ class _Reading:
 
 def _list_project(reading: _Reading, project: str) -> list[Any]:
     """The project's documents and, for reads still to do, futures of document lists."""
-    out: list[Any] = []
-    grants = healthcare.project_grants(reading.clients, project)
-    if "error" in grants:
-        code, message = grants["error"]
+    policy = projects.read_policy(reading.clients, project)
+    if "error" in policy:
+        code, message = policy["error"]
         _refused_or(code, message)
+        # Every bucket and store inherits the project's IAM: each of them says so, and so
+        # does the scan, in case the project holds none.
+        reading.errors.append(
+            scan_error("cloudresourcemanager.projects.getIamPolicy", code, message, f"projects/{project}")
+        )
+    out: list[Any] = []
     for reader in (buckets, ingress_rules, dicom_stores):
-        out.extend(reader(reading, project, grants))
+        try:
+            out.extend(reader(reading, project, policy))
+        except CredentialsRefused:
+            raise
+        except Exception as exc:  # a bug or an unexpected answer: this reader's, not the scan's
+            code, message = error_of(exc)
+            what = f"{reader.__name__} of projects/{project}"
+            reading.errors.append(
+                scan_error("cloudscan:read", code, f"could not read {what}: {message}", what)
+            )
     return out
 
 
@@ -94,7 +118,7 @@ def _list_project(reading: _Reading, project: str) -> list[Any]:
 # returns documents, or futures of document lists submitted to the pool.
 
 
-def buckets(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+def buckets(reading: _Reading, project: str, project_policy: dict[str, Any]) -> list[Any]:
     if not reading.scope.wants("storage.bucket"):
         return []
     found = _listing(
@@ -112,7 +136,7 @@ def buckets(reading: _Reading, project: str, project_grants: dict[str, Any]) -> 
                 reading.clients,
                 bucket,
                 project=project,
-                project_grants=project_grants,
+                project_policy=project_policy,
                 fields=fields,
                 sampling=reading.scope.sampling,
             ),
@@ -121,7 +145,7 @@ def buckets(reading: _Reading, project: str, project_grants: dict[str, Any]) -> 
     ]
 
 
-def ingress_rules(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+def ingress_rules(reading: _Reading, project: str, project_policy: dict[str, Any]) -> list[Any]:
     if not reading.scope.wants("network.ingress"):
         return []
     api = reading.clients.api("compute").firewalls()
@@ -129,12 +153,12 @@ def ingress_rules(reading: _Reading, project: str, project_grants: dict[str, Any
         reading,
         project,
         "compute.firewalls.list",
-        lambda: list(healthcare.pages(reading.clients, api, "items", project=project, maxResults=500)),
+        lambda: list(pages(reading.clients, api, "items", project=project, maxResults=500)),
     )
     return list(firewall.ingress_rules(found, project)) if found is not None else []
 
 
-def dicom_stores(reading: _Reading, project: str, project_grants: dict[str, Any]) -> list[Any]:
+def dicom_stores(reading: _Reading, project: str, project_policy: dict[str, Any]) -> list[Any]:
     if not reading.scope.wants("dicom.store"):
         return []
     found = _listing(
@@ -148,37 +172,10 @@ def dicom_stores(reading: _Reading, project: str, project_grants: dict[str, Any]
             _read_safely,
             reading.errors,
             dataset.get("name", "?"),
-            partial(healthcare.describe_dataset_stores, reading.clients, dataset, project, project_grants),
+            partial(healthcare.describe_dataset_stores, reading.clients, dataset, project, project_policy),
         )
         for dataset in found or []
     ]
-
-
-def organization_projects(clients: GcpClients, organization: str | None, errors: ErrorSink) -> list[str]:
-    """The active projects below an organization, through every folder (Resource Manager v3)."""
-    if organization is None:
-        return []
-    api = clients.api("cloudresourcemanager")
-    projects: list[str] = []
-    parents, seen = [f"organizations/{organization}"], set[str]()
-    while parents and len(seen) < 10_000:  # folders nest at most 10 deep; the bound is for loops
-        parent = parents.pop(0)
-        seen.add(parent)
-        try:
-            found = list(healthcare.pages(clients, api.projects(), "projects", parent=parent))
-            folders = list(healthcare.pages(clients, api.folders(), "folders", parent=parent))
-        except Exception as exc:
-            code, message = error_of(exc)
-            _refused_or(code, message)
-            errors.append(scan_error("cloudresourcemanager.projects.list", code, message, parent))
-            continue
-        projects += [
-            p["projectId"] for p in found if p.get("state", "ACTIVE") == "ACTIVE" and p.get("projectId")
-        ]
-        parents += [
-            f["name"] for f in folders if f.get("name") not in seen and f.get("state", "ACTIVE") == "ACTIVE"
-        ]
-    return projects
 
 
 def _one(read: Callable[..., Document], *args: Any, **kwargs: Any) -> list[Document]:

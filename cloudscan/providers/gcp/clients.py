@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,15 @@ class GcpClients:
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
             self._local.http = http
         return request.execute(http=http, num_retries=RETRIES)
+
+
+def pages(clients: GcpClients, collection: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a discovery `list` method, page by page (raises on the first failure)."""
+    request = collection.list(**params)
+    while request is not None:
+        answer = clients.execute(request)
+        yield from answer.get(key, [])
+        request = collection.list_next(request, answer)
 
 
 def error_of(exc: Exception) -> tuple[str, str]:

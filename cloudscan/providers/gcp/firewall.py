@@ -8,6 +8,7 @@ some sources) is not counted: the allow may still reach someone."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,6 @@ from cloudscan.model import Document, new_resource
 
 ALL_PORTS = (0, 65535)
 WITH_PORTS = ("tcp", "udp", "sctp")
-ANYWHERE = {"0.0.0.0/0", "::/0"}
 DEFAULT_PRIORITY = 1000
 
 
@@ -92,14 +92,25 @@ def _shadows(deny: dict[str, Any], allow: dict[str, Any], source: str) -> bool:
         return False
     if int(deny.get("priority", DEFAULT_PRIORITY)) > int(allow.get("priority", DEFAULT_PRIORITY)):
         return False
-    deny_sources = {s for s, _ in sources(deny)}
-    if not (deny_sources & ANYWHERE and source in ANYWHERE) and source not in deny_sources:
+    if not any(_covers(denied, source) for denied, _ in sources(deny)):
         return False
     for key in ("targetTags", "targetServiceAccounts"):
         # A deny with no targets applies to every instance of the network.
         if deny.get(key) and set(deny[key]) != set(allow.get(key) or ()):
             return False
     return True
+
+
+def _covers(denied: str, source: str) -> bool:
+    """Whether a deny's source range holds every address of the allow's source (the same
+    address family: a deny of 0.0.0.0/0 leaves ::/0 open)."""
+    if denied == source:
+        return True
+    try:
+        outer, inner = ipaddress.ip_network(denied, strict=False), ipaddress.ip_network(source, strict=False)
+    except ValueError:  # a tag or a service account: only the same one is covered
+        return False
+    return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
 
 
 def _rule(

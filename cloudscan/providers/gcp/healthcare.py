@@ -4,23 +4,14 @@ encryption key and where the store streams or announces what it receives."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from cloudscan.model import Document, mark_unknown, new_resource, store_access
-from cloudscan.providers.gcp.clients import GcpClients, error_of
-from cloudscan.providers.gcp.iam import DICOM_ROLE_PERMISSIONS, binding_grants
+from cloudscan.providers.gcp.clients import GcpClients, error_of, pages
+from cloudscan.providers.gcp.iam import DICOM_ROLE_PERMISSIONS, policy_grants
 
 PAGE = 100
-
-
-def pages(clients: GcpClients, collection: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every item of a discovery `list` method, page by page (raises on the first failure)."""
-    request = collection.list(**params)
-    while request is not None:
-        answer = clients.execute(request)
-        yield from answer.get(key, [])
-        request = collection.list_next(request, answer)
 
 
 def iam_policy(clients: GcpClients, collection: Any, resource: str) -> dict[str, Any]:
@@ -48,54 +39,27 @@ def datasets(clients: GcpClients, project: str, locations: tuple[str, ...]) -> l
 
 
 def describe_dataset_stores(
-    clients: GcpClients, dataset: dict[str, Any], project: str, project_grants: dict[str, Any]
+    clients: GcpClients, dataset: dict[str, Any], project: str, project_policy: dict[str, Any]
 ) -> list[Document]:
-    """The dataset's stores, each with the dataset's and the project's grants."""
+    """The dataset's stores, each with the grants of its own, its dataset's and its project's
+    IAM policy (`project_policy` as projects.read_policy gives it)."""
     api = clients.api("healthcare").projects().locations().datasets()
     stores = list(pages(clients, api.dicomStores(), "dicomStores", parent=dataset["name"], pageSize=PAGE))
     if not stores:
         return []
-    dataset_grants = _grants_of(
-        lambda: iam_policy(clients, api, dataset["name"]), f"dataset {_short(dataset['name'])} IAM"
-    )
+    dataset_policy = _policy_of(lambda: iam_policy(clients, api, dataset["name"]))
     return [
-        _store(clients, store, dataset, project, [dataset_grants, project_grants], api.dicomStores())
+        _store(clients, store, dataset, project, [dataset_policy, project_policy], api.dicomStores())
         for store in stores
     ]
 
 
-def project_grants(clients: GcpClients, project: str) -> dict[str, Any]:
-    """The project's IAM as grants ({'grants': [...]}, or {'error': (code, message)}); read once
-    for every bucket and store of the project."""
-    api = clients.api("cloudresourcemanager").projects()
-
-    def read() -> dict[str, Any]:
-        request = api.getIamPolicy(
-            resource=f"projects/{project}", body={"options": {"requestedPolicyVersion": 3}}
-        )
-        return clients.execute(request)
-
-    return _grants_of(read, f"project {project} IAM")
-
-
-def _grants_of(read: Callable[[], dict[str, Any]], origin: str) -> dict[str, Any]:
+def _policy_of(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """{'policy': the IAM policy} or {'error': (code, message)}."""
     try:
-        policy = read()
+        return {"policy": read()}
     except Exception as exc:
         return {"error": error_of(exc)}
-    bindings = policy.get("bindings") or []
-    grants = [
-        grant
-        for i, binding in enumerate(bindings)
-        for grant in binding_grants(
-            str(binding.get("role")),
-            [str(m) for m in binding.get("members") or []],
-            binding.get("condition"),
-            f"{origin} bindings[{i}]",
-            DICOM_ROLE_PERMISSIONS,
-        )
-    ]
-    return {"grants": grants, "bindings": len(bindings)}
 
 
 def _store(
@@ -118,17 +82,22 @@ def _store(
         labels={str(k): str(v) for k, v in (store.get("labels") or {}).items()},
     )
     doc["access"] = store_access({"present": False, "statement_count": 0})
-    own = _grants_of(lambda: iam_policy(clients, api, name), f"dicomStore {name.rsplit('/', 1)[-1]} IAM")
-    calls = ["healthcare.dicomStores.getIamPolicy", "healthcare.datasets.getIamPolicy"]
-    calls.append("cloudresourcemanager.projects.getIamPolicy")
-    for part, call in zip([own, *inherited], calls, strict=True):
+    own = _policy_of(lambda: iam_policy(clients, api, name))
+    parts = [
+        (own, f"dicomStore {_short(name)} IAM", None, "healthcare.dicomStores.getIamPolicy"),
+        (inherited[0], f"dataset {_short(dataset['name'])} IAM", None, "healthcare.datasets.getIamPolicy"),
+        (inherited[1], f"project {project} IAM", "healthcare", "cloudresourcemanager.projects.getIamPolicy"),
+    ]
+    for part, origin, service, call in parts:
         if "error" in part:
             code, message = part["error"]
             mark_unknown(doc, ["/access/policy"], call=call, code=code, message=message)
             continue
-        doc["access"]["grants"] += part["grants"]
+        doc["access"]["grants"] += policy_grants(
+            part["policy"], origin, DICOM_ROLE_PERMISSIONS, service=service
+        )
         if doc["access"]["policy"] is not None:
-            doc["access"]["policy"]["statement_count"] += part["bindings"]
+            doc["access"]["policy"]["statement_count"] += len(part["policy"].get("bindings") or [])
             doc["access"]["policy"]["present"] = doc["access"]["policy"]["statement_count"] > 0
     # The Healthcare API answers on the internet to anyone IAM lets in; it has no CORS setting.
     doc["network"] = {"public_network_access": True}

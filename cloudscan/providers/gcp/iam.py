@@ -78,9 +78,26 @@ def principal(member: str) -> dict[str, Any]:
 
 
 def binding_grants(
-    role: str, members: list[str], condition: Any, origin: str, roles: dict[str, list[str]] | None = None
+    role: str,
+    members: list[str],
+    condition: Any,
+    origin: str,
+    roles: dict[str, list[str]] | None = None,
+    *,
+    service: str | None = None,
 ) -> list[dict[str, Any]]:
-    permissions = (roles or ROLE_PERMISSIONS).get(role, ALL)
+    """Grants of one binding. With `service` (storage, healthcare) the binding is inherited from
+    a project, where most roles belong to other services: their predefined roles grant nothing
+    on this service's resources (a custom role still counts as everything)."""
+    table = roles or ROLE_PERMISSIONS
+    if (
+        service
+        and role not in table
+        and role.startswith("roles/")
+        and not role.startswith(f"roles/{service}.")
+    ):
+        return []
+    permissions = table.get(role, ALL)
     conditions = condition if isinstance(condition, dict) and condition else None
     return [
         model.grant(
@@ -92,6 +109,28 @@ def binding_grants(
             conditions=conditions,
         )
         for member in members
+    ]
+
+
+def policy_grants(
+    policy: dict[str, Any],
+    origin: str,
+    roles: dict[str, list[str]] | None = None,
+    *,
+    service: str | None = None,
+) -> list[dict[str, Any]]:
+    """Grants of every binding of an IAM policy as the API answers it (conditions kept)."""
+    return [
+        grant
+        for i, binding in enumerate(policy.get("bindings") or [])
+        for grant in binding_grants(
+            str(binding.get("role")),
+            sorted(str(m) for m in binding.get("members") or ()),
+            binding.get("condition"),
+            f"{origin} bindings[{i}]",
+            roles,
+            service=service,
+        )
     ]
 
 

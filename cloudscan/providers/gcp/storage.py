@@ -9,7 +9,7 @@ from typing import Any
 
 from cloudscan.model import Document, bucket_access, mark_unknown, new_resource
 from cloudscan.providers.gcp.clients import GcpClients, error_of
-from cloudscan.providers.gcp.iam import acl_grants, binding_grants
+from cloudscan.providers.gcp.iam import acl_grants, policy_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
 
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
@@ -30,7 +30,7 @@ def describe_bucket(
     bucket: Any,
     *,
     project: str,
-    project_grants: dict[str, Any],
+    project_policy: dict[str, Any],
     fields: frozenset[str],
     sampling: Sampling,
 ) -> Document:
@@ -40,11 +40,11 @@ def describe_bucket(
         f"//storage.googleapis.com/projects/_/buckets/{bucket.name}",
         name=bucket.name,
         account=project,
-        region=(bucket.location or "").lower() or None,
+        region=bucket.location,
     )
     uniform = bool(bucket.iam_configuration.uniform_bucket_level_access_enabled)
     if "access" in fields:
-        _access(doc, bucket, uniform, project_grants)
+        _access(doc, bucket, uniform, project_policy)
     key = bucket.default_kms_key_name
     # Cloud Storage encrypts every object; a customer-managed key is the stronger form.
     doc["encryption"] = {
@@ -76,7 +76,7 @@ def describe_bucket(
     return doc
 
 
-def _access(doc: Document, bucket: Any, uniform: bool, project_grants: dict[str, Any]) -> None:
+def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str, Any]) -> None:
     prevention = bucket.iam_configuration.public_access_prevention or "inherited"
     # "unspecified" is what older buckets answer for "inherited".
     guards = {
@@ -90,16 +90,17 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_grants: dict[str,
         code, message = error_of(exc)
         mark_unknown(doc, ["/access/policy"], call="storage.buckets.getIamPolicy", code=code, message=message)
     else:
-        bindings = list(policy.bindings)
-        for i, binding in enumerate(bindings):
-            doc["access"]["grants"] += binding_grants(
-                str(binding.get("role")),
-                sorted(str(m) for m in binding.get("members") or ()),
-                binding.get("condition"),
-                f"bucket IAM bindings[{i}]",
-            )
+        bindings = [dict(b) for b in policy.bindings]
+        doc["access"]["grants"] += policy_grants({"bindings": bindings}, "bucket IAM")
         doc["access"]["policy"] = {"present": bool(bindings), "statement_count": len(bindings)}
-    _project_grants(doc, project_grants, "/access/policy")
+    # The project's IAM applies to every bucket in it.
+    if "error" in project_policy:
+        code, message = project_policy["error"]
+        call = "cloudresourcemanager.projects.getIamPolicy"
+        mark_unknown(doc, ["/access/policy"], call=call, code=code, message=message)
+    else:
+        origin = f"project {doc['account']} IAM"
+        doc["access"]["grants"] += policy_grants(project_policy["policy"], origin, service="storage")
     if uniform:
         # With uniform access ACLs do not apply, and Cloud Storage refuses to read them.
         doc["access"]["acl"] = {"owner": None, "grant_count": 0}
@@ -123,17 +124,6 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_grants: dict[str,
     doc["access"]["grants"] += grants
 
 
-def _project_grants(doc: Document, project_grants: dict[str, Any], pointer: str) -> None:
-    """The project's IAM applies to every bucket and store in it."""
-    if "error" in project_grants:
-        code, message = project_grants["error"]
-        mark_unknown(
-            doc, [pointer], call="cloudresourcemanager.projects.getIamPolicy", code=code, message=message
-        )
-    else:
-        doc["access"]["grants"] += project_grants["grants"]
-
-
 def _sample(doc: Document, clients: GcpClients, bucket: Any, sampling: Sampling, *, read_acls: bool) -> None:
     try:
         blobs = {b.name: b for b in clients.storage(None).list_blobs(bucket, max_results=LIST_LIMIT)}
@@ -146,7 +136,8 @@ def _sample(doc: Document, clients: GcpClients, bucket: Any, sampling: Sampling,
         try:
             return bytes(blobs[name].download_as_bytes(start=0, end=size - 1, checksum=None))
         except Exception as exc:
-            code, message = error_of(exc)
+            code, _ = error_of(exc)  # Google's message holds the object's URL: its name may be PHI
+            message = f"reading object {shown_name(name, sampling)} failed ({code})"
             mark_unknown(doc, ["/objects"], call="storage.objects.get", code=code, message=message)
             raise ReadFailed(name) from None
 

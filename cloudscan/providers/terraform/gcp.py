@@ -302,7 +302,7 @@ def _as_compute(firewall: Instance) -> dict[str, Any] | None:
     rule = {
         "name": firewall.address,
         "network": firewall.value("network"),
-        "priority": firewall.value("priority") or 1000,
+        "priority": 1000 if firewall.value("priority") is None else firewall.value("priority"),
         "direction": firewall.value("direction") or "INGRESS",
         "disabled": firewall.value("disabled") or False,
         "sourceRanges": firewall.value("source_ranges"),
@@ -467,7 +467,11 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
             _copy("bigquery", (c.get("bigquery_destination") or [{}])[0].get("table_uri"))
             for c in store.blocks("stream_configs")
         ]
-        + [_copy("pubsub", n.get("pubsub_topic")) for n in store.blocks("notification_config")],
+        + [
+            _copy("pubsub", n.get("pubsub_topic"))
+            for n in store.blocks("notification_config")
+            if n.get("pubsub_topic") is not None
+        ],
     }
     set_blocks(doc, values, store)
     if unlinked:
