@@ -315,3 +315,23 @@ def test_a_failed_object_read_names_no_object(fake, builtin_policies, tmp_path):
         report.write(report.Format.JSON, result, stream)
     text = (tmp_path / "r.json").read_text() + json.dumps(result.errors)
     assert "DOE" not in text and "JANE" not in text and "1960" not in text
+
+
+def test_a_store_says_its_key_and_where_its_studies_are_copied(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    key = "projects/pacs-prod/locations/eu/keyRings/phi/cryptoKeys/pacs"
+    store = {"streams": ["bq://pacs-prod.research.dicom"], "pubsub": "projects/pacs-prod/topics/new-studies"}
+    live.build(
+        {"datasets": {"eu/cmek": {"kms": key, "stores": {"a": store}}, "eu/plain": {"stores": {"b": {}}}}}
+    )
+
+    result = run(live, builtin_policies)
+
+    stores = {r["name"]: r for r in result.resources}
+    assert stores["a"]["encryption"] == {"customer_managed_key": True, "kms_key": key}
+    assert stores["a"]["copies"] == [
+        {"type": "bigquery", "target": "bq://pacs-prod.research.dicom"},
+        {"type": "pubsub", "target": "projects/pacs-prod/topics/new-studies"},
+    ]
+    assert stores["b"]["encryption"] == {"customer_managed_key": False, "kms_key": None}
+    assert stores["b"]["copies"] == []

@@ -93,6 +93,24 @@ def project_of(module: Module) -> str | None:
     return project if isinstance(project, str) else None
 
 
+# A project's IAM reaches every bucket and store of the project.
+PROJECT_IAM = ("google_project_iam_binding", "google_project_iam_member", "google_project_iam_policy")
+
+
+def _project_parts(module: Module, project: Any) -> tuple[list[Instance], list[str]]:
+    """The project IAM resources of `project`, and why others may be its IAM too."""
+    parts, unclear = [], []
+    for type_ in PROJECT_IAM:
+        for part in module.related(type_):
+            own = part.value("project")
+            own = project_of(part.module) if own is None else own
+            if isinstance(own, Unknown) or part.uncertain:
+                unclear.append(f"{part.address} may be this project's IAM")
+            elif own == project:
+                parts.append(part)
+    return parts, unclear
+
+
 def _unknown_target(instance: Instance, target: Any) -> str | None:
     """Why `instance` might configure any resource of this module, or None if it is clear."""
     if instance.uncertain:
@@ -143,7 +161,10 @@ def _bucket(
         unresolved(doc, ["/labels"], bucket, unknown.reason)
     else:
         doc["labels"] = {str(k): str(v) for k, v in (labels or {}).items()}
-    _access(doc, bucket, related.get(identity, []))
+    project_parts, unclear = _project_parts(module, doc["account"])
+    _access(doc, bucket, related.get(identity, []) + project_parts)
+    for why in unclear:
+        unresolved(doc, ["/access/policy"], bucket, why)
     _settings(doc, bucket)
     for pointer, why in unlinked.items():
         unresolved(doc, [pointer], bucket, f"a grant this scan cannot place may be this bucket's: {why}")
@@ -177,7 +198,7 @@ def _access(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
         if isinstance(value, Unknown):
             unresolved(doc, [pointer], bucket, value.reason)
     _acls(doc, bucket, [p for p in parts if p.type in ACL_TYPES])
-    _iam(doc, [p for p in parts if p.type in IAM_TYPES], bucket)
+    _iam(doc, [p for p in parts if p.type in IAM_TYPES + PROJECT_IAM], bucket)
 
 
 def _acls(doc: Document, bucket: Instance, parts: list[Instance]) -> None:
@@ -241,13 +262,17 @@ def _iam(
                 return
             bindings += 1
             origin = part.address + (f" bindings[{i}]" if part.type.endswith("_iam_policy") else "")
+            inherited = part.type in PROJECT_IAM
             grants += binding_grants(
                 str(binding.get("role")),
                 [str(m) for m in binding.get("members") or []],
                 binding.get("condition"),
                 origin,
                 roles,
+                service=(("healthcare" if roles else "storage") if inherited else None),
             )
+            if inherited:
+                bindings -= 1  # a project's bindings are not the resource's own policy
     doc["access"]["policy"] = {"present": bool(bindings), "statement_count": bindings}
     doc["access"]["grants"].extend(grants)
 
@@ -454,7 +479,10 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
         source=source_of(store),
     )
     doc["access"] = store_access()
-    _iam(doc, parts, store, DICOM_ROLE_PERMISSIONS)
+    project_parts, unclear = _project_parts(module, doc["account"])
+    _iam(doc, parts + project_parts, store, DICOM_ROLE_PERMISSIONS)
+    for why in unclear:
+        unresolved(doc, ["/access/policy"], store, why)
     # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
     doc["network"] = {"public_network_access": True}
     doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
