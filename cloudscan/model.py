@@ -185,6 +185,29 @@ def file_source(
     return {"type": kind, "address": address, "file": file, "line_start": line_start, "line_end": line_end}
 
 
+def leave_out(doc: Document, blocks: tuple[str, ...], read: frozenset[str]) -> None:
+    """The blocks of `blocks` not in `read` were not collected (no enabled policy needs them):
+    null, and listed as such rather than as unknown."""
+    not_collected = [f"/{block}" for block in blocks if block not in read]
+    for pointer in not_collected:
+        doc[pointer[1:]] = None
+    doc["_meta"]["not_collected"] = not_collected
+
+
+def ingress_rule(
+    protocol: str, ports: tuple[int, int], source: str, source_type: str, description: str | None
+) -> dict[str, Any]:
+    """A network.ingress document's rule: what it lets in, from where."""
+    return {
+        "protocol": protocol,
+        "from_port": ports[0],
+        "to_port": ports[1],
+        "source": source,
+        "source_type": source_type,
+        "description": description,
+    }
+
+
 def scan_error(call: str, code: str, message: str, resource: str | None = None) -> dict[str, Any]:
     """A failure of the scan itself (a listing denied, a file not read), as reports list it."""
     return {"call": call, "code": code, "message": message, "resource": resource}

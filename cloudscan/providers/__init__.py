@@ -1,1 +1,16 @@
 """Provider adapters: enumerate and normalise resources. They read, never write, never judge."""
+
+from __future__ import annotations
+
+
+class ReadsFields:
+    """What a live scope shares: `fields` maps a kind to the blocks its enabled policies read
+    (None: everything); a kind absent is not read at all."""
+
+    fields: dict[str, frozenset[str]] | None
+
+    def wants(self, kind: str) -> bool:
+        return self.fields is None or kind in self.fields
+
+    def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())

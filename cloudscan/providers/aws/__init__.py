@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
@@ -15,19 +16,13 @@ from cloudscan.providers.sampling import Sampling
 
 
 @dataclass(frozen=True)
-class AwsScope:
-    """What to read. `fields` maps a kind to the blocks needed; a kind absent is not read."""
+class AwsScope(ReadsFields):
+    """What to read (see ReadsFields for `fields`)."""
 
     regions: tuple[str, ...] = ()
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
     sampling: Sampling = field(default_factory=Sampling)
-
-    def wants(self, kind: str) -> bool:
-        return self.fields is None or kind in self.fields
-
-    def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
-        return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())
 
 
 def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -> Iterator[Document]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource, scan_error
+from cloudscan.model import Document, ingress_rule, new_resource, scan_error
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
 
@@ -161,12 +161,5 @@ def _rule_document(
         labels={t["Key"]: t["Value"] for t in group.get("Tags", [])},
     )
     doc["group"] = {"id": gid, "name": group.get("GroupName"), "network": group.get("VpcId")}
-    doc["rule"] = {
-        "protocol": protocol,
-        "from_port": ports[0],
-        "to_port": ports[1],
-        "source": source,
-        "source_type": source_type,
-        "description": description,
-    }
+    doc["rule"] = ingress_rule(protocol, ports, source, source_type, description)
     return doc

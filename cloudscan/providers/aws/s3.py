@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.model import Document, bucket_access, mark_unknown, new_resource, scan_error
+from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource, scan_error
 from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
@@ -124,10 +124,7 @@ def describe_bucket(
         _sample(doc, s3, sampling)
     else:
         fields = fields - {"objects"}
-    not_collected = [f"/{f}" for f in BUCKET_FIELDS if f not in fields]
-    for pointer in not_collected:
-        doc[pointer[1:]] = None
-    doc["_meta"]["not_collected"] = not_collected
+    leave_out(doc, BUCKET_FIELDS, fields)
     return doc
 
 

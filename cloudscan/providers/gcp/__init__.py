@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.providers import ReadsFields
 from cloudscan.providers.gcp import firewall, healthcare, projects, storage
 from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of
 from cloudscan.providers.gcp.projects import organization_projects
@@ -39,8 +40,8 @@ UNREACHABLE = frozenset(
 
 
 @dataclass(frozen=True)
-class GcpScope:
-    """What to read. `fields` maps a kind to the blocks needed; a kind absent is not read."""
+class GcpScope(ReadsFields):
+    """What to read (see ReadsFields for `fields`)."""
 
     projects: tuple[str, ...] = ()
     organization: str | None = None
@@ -48,12 +49,6 @@ class GcpScope:
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
     sampling: Sampling = field(default_factory=Sampling)
-
-    def wants(self, kind: str) -> bool:
-        return self.fields is None or kind in self.fields
-
-    def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
-        return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())
 
 
 def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> Iterator[Document]:

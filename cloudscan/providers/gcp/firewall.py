@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from cloudscan.model import Document, new_resource
+from cloudscan.model import Document, ingress_rule, new_resource
 
 ALL_PORTS = (0, 65535)
 WITH_PORTS = ("tcp", "udp", "sctp")
@@ -137,14 +137,7 @@ def _rule(
         "name": name,
         "network": network.rsplit("/", 1)[-1] or None,
     }
-    doc["rule"] = {
-        "protocol": protocol,
-        "from_port": ports[0],
-        "to_port": ports[1],
-        "source": source,
-        "source_type": source_type,
-        "description": firewall.get("description") or None,
-    }
+    doc["rule"] = ingress_rule(protocol, ports, source, source_type, firewall.get("description") or None)
     # Which instances carry the rule's target tags is not read yet: --from-inventory gets no
     # addresses from Google Cloud.
     doc["_meta"]["not_collected"].extend(["/attached", "/addresses"])

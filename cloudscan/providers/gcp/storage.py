@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.model import Document, bucket_access, mark_unknown, new_resource
+from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource
 from cloudscan.providers.gcp.clients import GcpClients, error_of
 from cloudscan.providers.gcp.iam import acl_grants, policy_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
@@ -69,10 +69,7 @@ def describe_bucket(
         _sample(doc, clients, bucket, sampling, read_acls=not uniform and "access" in fields)
     else:
         fields = fields - {"objects"}
-    not_collected = [f"/{f}" for f in BUCKET_FIELDS if f not in fields]
-    for pointer in not_collected:
-        doc[pointer[1:]] = None
-    doc["_meta"]["not_collected"] = not_collected
+    leave_out(doc, BUCKET_FIELDS, fields)
     return doc
 
 
