@@ -12,7 +12,15 @@ from cloudscan import engine
 from cloudscan.checks import DERIVED_FROM, CheckContext, derive
 from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
-from cloudscan.sources import AwsSource, ConfigSource, EndpointSource, GcpSource, Source, TerraformSource
+from cloudscan.sources import (
+    AwsSource,
+    AzureSource,
+    ConfigSource,
+    EndpointSource,
+    GcpSource,
+    Source,
+    TerraformSource,
+)
 
 
 @dataclass
@@ -180,6 +188,29 @@ def scan_gcp(
         sampling=sampling or Sampling(),
     )
     return scan(GcpSource(clients, scope), policies, trusted_accounts=trusted_accounts)
+
+
+def scan_azure(
+    clients: Any,
+    policies: list[Policy],
+    *,
+    subscriptions: tuple[str, ...] = (),
+    trusted_accounts: Iterable[str] = (),
+    concurrency: int = 16,
+    sampling: Any = None,
+) -> ScanResult:
+    """Scan Azure subscriptions (every enabled one when none is given) through `clients`
+    (providers.azure.clients.AzureClients)."""
+    from cloudscan.providers.azure import AzureScope
+    from cloudscan.providers.sampling import Sampling
+
+    scope = AzureScope(
+        subscriptions=subscriptions,
+        fields=needed_fields(policies),
+        concurrency=concurrency,
+        sampling=sampling or Sampling(),
+    )
+    return scan(AzureSource(clients, scope), policies, trusted_accounts=trusted_accounts)
 
 
 def scan_terraform(

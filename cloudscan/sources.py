@@ -57,6 +57,20 @@ class GcpSource:
 
 
 @dataclass
+class AzureSource:
+    """Azure subscriptions through an injected credential (providers.azure.clients.AzureClients)."""
+
+    clients: Any
+    scope: Any  # providers.azure.AzureScope
+    name: str = "azure"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.azure import enumerate_azure
+
+        return enumerate_azure(self.clients, self.scope, errors)
+
+
+@dataclass
 class TerraformSource:
     """Terraform directories and files, saved plans, and the Orthanc configurations below the
     paths (so the GitHub Action covers them)."""

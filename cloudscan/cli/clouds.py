@@ -199,3 +199,75 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
     report_and_exit(result, options)
+
+
+@scan.command("azure")
+@click.option(
+    "--subscription",
+    "subscriptions",
+    multiple=True,
+    metavar="ID",
+    help="Subscription to scan. Repeatable. Default: every enabled subscription the credentials see.",
+)
+@click.option("--tenant", metavar="ID", help="Entra ID tenant to ask tokens of (multi-tenant identities).")
+@click.option(
+    "--arm-endpoint",
+    envvar="CLOUDSCAN_ARM_ENDPOINT",
+    metavar="URL",
+    help="Resource Manager endpoint of a sovereign cloud, or a local server (env CLOUDSCAN_ARM_ENDPOINT). "
+    "Default: https://management.azure.com.",
+)
+@click.option(
+    "--blob-connection-string",
+    envvar="AZURE_STORAGE_CONNECTION_STRING",
+    metavar="TEXT",
+    help="Reach the blobs of the account it names with this connection string (Azurite, or an account "
+    "whose data plane the identity cannot read); env AZURE_STORAGE_CONNECTION_STRING. Never printed.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+)
+@sample_options
+@scan_options
+def scan_azure(
+    subscriptions: tuple[str, ...],
+    tenant: str | None,
+    arm_endpoint: str | None,
+    blob_connection_string: str | None,
+    concurrency: int,
+    sample: int,
+    deep: bool,
+    show_object_keys: bool,
+    **options: Any,
+) -> None:
+    """Scan Azure subscriptions: storage accounts and blob containers, network security groups,
+    Health Data Services DICOM services.
+
+    Uses DefaultAzureCredential (environment, workload or managed identity, Azure CLI login).
+    Needs the Reader role on the subscriptions, and Storage Blob Data Reader on accounts whose
+    content is sampled; every call is a read (never listKeys or a SAS).
+    """
+    from cloudscan.providers.azure.clients import AzureClients, Endpoints, load_credential
+    from cloudscan.scan import scan_azure as run_azure
+
+    options["mutes"] = read_mutes(options)
+    try:
+        credential = load_credential(tenant)
+    except Exception as exc:  # azure-identity raises its own types for a broken environment
+        raise UsageError(f"Azure credentials: {exc}") from None
+    clients = AzureClients(
+        credential, Endpoints(arm=arm_endpoint, blob_connection_string=blob_connection_string)
+    )
+    policies = selected_policies(options)
+    try:
+        result = run_azure(
+            clients,
+            policies,
+            subscriptions=subscriptions,
+            concurrency=concurrency,
+            trusted_accounts=options["trusted_account"],
+            sampling=sampling_of(sample, deep, show_object_keys),
+        )
+    except CredentialsRefused as exc:
+        raise UsageError(f"nothing was scanned: {exc}") from None
+    report_and_exit(result, options)

@@ -74,3 +74,35 @@ resource "azurerm_network_security_rule" "maybe" {
   resource_group_name         = "imaging"
   network_security_group_name = azurerm_network_security_group.pacs.name
 }
+
+# Azure evaluates a group's rules by priority, lowest number first: the deny numbered 100 takes
+# DICOM out of the allow numbered 200, whose Orthanc port stays open.
+resource "azurerm_network_security_group" "dmz" {
+  name                = "dmz-nsg"
+  location            = "westeurope"
+  resource_group_name = "imaging"
+
+  security_rule {
+    name                       = "no-dicom"
+    priority                   = 100
+    direction                  = "Inbound"
+    access                     = "Deny"
+    protocol                   = "Tcp"
+    source_port_range          = "*"
+    destination_port_range     = "104"
+    source_address_prefix      = "*"
+    destination_address_prefix = "*"
+  }
+
+  security_rule {
+    name                       = "pacs-from-internet"
+    priority                   = 200
+    direction                  = "Inbound"
+    access                     = "Allow"
+    protocol                   = "Tcp"
+    source_port_range          = "*"
+    destination_port_ranges    = ["104", "4242"]
+    source_address_prefix      = "Internet"
+    destination_address_prefix = "*"
+  }
+}

@@ -1,2 +1,185 @@
-"""Azure: its vocabulary (container access levels, service tags) turned into cloudscan's
-neutral shapes, shared by the Terraform mapper and a live adapter."""
+"""Azure: storage accounts and their blob containers, network security group rules and Health
+Data Services DICOM services of one or more subscriptions, read with an injected credential;
+and Azure's vocabulary (vocabulary.py) the Terraform mapper shares.
+
+Subscriptions are read concurrently. What fails for a whole subscription (a listing denied, a
+resource provider not registered) goes to the error sink naming it, and the scan goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.providers import ReadsFields
+from cloudscan.providers.azure import healthcare, network, storage
+from cloudscan.providers.azure.clients import AzureClients, error_of
+from cloudscan.providers.sampling import Sampling
+
+ErrorSink = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AzureScope(ReadsFields):
+    """What to read (see ReadsFields for `fields`); no subscription means every enabled one."""
+
+    subscriptions: tuple[str, ...] = ()
+    fields: dict[str, frozenset[str]] | None = None
+    concurrency: int = 16
+    sampling: Sampling = field(default_factory=Sampling)
+
+
+def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink) -> Iterator[Document]:
+    """Yield documents as they are read; subscription-wide failures go to `errors`."""
+    subscriptions = list(scope.subscriptions)
+    if not subscriptions:
+        try:
+            subscriptions = clients.subscriptions()
+        except CredentialsRefused:
+            raise
+        except Exception as exc:
+            code, message = error_of(exc)
+            errors.append(scan_error("subscriptions.list", code, message))
+        if not subscriptions and not errors:
+            errors.append(
+                scan_error("subscriptions.list", "NothingToScan", "no enabled subscription is visible")
+            )
+    pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-azure")
+    try:
+        reading = _Reading(clients, pool, scope, errors)
+        listed = [pool.submit(_list_subscription, reading, s) for s in subscriptions]
+        for future in listed:
+            for item in future.result():
+                yield from item.result() if isinstance(item, Future) else [item]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Reading:
+    clients: AzureClients
+    pool: ThreadPoolExecutor
+    scope: AzureScope
+    errors: ErrorSink
+
+
+def _list_subscription(reading: _Reading, subscription: str) -> list[Any]:
+    out: list[Any] = []
+    for reader in (accounts, ingress_rules, dicom_stores):
+        try:
+            out.extend(reader(reading, subscription))
+        except CredentialsRefused:
+            raise
+        except Exception as exc:
+            code, message = error_of(exc)
+            what = f"{reader.__name__} of subscriptions/{subscription}"
+            reading.errors.append(
+                scan_error("cloudscan:read", code, f"could not read {what}: {message}", what)
+            )
+    return out
+
+
+# The readers have the names of the Terraform mappers' and the other clouds' readers; here
+# `accounts` also gives each account's containers (buckets), which are listed per account.
+
+
+def accounts(reading: _Reading, subscription: str) -> list[Any]:
+    wanted = reading.scope.wants("storage.account"), reading.scope.wants("storage.bucket")
+    if not any(wanted):
+        return []
+    client = reading.clients.storage(subscription)
+    found = _listing(
+        reading, subscription, "storage.storageAccounts.list", lambda: list(client.storage_accounts.list())
+    )
+    out: list[Any] = []
+    fields = reading.scope.fields_of("storage.bucket", storage.BUCKET_FIELDS)
+    for account in found or []:
+        if wanted[0]:
+            out.append(storage.describe_account(account, subscription))
+        if wanted[1]:
+            read = partial(
+                storage.describe_containers,
+                reading.clients,
+                account,
+                subscription,
+                fields,
+                reading.scope.sampling,
+            )
+            out.append(reading.pool.submit(_read_safely, reading.errors, account.id, read))
+    return out
+
+
+def buckets(reading: _Reading, subscription: str) -> list[Any]:
+    """Containers come with their accounts (see accounts)."""
+    return []
+
+
+def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:
+    if not reading.scope.wants("network.ingress"):
+        return []
+    client = reading.clients.network(subscription)
+    groups = _listing(
+        reading,
+        subscription,
+        "network.networkSecurityGroups.list",
+        lambda: list(client.network_security_groups.list_all()),
+    )
+    if not groups:
+        return []
+    try:
+        addresses: dict[str, list[str]] | None = network.public_addresses(client)
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        code, message = error_of(exc)
+        reading.errors.append(
+            scan_error("network.networkInterfaces.list", code, message, f"subscriptions/{subscription}")
+        )
+        addresses = None
+    return [doc for group in groups for doc in network.ingress_rules(group, subscription, addresses)]
+
+
+def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:
+    if not reading.scope.wants("dicom.store"):
+        return []
+    client = reading.clients.healthcare(subscription)
+    workspaces = _listing(
+        reading,
+        subscription,
+        "healthcareapis.workspaces.list",
+        lambda: list(client.workspaces.list_by_subscription()),
+    )
+    return [
+        reading.pool.submit(
+            _read_safely,
+            reading.errors,
+            workspace.id,
+            partial(healthcare.describe_workspace_services, client, workspace, subscription),
+        )
+        for workspace in workspaces or []
+    ]
+
+
+def _listing(reading: _Reading, subscription: str, call: str, list_: Callable[[], Any]) -> Any:
+    try:
+        return list_()
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        code, message = error_of(exc)
+        reading.errors.append(scan_error(call, code, message, f"subscriptions/{subscription}"))
+        return None
+
+
+def _read_safely(errors: ErrorSink, what: str, read: Callable[[], list[Document]]) -> list[Document]:
+    try:
+        return read()
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append(scan_error("cloudscan:read", code, f"could not read {what}: {message}", what))
+        return []

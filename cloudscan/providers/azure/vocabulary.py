@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudscan import model
+from cloudscan.providers.rules import covers, subtract
 
 # A container's public access level -> what anyone on the internet may do in it
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
@@ -32,3 +33,22 @@ def rule_source(source: str) -> tuple[str, str]:
     """A security rule's source prefix or service tag as (cidr or tag, source type)."""
     cidr = "0.0.0.0/0" if source.lower() in INTERNET else source
     return cidr, "cidr" if cidr[:1].isdigit() or ":" in cidr else "security_group"
+
+
+# A deny rule as the shadowing needs it: protocol (tcp, udp, all...), sources as written, and
+# the port ranges it covers.
+Deny = tuple[str, list[str], list[tuple[int, int]]]
+
+
+def open_ports(
+    span: tuple[int, int], protocol: str, source: str, denies: list[Deny]
+) -> list[tuple[int, int]]:
+    """What of an allow's port range `span` is left by the deny rules of its group that Azure
+    evaluates first (a lower priority number): those of its protocol that cover its source."""
+    holes = [
+        ports
+        for deny_protocol, deny_sources, ranges in denies
+        if deny_protocol in ("all", protocol) and any(covers(rule_source(s)[0], source) for s in deny_sources)
+        for ports in ranges
+    ]
+    return subtract(span, holes)

@@ -8,13 +8,12 @@ some sources) is not counted: the allow may still reach someone."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.model import Document, ingress_rule, new_resource
+from cloudscan.providers.rules import ALL_PORTS, covers, subtract
 
-ALL_PORTS = (0, 65535)
 WITH_PORTS = ("tcp", "udp", "sctp")
 DEFAULT_PRIORITY = 1000
 
@@ -58,19 +57,6 @@ def port_ranges(ports: Any, protocol: str) -> list[tuple[int, int]]:
     return out
 
 
-def subtract(span: tuple[int, int], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of the port range `span` outside every range of `holes`."""
-    parts = [span]
-    for hole_low, hole_high in holes:
-        parts = [
-            piece
-            for low, high in parts
-            for piece in ((low, min(high, hole_low - 1)), (max(low, hole_high + 1), high))
-            if piece[0] <= piece[1]
-        ]
-    return parts
-
-
 def not_denied(
     allow: dict[str, Any], protocol: str, span: tuple[int, int], source: str, denies: list[dict[str, Any]]
 ) -> list[tuple[int, int]]:
@@ -92,25 +78,13 @@ def _shadows(deny: dict[str, Any], allow: dict[str, Any], source: str) -> bool:
         return False
     if int(deny.get("priority", DEFAULT_PRIORITY)) > int(allow.get("priority", DEFAULT_PRIORITY)):
         return False
-    if not any(_covers(denied, source) for denied, _ in sources(deny)):
+    if not any(covers(denied, source) for denied, _ in sources(deny)):
         return False
     for key in ("targetTags", "targetServiceAccounts"):
         # A deny with no targets applies to every instance of the network.
         if deny.get(key) and set(deny[key]) != set(allow.get(key) or ()):
             return False
     return True
-
-
-def _covers(denied: str, source: str) -> bool:
-    """Whether a deny's source range holds every address of the allow's source (the same
-    address family: a deny of 0.0.0.0/0 leaves ::/0 open)."""
-    if denied == source:
-        return True
-    try:
-        outer, inner = ipaddress.ip_network(denied, strict=False), ipaddress.ip_network(source, strict=False)
-    except ValueError:  # a tag or a service account: only the same one is covered
-        return False
-    return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
 
 
 def _rule(

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.model import Document, bucket_access, new_resource, store_access
-from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants, rule_source
+from cloudscan.providers.azure.vocabulary import (
+    CONTAINER_ACCESS,
+    Deny,
+    container_grants,
+    open_ports,
+    rule_source,
+)
 from cloudscan.providers.terraform.attributes import identity_named, named_identity, placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
@@ -204,41 +210,77 @@ def _settings(doc: Document, module: Module, container: Instance, account: Insta
     set_blocks(doc, values, account)
 
 
-def ingress_rules(module: Module) -> Iterator[Document]:
-    def inline(group: Instance) -> Iterator[Document]:
-        for rule in group.blocks("security_rule"):
-            yield from _rule_documents(module, group, _str(group.value("name")) or group.address, rule)
+RULE_KEYS = (
+    "name",
+    "priority",
+    "direction",
+    "access",
+    "protocol",
+    "source_address_prefix",
+    "source_address_prefixes",
+    "destination_port_range",
+    "destination_port_ranges",
+)
 
+
+def ingress_rules(module: Module) -> Iterator[Document]:
     groups = {named_identity(g): g for g in module.managed("azurerm_network_security_group")}
+    separate_rules = module.managed("azurerm_network_security_rule")
+    # Every rule of a group, inline or separate, by the group's name: deny rules numbered
+    # lower take their ports out of the allows, as Azure evaluates them.
+    by_group: dict[Any, list[dict[str, Any]]] = {}
+    for name, group in groups.items():
+        by_group[name] = list(group.blocks("security_rule"))
+    for instance in separate_rules:
+        rule = {key: instance.value(key) for key in RULE_KEYS}
+        by_group.setdefault(instance.value("network_security_group_name"), []).append(rule)
+
+    def inline(group: Instance) -> Iterator[Document]:
+        name = named_identity(group)
+        for rule in group.blocks("security_rule"):
+            shown = _str(group.value("name")) or group.address
+            yield from _rule_documents(module, group, shown, rule, by_group.get(name, []))
 
     def separate(instance: Instance) -> Iterator[Document]:
-        rule = {
-            key: instance.value(key)
-            for key in (
-                "name",
-                "direction",
-                "access",
-                "protocol",
-                "source_address_prefix",
-                "source_address_prefixes",
-                "destination_port_range",
-                "destination_port_ranges",
-            )
-        }
+        rule = {key: instance.value(key) for key in RULE_KEYS}
         group = groups.get(instance.value("network_security_group_name"))
         group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
-        yield from _rule_documents(module, instance, group_name or instance.address, rule)
+        siblings = by_group.get(instance.value("network_security_group_name"), [])
+        yield from _rule_documents(module, instance, group_name or instance.address, rule, siblings)
 
     yield from isolated(
         module, module.managed("azurerm_network_security_group"), "network.ingress", "azure", inline
     )
-    yield from isolated(
-        module, module.managed("azurerm_network_security_rule"), "network.ingress", "azure", separate
-    )
+    yield from isolated(module, separate_rules, "network.ingress", "azure", separate)
+
+
+def _denies_before(rule: dict[str, Any], siblings: list[dict[str, Any]]) -> list[Deny]:
+    """The group's inbound deny rules Azure evaluates before `rule`, where all is known."""
+    priority = rule.get("priority")
+    if not isinstance(priority, int):
+        return []
+    out: list[Deny] = []
+    for deny in siblings:
+        if first_unknown(deny) or str(deny.get("access")).lower() != "deny":
+            continue
+        if str(deny.get("direction")).lower() != "inbound" or not isinstance(deny.get("priority"), int):
+            continue
+        if deny["priority"] >= priority:
+            continue
+        protocol, _ = protocol_name(deny.get("protocol") or "*")
+        sources = [
+            s for n in ("source_address_prefix", "source_address_prefixes") for s in as_list(deny.get(n))
+        ]
+        ports = [
+            p for n in ("destination_port_range", "destination_port_ranges") for p in as_list(deny.get(n))
+        ]
+        ranges = [_port_range(p, protocol)[:2] for p in ports if p != ""] or [(0, 65535)]
+        out.append((protocol, [s for s in sources if s] or ["*"], ranges))
+    return out
 
 
 def _rule_documents(
-    module: Module, holder: Instance, group_name: str, rule: dict[str, Any]
+    module: Module, holder: Instance, group_name: str, rule: dict[str, Any], siblings: list[dict[str, Any]]
 ) -> Iterator[Document]:
     direction, access = rule.get("direction"), rule.get("access")
     if str(direction).lower() == "outbound" or str(access).lower() == "deny":
@@ -259,34 +301,63 @@ def _rule_documents(
         for p in as_list(rule.get(name))
         if p != ""
     ]
+    denies = _denies_before(rule, siblings)
     for source in sources or ["*"]:
         for port in ports or ["*"]:
-            low, high, unknown_port = _port_range(port, protocol)
+            first, last, unknown_port = _port_range(port, protocol)
             shown = source if isinstance(source, str) else "(unknown)"
             cidr, source_type = rule_source(shown)
-            yield ingress(
-                module,
-                "azure",
-                holder,
-                {"id": placeholder(holder, "id"), "name": group_name, "network": None},
-                {
-                    "protocol": protocol,
-                    "from_port": low,
-                    "to_port": high,
-                    "source": cidr,
-                    "source_type": source_type,
-                    "description": _str(rule.get("name")),
-                },
-                unknown_problems(
-                    [
-                        ("/rule/source", source),
-                        ("/rule/from_port", unknown_port),
-                        ("/rule/protocol", protocol_unknown),
-                        *maybe,
-                    ]
-                ),
-                written=shown,
-            )
+            known = not (unknown_port or protocol_unknown or maybe) and isinstance(source, str)
+            parts = open_ports((first, last), protocol, cidr, denies) if known else [(first, last)]
+            for low, high in parts:
+                yield from _one_rule(
+                    module,
+                    holder,
+                    group_name,
+                    rule,
+                    (protocol, protocol_unknown),
+                    (low, high, unknown_port),
+                    (source, shown, cidr, source_type),
+                    maybe,
+                )
+
+
+def _one_rule(
+    module: Module,
+    holder: Instance,
+    group_name: str,
+    rule: dict[str, Any],
+    protocols: tuple[str, Unknown | None],
+    ports: tuple[int, int, Unknown | None],
+    sources: tuple[Any, str, str, str],
+    maybe: list[tuple[str, Unknown]],
+) -> Iterator[Document]:
+    protocol, protocol_unknown = protocols
+    low, high, unknown_port = ports
+    source, shown, cidr, source_type = sources
+    yield ingress(
+        module,
+        "azure",
+        holder,
+        {"id": placeholder(holder, "id"), "name": group_name, "network": None},
+        {
+            "protocol": protocol,
+            "from_port": low,
+            "to_port": high,
+            "source": cidr,
+            "source_type": source_type,
+            "description": _str(rule.get("name")),
+        },
+        unknown_problems(
+            [
+                ("/rule/source", source),
+                ("/rule/from_port", unknown_port),
+                ("/rule/protocol", protocol_unknown),
+                *maybe,
+            ]
+        ),
+        written=shown,
+    )
 
 
 def _port_range(port: Any, protocol: str) -> tuple[int, int, Unknown | None]:

@@ -1,0 +1,158 @@
+"""Azure clients for a scan: the management-plane SDKs (storage, network, Health Data Services,
+subscriptions) per subscription, built from an injected credential; and the data plane of one
+storage account (azure-storage-blob) for the content sample. Only reads are ever sent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from cloudscan.model import CredentialsRefused
+
+READ_ONLY_HINT = "https://management.azure.com/.default"
+RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where Azure answers: the public cloud by default; a sovereign cloud's Resource Manager or
+    a local server for `arm`, and for the data plane the blob endpoint of one account or a
+    connection string (Azurite)."""
+
+    arm: str | None = None
+    blob_connection_string: str | None = None
+    # Extra keyword arguments for every client (tests: enforce_https=False for a loopback server).
+    client_options: dict[str, Any] = field(default_factory=dict)
+
+
+class TenantCredential:
+    """A credential that asks every token of one tenant (--tenant)."""
+
+    def __init__(self, inner: Any, tenant: str) -> None:
+        self.inner, self.tenant = inner, tenant
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return self.inner.get_token(*scopes, **{**kwargs, "tenant_id": self.tenant})
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        return self.inner.get_token_info(*scopes, options={**(options or {}), "tenant_id": self.tenant})
+
+
+def load_credential(tenant: str | None = None) -> Any:
+    """DefaultAzureCredential (environment, workload or managed identity, Azure CLI...)."""
+    from azure.identity import DefaultAzureCredential
+
+    credential = DefaultAzureCredential(additionally_allowed_tenants=[tenant] if tenant else [])
+    return TenantCredential(credential, tenant) if tenant else credential
+
+
+class AzureClients:
+    """Management clients cached per (kind, subscription); SDK clients are thread-safe."""
+
+    def __init__(self, credential: Any, endpoints: Endpoints | None = None) -> None:
+        # At DEBUG azure-core logs whole requests and responses.
+        for name in ("azure", "urllib3"):
+            logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
+        self.credential = credential
+        self.endpoints = endpoints or Endpoints()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"retry_total": RETRIES, **self.endpoints.client_options}
+        if self.endpoints.arm:
+            options["base_url"] = self.endpoints.arm
+            # A sovereign cloud or a local server is its own token audience.
+            options.setdefault("credential_scopes", [self.endpoints.arm.rstrip("/") + "/.default"])
+            if urlsplit(self.endpoints.arm).hostname in LOOPBACK:
+                # azure-core sends a bearer token over https only; a server on this machine
+                # (an emulator, a test server) is reached over http.
+                options.setdefault("per_call_policies", [_loopback_http()])
+        return options
+
+    def _client(self, kind: str, subscription: str) -> Any:
+        key = (kind, subscription)
+        with self._lock:
+            if key not in self._cache:
+                from azure.mgmt.healthcareapis import HealthcareApisManagementClient
+                from azure.mgmt.network import NetworkManagementClient
+                from azure.mgmt.storage import StorageManagementClient
+
+                kinds: dict[str, Any] = {
+                    "storage": StorageManagementClient,
+                    "network": NetworkManagementClient,
+                    "healthcare": HealthcareApisManagementClient,
+                }
+                self._cache[key] = kinds[kind](self.credential, subscription, **self._options())
+            return self._cache[key]
+
+    def storage(self, subscription: str) -> Any:
+        return self._client("storage", subscription)
+
+    def network(self, subscription: str) -> Any:
+        return self._client("network", subscription)
+
+    def healthcare(self, subscription: str) -> Any:
+        return self._client("healthcare", subscription)
+
+    def subscriptions(self) -> list[str]:
+        """Every enabled subscription the credential can see."""
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        client = SubscriptionClient(self.credential, **self._options())
+        found = client.subscriptions.list()
+        return [
+            str(s.subscription_id) for s in found if str(value(s.state)) == "Enabled" and s.subscription_id
+        ]
+
+    def blob_service(self, account: str, blob_endpoint: str | None) -> Any | None:
+        """The data plane of one account, or None when there is no way to reach it."""
+        from azure.storage.blob import BlobServiceClient
+
+        connection = self.endpoints.blob_connection_string
+        if connection and f"AccountName={account};" in connection + ";":
+            return BlobServiceClient.from_connection_string(connection, retry_total=RETRIES)
+        if blob_endpoint:
+            return BlobServiceClient(blob_endpoint, credential=self.credential, retry_total=RETRIES)
+        return None
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _loopback_http() -> Any:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class LoopbackHttp(SansIOHTTPPolicy):
+        def on_request(self, request: Any) -> None:
+            if urlsplit(request.http_request.url).hostname in LOOPBACK:
+                request.context["enforce_https"] = False
+
+    return LoopbackHttp()
+
+
+def value(enum_or_text: Any) -> Any:
+    """An SDK enum's value ("Enabled"), whatever the SDK generation gives."""
+    return getattr(enum_or_text, "value", enum_or_text)
+
+
+def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
+    """(code, message) of a failed call: ARM's error code where it gives one. Refused
+    credentials, or Resource Manager out of reach, end the scan; an account's data plane out
+    of reach (a private endpoint, a firewall) is that account's error only."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+    if isinstance(exc, ClientAuthenticationError) and not data_plane:
+        raise CredentialsRefused(f"Azure refused the credentials: {str(exc)[:300]}") from None
+    if isinstance(exc, HttpResponseError):
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None) or f"HTTP{exc.status_code}"
+        message = getattr(error, "message", None) or exc.reason or str(exc)
+        return str(code), str(message)[:500]
+    name = type(exc).__name__
+    if name in ("ServiceRequestError", "ServiceRequestTimeoutError") and not data_plane:
+        raise CredentialsRefused(f"cannot reach Azure: {str(exc)[:300]}") from None
+    return name, str(exc)[:500]

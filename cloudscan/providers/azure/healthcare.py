@@ -1,0 +1,41 @@
+"""Health Data Services DICOM services (through their workspaces) as `dicom.store` documents.
+A DICOM service only answers Entra ID tokens, so no grant is anonymous: what matters is
+whether public networks reach it, which origins its CORS lets in, and its key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudscan.model import Document, new_resource, store_access
+from cloudscan.providers.azure.clients import value
+from cloudscan.providers.azure.storage import resource_group
+
+
+def describe_workspace_services(client: Any, workspace: Any, subscription: str) -> list[Document]:
+    group = resource_group(workspace.id)
+    return [_service(s, subscription) for s in client.dicom_services.list_by_workspace(group, workspace.name)]
+
+
+def _service(service: Any, subscription: str) -> Document:
+    doc = new_resource(
+        "dicom.store",
+        "azure",
+        service.id,
+        name=str(service.name).rsplit("/", 1)[-1],
+        account=subscription,
+        region=service.location,
+        labels=dict(service.tags or {}),
+    )
+    doc["access"] = store_access({"present": False, "statement_count": 0})
+    # Private endpoints add a private path; only publicNetworkAccess Disabled closes the public one.
+    doc["network"] = {"public_network_access": value(service.public_network_access) != "Disabled"}
+    cors = service.cors_configuration
+    doc["cors"] = {
+        "allow_any_origin": "*" in (cors.origins or []) if cors else False,
+        "allow_credentials": bool(cors.allow_credentials) if cors else False,
+    }
+    managed = service.encryption and service.encryption.customer_managed_key_encryption
+    key = managed.key_encryption_key_url if managed else None
+    doc["encryption"] = {"customer_managed_key": bool(key), "kms_key": key}
+    doc["copies"] = []
+    return doc

@@ -1,0 +1,210 @@
+"""Storage accounts as `storage.account` documents, and their blob containers as
+`storage.bucket` documents with the account's settings as guards, as the Terraform mapper
+makes them. Never a call that returns a secret (listKeys, listAccountSas, listServiceSas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource
+from cloudscan.providers.azure.clients import AzureClients, error_of, value
+from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants
+from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
+
+BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+DIAGNOSTICS_API = "2021-05-01-preview"
+
+
+def resource_group(resource_id: str) -> str:
+    return resource_id.split("/resourceGroups/", 1)[1].split("/", 1)[0]
+
+
+def allows_public_containers(account: Any) -> bool:
+    # Accounts made before the 2023 default answer null, which Azure reads as allowed.
+    allowed = account.allow_blob_public_access
+    return True if allowed is None else bool(allowed)
+
+
+def network_of(account: Any) -> dict[str, Any]:
+    """The account's network access, in the shape the Terraform mapper gives it."""
+    rules = account.network_rule_set
+    return {
+        "public_network_access": value(account.public_network_access)
+        not in ("Disabled", "SecuredByPerimeter"),
+        "default_action": value(rules.default_action) if rules else "Allow",
+        "ip_rules": [r.ip_address_or_range for r in (rules.ip_rules or [])] if rules else [],
+    }
+
+
+def describe_account(account: Any, subscription: str) -> Document:
+    doc = new_resource(
+        "storage.account",
+        "azure",
+        account.id,
+        name=account.name,
+        account=subscription,
+        region=account.location,
+        labels=dict(account.tags or {}),
+    )
+    doc["allow_public_containers"] = allows_public_containers(account)
+    return doc
+
+
+def describe_containers(
+    clients: AzureClients, account: Any, subscription: str, fields: frozenset[str], sampling: Sampling
+) -> list[Document]:
+    """Every container of the account, listed through the management plane (no data access
+    needed), with the account's blob service settings read once for all of them."""
+    client = clients.storage(subscription)
+    group = resource_group(account.id)
+    containers = list(client.blob_containers.list(group, account.name))
+    if not containers:
+        return []
+    service: Any = None
+    service_error: tuple[str, str] | None = None
+    if fields & {"versioning", "object_lock"}:
+        try:
+            service = client.blob_services.get_service_properties(group, account.name)
+        except Exception as exc:
+            service_error = error_of(exc)
+    logging = _logging(client, account) if "logging" in fields else None
+    blob = clients.blob_service(account.name, (account.primary_endpoints and account.primary_endpoints.blob))
+    return [
+        _container(account, item, subscription, fields, service, service_error, logging, blob, sampling)
+        for item in containers
+    ]
+
+
+def _container(
+    account: Any,
+    item: Any,
+    subscription: str,
+    fields: frozenset[str],
+    service: Any,
+    service_error: tuple[str, str] | None,
+    logging: dict[str, Any] | tuple[str, str] | None,
+    blob: Any,
+    sampling: Sampling,
+) -> Document:
+    doc = new_resource(
+        "storage.bucket",
+        "azure",
+        f"{account.id}/blobServices/default/containers/{item.name}",
+        name=f"{account.name}/{item.name}",
+        account=subscription,
+        region=account.location,
+        labels=dict(account.tags or {}),
+    )
+    level = str(value(item.public_access) or "None").lower()
+    level = "private" if level == "none" else level
+    doc["access"] = bucket_access(
+        {
+            "account_allows_public_access": allows_public_containers(account),
+            "account_network": network_of(account),
+        },
+        policy={"present": False, "statement_count": 0},  # containers have no resource policy
+    )
+    if level in CONTAINER_ACCESS:
+        origin, action = f"container {item.name} public access", f"publicAccess = {value(item.public_access)}"
+        doc["access"]["grants"] = container_grants(level, origin, action)
+        doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
+    else:
+        mark_unknown(
+            doc,
+            ["/access/acl"],
+            call="storage.blobContainers.list",
+            code="UnknownAccessLevel",
+            message=f"unknown public access level {level!r}",
+        )
+    key = account.encryption and account.encryption.key_vault_properties
+    # Azure Storage always encrypts; a customer-managed key is the stronger form.
+    doc["encryption"] = {
+        "enabled": True,
+        "algorithm": "cmk"
+        if value(account.encryption and account.encryption.key_source) == "Microsoft.Keyvault"
+        else "microsoft-managed",
+        "kms_key": key.key_vault_uri if key else None,
+        "bucket_key": None,
+    }
+    if service_error:
+        code, message = service_error
+        mark_unknown(
+            doc,
+            ["/versioning", "/object_lock"],
+            call="storage.blobServices.getServiceProperties",
+            code=code,
+            message=message,
+        )
+    elif service is not None:
+        doc["versioning"] = {"enabled": bool(service.is_versioning_enabled), "mfa_delete": None}
+        account_worm = account.immutable_storage_with_versioning
+        locked = bool(
+            item.has_immutability_policy or item.has_legal_hold or (account_worm and account_worm.enabled)
+        )
+        doc["object_lock"] = {"enabled": locked, "mode": None, "retention_days": None}
+    if isinstance(logging, tuple):
+        mark_unknown(
+            doc, ["/logging"], call="insights.diagnosticSettings.list", code=logging[0], message=logging[1]
+        )
+    elif logging is not None:
+        doc["logging"] = logging
+    if "objects" in fields and sampling.size > 0:
+        _sample(doc, blob, item.name, sampling)
+    else:
+        fields = fields - {"objects"}
+    leave_out(doc, BUCKET_FIELDS, fields | {"access", "encryption", "labels"})
+    return doc
+
+
+def _logging(client: Any, account: Any) -> dict[str, Any] | tuple[str, str]:
+    """Whether the account's blob service sends its logs anywhere (diagnostic settings), read
+    through the storage client's own pipeline: no other SDK needed for one GET."""
+    from azure.core.rest import HttpRequest
+
+    url = f"{account.id}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings"
+    try:
+        response = client.send_request(HttpRequest("GET", url, params={"api-version": DIAGNOSTICS_API}))
+        response.raise_for_status()
+        settings = response.json().get("value", [])
+    except Exception as exc:
+        return error_of(exc)
+    for setting in settings:
+        properties = setting.get("properties") or {}
+        if any(log.get("enabled") for log in properties.get("logs") or []):
+            target = properties.get("workspaceId") or properties.get("storageAccountId")
+            return {"enabled": True, "target": target}
+    return {"enabled": False, "target": None}
+
+
+def _sample(doc: Document, blob: Any, container: str, sampling: Sampling) -> None:
+    if blob is None:
+        mark_unknown(
+            doc,
+            ["/objects"],
+            call="storage.blob.list",
+            code="NoDataPlane",
+            message="the account has no blob endpoint this scan can reach",
+        )
+        return
+    client = blob.get_container_client(container)
+    try:
+        sizes = {b.name: b.size for _, b in zip(range(LIST_LIMIT), client.list_blobs(), strict=False)}
+    except Exception as exc:
+        code, message = error_of(exc, data_plane=True)
+        # Listing blobs needs a data role (Storage Blob Data Reader), which management roles lack.
+        mark_unknown(doc, ["/objects"], call="storage.blob.list", code=code, message=message)
+        return
+
+    def read_prefix(name: str, size: int) -> bytes:
+        try:
+            return bytes(client.download_blob(name, offset=0, length=size).readall())
+        except Exception as exc:
+            code, _ = error_of(exc, data_plane=True)  # the message holds the blob's URL: its name may be PHI
+            message = f"reading blob {shown_name(name, sampling)} failed ({code})"
+            mark_unknown(doc, ["/objects"], call="storage.blob.get", code=code, message=message)
+            raise ReadFailed(name) from None
+
+    try:
+        doc["objects"], _ = sample_objects(sizes, read_prefix, sampling)
+    except ReadFailed:
+        return

@@ -1,0 +1,200 @@
+"""An Azure subscription built for a test, read by the live Azure adapter through the real SDK
+clients: Resource Manager in the local ArmFake (ARM's JSON wire shapes), blob data in Azurite.
+
+A spec (tests/scenarios/azure/*.json) describes the subscription:
+  accounts: {name: {group, allow_public (null: unset), public_network, default_action, ip_rules,
+             versioning, cmk, logging, worm, containers: {name: {access: None|Blob|Container,
+             immutability, legal_hold}}}}
+  nsgs: {name: {group, rules: [{name, priority, access, direction, protocol, source | sources,
+         port | ports}], public_ips: [addresses of NICs that use it]}}
+  dicom: {"GROUP/WORKSPACE": {name: {public: Enabled|Disabled, origins, allow_credentials, cmk}}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arm_fake import ArmFake, FakeCredential, resource_id
+
+from cloudscan.providers.azure.clients import AzureClients, Endpoints
+
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
+
+
+class World:
+    def __init__(self, fake: ArmFake, subscription: str = SUBSCRIPTION) -> None:
+        self.fake, self.subscription = fake, subscription
+        fake.put(f"/subscriptions/{subscription}")
+
+    def clients(self, blob_connection_string: str | None = None) -> AzureClients:
+        endpoints = Endpoints(
+            arm=self.fake.url,
+            blob_connection_string=blob_connection_string,
+            client_options={"retry_total": 0},
+        )
+        return AzureClients(FakeCredential(), endpoints)
+
+    def build(self, spec: dict[str, Any]) -> None:
+        for name, account in spec.get("accounts", {}).items():
+            self._account(name, account)
+        for name, group in spec.get("nsgs", {}).items():
+            self._nsg(name, group)
+        for where, services in spec.get("dicom", {}).items():
+            self._dicom(where, services)
+
+    def _id(self, group: str, *parts: str) -> str:
+        return resource_id(self.subscription, group, *parts)
+
+    def _account(self, name: str, spec: dict[str, Any]) -> None:
+        group = spec.get("group", "imaging")
+        self.fake.put(resource_id(self.subscription, group))
+        account_id = self._id(group, "Microsoft.Storage", "storageAccounts", name)
+        properties: dict[str, Any] = {
+            "publicNetworkAccess": spec.get("public_network", "Enabled"),
+            "networkAcls": {
+                "bypass": "AzureServices",
+                "defaultAction": spec.get("default_action", "Allow"),
+                "ipRules": [{"value": r, "action": "Allow"} for r in spec.get("ip_rules", [])],
+            },
+            "encryption": {"keySource": "Microsoft.Keyvault" if spec.get("cmk") else "Microsoft.Storage"},
+            "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
+            "supportsHttpsTrafficOnly": True,
+            "minimumTlsVersion": "TLS1_2",
+        }
+        if spec.get("cmk"):
+            properties["encryption"]["keyvaultproperties"] = {
+                "keyvaulturi": f"https://{name}-kv.vault.azure.net",
+                "keyname": "archive",
+            }
+        if spec.get("allow_public") is not None:
+            properties["allowBlobPublicAccess"] = spec["allow_public"]
+        if spec.get("worm"):
+            properties["immutableStorageWithVersioning"] = {"enabled": True}
+        self.fake.put(
+            account_id,
+            {
+                "location": "westeurope",
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_GRS"},
+                "tags": spec.get("tags", {}),
+                "properties": properties,
+            },
+        )
+        service = f"{account_id}/blobServices/default"
+        self.fake.put(
+            service,
+            {
+                "properties": {
+                    "isVersioningEnabled": spec.get("versioning", False),
+                    "deleteRetentionPolicy": {"enabled": False},
+                }
+            },
+        )
+        if spec.get("logging"):
+            setting = f"{service}/providers/Microsoft.Insights/diagnosticSettings/blob-reads"
+            workspace = resource_id(
+                self.subscription, "ops", "Microsoft.OperationalInsights", "workspaces", "ops"
+            )
+            self.fake.put(
+                setting,
+                {
+                    "properties": {
+                        "workspaceId": workspace,
+                        "logs": [{"category": "StorageRead", "enabled": True}],
+                    }
+                },
+            )
+        for container, settings in spec.get("containers", {}).items():
+            self.fake.put(
+                f"{service}/containers/{container}",
+                {
+                    "properties": {
+                        "publicAccess": settings.get("access", "None"),
+                        "hasImmutabilityPolicy": settings.get("immutability", False),
+                        "hasLegalHold": settings.get("legal_hold", False),
+                    }
+                },
+            )
+
+    def _nsg(self, name: str, spec: dict[str, Any]) -> None:
+        group = spec.get("group", "imaging")
+        nsg_id = self._id(group, "Microsoft.Network", "networkSecurityGroups", name)
+        rules = []
+        for rule in spec.get("rules", []):
+            properties: dict[str, Any] = {
+                "priority": rule["priority"],
+                "direction": rule.get("direction", "Inbound"),
+                "access": rule.get("access", "Allow"),
+                "protocol": rule.get("protocol", "Tcp"),
+                "sourcePortRange": "*",
+                "destinationAddressPrefix": "*",
+            }
+            if "sources" in rule:
+                properties["sourceAddressPrefixes"] = rule["sources"]
+            else:
+                properties["sourceAddressPrefix"] = rule.get("source", "*")
+            if "ports" in rule:
+                properties["destinationPortRanges"] = rule["ports"]
+            else:
+                properties["destinationPortRange"] = rule.get("port", "*")
+            rules.append(
+                {
+                    "id": f"{nsg_id}/securityRules/{rule['name']}",
+                    "name": rule["name"],
+                    "properties": properties,
+                }
+            )
+        nics = []
+        for i, address in enumerate(spec.get("public_ips", [])):
+            ip_id = self._id(group, "Microsoft.Network", "publicIPAddresses", f"{name}-ip{i}")
+            nic_id = self._id(group, "Microsoft.Network", "networkInterfaces", f"{name}-nic{i}")
+            self.fake.put(ip_id, {"location": "westeurope", "properties": {"ipAddress": address}})
+            self.fake.put(
+                nic_id,
+                {
+                    "location": "westeurope",
+                    "properties": {
+                        "networkSecurityGroup": {"id": nsg_id},
+                        "ipConfigurations": [
+                            {
+                                "id": f"{nic_id}/ipConfigurations/ip",
+                                "name": "ip",
+                                "properties": {"publicIPAddress": {"id": ip_id}},
+                            }
+                        ],
+                    },
+                },
+            )
+            nics.append({"id": nic_id})
+        self.fake.put(
+            nsg_id,
+            {
+                "location": "westeurope",
+                "properties": {"securityRules": rules, "networkInterfaces": nics, "subnets": []},
+            },
+        )
+
+    def _dicom(self, where: str, services: dict[str, Any]) -> None:
+        group, workspace = where.split("/")
+        workspace_id = self._id(group, "Microsoft.HealthcareApis", "workspaces", workspace)
+        self.fake.put(workspace_id, {"location": "westeurope", "properties": {}})
+        for name, spec in services.items():
+            properties: dict[str, Any] = {
+                "publicNetworkAccess": spec.get("public", "Enabled"),
+                "authenticationConfiguration": {
+                    "authority": "https://login.microsoftonline.com/tenant",
+                    "audiences": ["https://dicom.healthcareapis.azure.com"],
+                },
+            }
+            if "origins" in spec:
+                properties["corsConfiguration"] = {
+                    "origins": spec["origins"],
+                    "allowCredentials": spec.get("allow_credentials", False),
+                }
+            if spec.get("cmk"):
+                properties["encryption"] = {
+                    "customerManagedKeyEncryption": {"keyEncryptionKeyUrl": spec["cmk"]}
+                }
+            self.fake.put(
+                f"{workspace_id}/dicomservices/{name}", {"location": "westeurope", "properties": properties}
+            )
