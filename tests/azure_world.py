@@ -58,8 +58,8 @@ class World:
             },
             "encryption": {"keySource": "Microsoft.Keyvault" if spec.get("cmk") else "Microsoft.Storage"},
             "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
-            "supportsHttpsTrafficOnly": True,
-            "minimumTlsVersion": "TLS1_2",
+            "supportsHttpsTrafficOnly": spec.get("https_only", True),
+            "minimumTlsVersion": spec.get("tls", "TLS1_2"),
         }
         if spec.get("cmk"):
             properties["encryption"]["keyvaultproperties"] = {

@@ -6,6 +6,8 @@ resource "azurerm_storage_account" "exports" {
   location                 = "westeurope"
   account_tier             = "Standard"
   account_replication_type = "GRS"
+  # An old client's requirement, kept: TLS 1.0 still accepted.
+  min_tls_version = "TLS1_0"
 }
 
 resource "azurerm_storage_container" "studies" {

@@ -47,6 +47,11 @@ def describe_account(account: Any, subscription: str) -> Document:
         labels=dict(account.tags or {}),
     )
     doc["allow_public_containers"] = allows_public_containers(account)
+    doc["network"] = network_of(account)
+    # Unset on accounts made before these became settings: Azure then accepts HTTP and TLS 1.0.
+    doc["https_only"] = bool(account.enable_https_traffic_only)
+    doc["minimum_tls_version"] = value(account.minimum_tls_version) or "TLS1_0"
+    doc["shared_key_access"] = account.allow_shared_key_access is not False
     return doc
 
 

@@ -60,7 +60,17 @@ def _account(module: Module, account: Instance) -> Document:
         region=_str(account.value("location")),
         source=source_of(account),
     )
-    set_blocks(doc, {"allow_public_containers": _allows_public(account)}, account)
+    https = account.value("https_traffic_only_enabled")
+    https = account.value("enable_https_traffic_only") if https is None else https  # azurerm 3
+    values = {
+        "allow_public_containers": _allows_public(account),
+        "network": _network(account),
+        # The azurerm provider's defaults: HTTPS only, TLS 1.2, shared keys accepted.
+        "https_only": as_bool(https, True),
+        "minimum_tls_version": account.value("min_tls_version") or "TLS1_2",
+        "shared_key_access": as_bool(account.value("shared_access_key_enabled"), True),
+    }
+    set_blocks(doc, values, account)
     return doc
 
 
