@@ -209,6 +209,11 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     metavar="ID",
     help="Subscription to scan. Repeatable. Default: every enabled subscription the credentials see.",
 )
+@click.option(
+    "--all-subscriptions",
+    is_flag=True,
+    help="Scan every enabled subscription the credentials see (the default without --subscription).",
+)
 @click.option("--tenant", metavar="ID", help="Entra ID tenant to ask tokens of (multi-tenant identities).")
 @click.option(
     "--arm-endpoint",
@@ -231,6 +236,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
 @scan_options
 def scan_azure(
     subscriptions: tuple[str, ...],
+    all_subscriptions: bool,
     tenant: str | None,
     arm_endpoint: str | None,
     blob_connection_string: str | None,
@@ -250,6 +256,8 @@ def scan_azure(
     from cloudscan.providers.azure.clients import AzureClients, Endpoints, load_credential
     from cloudscan.scan import scan_azure as run_azure
 
+    if subscriptions and all_subscriptions:
+        raise UsageError("give --subscription or --all-subscriptions, not both")
     options["mutes"] = read_mutes(options)
     try:
         credential = load_credential(tenant)
