@@ -128,7 +128,7 @@ class ArmFake:
         self.require_auth = require_auth
         # Lower-cased canonical id -> the resource as ARM returns it; dicts keep insertion order.
         self.resources: dict[str, dict[str, Any]] = {}
-        self.failures: list[tuple[str, str | None, int, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str | None, int, dict[str, Any], bool]] = []
         self.requests: list[Request] = []
         self.authorizations: list[str | None] = []
         self.violations: list[Request] = []
@@ -164,10 +164,18 @@ class ArmFake:
             self.put(resource["id"], resource)
 
     def fail(
-        self, path_prefix: str, status: int, code: str, message: str, *, method: str | None = None
+        self,
+        path_prefix: str,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        method: str | None = None,
+        exact: bool = False,
     ) -> None:
-        """Requests under the prefix (and of that method, if given) get this ARM error; latest rule wins."""
-        self.failures.append((_key(path_prefix), method, status, error_body(code, message)))
+        """Requests under the prefix (or, with `exact`, of that path only; of that method, if given)
+        get this ARM error; the latest rule wins."""
+        self.failures.append((_key(path_prefix), method, status, error_body(code, message), exact))
 
     def client_kwargs(self, **extra: Any) -> dict[str, Any]:
         """Keyword arguments that point a real mgmt client here: base_url, http bearer, no retries."""
@@ -189,8 +197,9 @@ class ArmFake:
             message = f"ArmFake is read-only: refused {method} {path}"
             return _json(405, error_body("MethodNotAllowed", message))
         key = _key(path)
-        for prefix, only, status, error in reversed(self.failures):
-            if (key == prefix or key.startswith(prefix.rstrip("/") + "/")) and only in (None, method):
+        for prefix, only, status, error, exact in reversed(self.failures):
+            under = key == prefix or (not exact and key.startswith(prefix.rstrip("/") + "/"))
+            if under and only in (None, method):
                 return _json(status, error)
         if self.require_auth and not (authorization or "").startswith("Bearer "):
             message = "ArmFake: the request has no bearer token (see the module docstring for plain http)."

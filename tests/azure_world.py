@@ -126,10 +126,13 @@ class World:
                 "direction": rule.get("direction", "Inbound"),
                 "access": rule.get("access", "Allow"),
                 "protocol": rule.get("protocol", "Tcp"),
-                "sourcePortRange": "*",
-                "destinationAddressPrefix": "*",
+                "sourcePortRange": rule.get("source_port", "*"),
+                "destinationAddressPrefix": rule.get("destination", "*"),
             }
-            if "sources" in rule:
+            if "asg" in rule:
+                asg_id = self._id(group, "Microsoft.Network", "applicationSecurityGroups", rule["asg"])
+                properties["sourceApplicationSecurityGroups"] = [{"id": asg_id}]
+            elif "sources" in rule:
                 properties["sourceAddressPrefixes"] = rule["sources"]
             else:
                 properties["sourceAddressPrefix"] = rule.get("source", "*")
@@ -166,13 +169,35 @@ class World:
                 },
             )
             nics.append({"id": nic_id})
-        self.fake.put(
-            nsg_id,
-            {
-                "location": "westeurope",
-                "properties": {"securityRules": rules, "networkInterfaces": nics, "subnets": []},
-            },
-        )
+        subnets = [{"id": s} for s in self._subnets(group, name, nsg_id, spec.get("subnet_public_ips", []))]
+        properties = {"securityRules": rules, "networkInterfaces": nics, "subnets": subnets}
+        self.fake.put(nsg_id, {"location": "westeurope", "properties": properties})
+
+    def _subnets(self, group: str, name: str, nsg_id: str, addresses: list[str]) -> list[str]:
+        """Subnets whose group is `nsg_id`, each with a NIC of no group of its own and a public IP."""
+        out = []
+        for i, address in enumerate(addresses):
+            network_id = self._id(group, "Microsoft.Network", "virtualNetworks", f"{name}-vnet{i}")
+            subnet_id = f"{network_id}/subnets/pacs"
+            subnet = {"id": subnet_id, "name": "pacs", "properties": {"networkSecurityGroup": {"id": nsg_id}}}
+            self.fake.put(network_id, {"location": "westeurope", "properties": {"subnets": [subnet]}})
+            ip_id = self._id(group, "Microsoft.Network", "publicIPAddresses", f"{name}-subnet-ip{i}")
+            nic_id = self._id(group, "Microsoft.Network", "networkInterfaces", f"{name}-subnet-nic{i}")
+            self.fake.put(ip_id, {"location": "westeurope", "properties": {"ipAddress": address}})
+            configuration = {"publicIPAddress": {"id": ip_id}, "subnet": {"id": subnet_id}}
+            self.fake.put(
+                nic_id,
+                {
+                    "location": "westeurope",
+                    "properties": {
+                        "ipConfigurations": [
+                            {"id": f"{nic_id}/ipConfigurations/ip", "name": "ip", "properties": configuration}
+                        ]
+                    },
+                },
+            )
+            out.append(subnet_id)
+        return out
 
     def _dicom(self, where: str, services: dict[str, Any]) -> None:
         group, workspace = where.split("/")

@@ -198,11 +198,13 @@ def test_a_container_whose_blob_service_cannot_be_read_is_unknown_not_passed(fak
         world.subscription, "imaging", "Microsoft.Storage", "storageAccounts", "pacs"
     )
     fake.fail(f"{account}/blobServices/default/providers", 403, "AuthorizationFailed", "no diagnostics read")
-    fake.fail(f"{account}/blobServices/default?", 403, "AuthorizationFailed", "no service read")
+    fake.fail(f"{account}/blobServices/default", 403, "AuthorizationFailed", "no service read", exact=True)
 
     found = statuses(run(world, builtin_policies))
 
     assert found["pacs/studies"]["storage-access-logging"] == "UNKNOWN"
+    assert found["pacs/studies"]["storage-versioning-enabled"] == "UNKNOWN"
+    assert found["pacs/studies"]["storage-object-lock-enabled"] == "UNKNOWN"
     assert found["pacs/studies"]["storage-no-public-read"] == "PASS"  # read from the listing
 
 
@@ -222,10 +224,15 @@ def test_nsg_rules_carry_the_public_addresses_of_the_nics_that_use_them(fake, bu
     rule = {"name": "dicom", "priority": 100, "source": "Internet", "port": "104"}
     world.build({"nsgs": {"pacs": {"rules": [rule], "public_ips": ["20.50.1.2"]}, "idle": {"rules": [rule]}}})
 
+    subnet = {"rules": [rule], "subnet_public_ips": ["20.50.9.9"]}
+    world.build({"nsgs": {"subnet-group": subnet}})
+
     docs = {r["group"]["name"]: r for r in run(world, builtin_policies).resources}
 
     assert docs["pacs"]["attached"] is True and docs["pacs"]["addresses"] == ["20.50.1.2"]
     assert docs["idle"]["attached"] is False and docs["idle"]["addresses"] == []
+    # A NIC with no group of its own is reached through its subnet's group.
+    assert docs["subnet-group"]["attached"] is True and docs["subnet-group"]["addresses"] == ["20.50.9.9"]
 
 
 def test_cli_scans_a_subscription_and_fails_on_findings(fake, monkeypatch, tmp_path):
@@ -253,3 +260,47 @@ def test_cli_scans_a_subscription_and_fails_on_findings(fake, monkeypatch, tmp_p
     failed = {(f["resource"]["name"], f["policy_id"]) for f in findings if f["status"] == "FAIL"}
     assert ("pacsexports/studies", "storage-no-public-read") in failed
     assert ("pacsexports", "azure-storage-account-no-public-access") in failed
+
+
+def test_another_tenants_subscription_is_its_error_not_the_end_of_the_scan(fake, builtin_policies):
+    world = azure_world.World(fake)
+    world.build({"accounts": {"ours": {"allow_public": False}}})
+    foreign = "00000000-0000-0000-0000-0000000000f1"
+    fake.put(f"/subscriptions/{foreign}")
+    fake.fail(
+        f"/subscriptions/{foreign}/", 401, "InvalidAuthenticationTokenTenant", "token from another tenant"
+    )
+
+    result = scan_azure(
+        world.clients(), builtin_policies, subscriptions=(world.subscription, foreign), sampling=NO_SAMPLE
+    )
+
+    assert {e["code"] for e in result.errors} == {"InvalidAuthenticationTokenTenant"}
+    assert [r["name"] for r in result.resources] == ["ours"]
+
+
+def test_an_unregistered_provider_is_not_registered_for_you(fake, builtin_policies):
+    """The SDK answers 409 MissingSubscriptionRegistration by POSTing .../register, a write: the
+    read-only guard stops it before it leaves, and the provider simply holds nothing."""
+    world = azure_world.World(fake)
+    world.build({"accounts": {"ours": {"allow_public": False}}})
+    prefix = f"/subscriptions/{world.subscription}/providers/Microsoft.HealthcareApis"
+    message = "The subscription is not registered to use namespace 'Microsoft.HealthcareApis'."
+    fake.fail(prefix, 409, "MissingSubscriptionRegistration", message)
+
+    result = run(world, builtin_policies)
+
+    assert result.errors == []
+    assert [r["name"] for r in result.resources] == ["ours"]
+    assert not any(method != "GET" for method, _, _ in fake.requests)  # nothing but reads left
+
+
+def test_an_account_behind_a_network_perimeter_is_unknown_not_closed(fake, builtin_policies):
+    world = azure_world.World(fake)
+    spec = {"public_network": "SecuredByPerimeter", "containers": {"studies": {"access": "Container"}}}
+    world.build({"accounts": {"perimeter": spec}})
+
+    found = statuses(run(world, builtin_policies))
+
+    assert found["perimeter"]["azure-storage-account-network-restricted"] == "UNKNOWN"
+    assert found["perimeter/studies"]["storage-no-public-read"] == "UNKNOWN"

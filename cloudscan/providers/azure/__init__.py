@@ -16,7 +16,7 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.azure import healthcare, network, storage
-from cloudscan.providers.azure.clients import AzureClients, error_of
+from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
 from cloudscan.providers.sampling import Sampling
 
 ErrorSink = list[dict[str, Any]]
@@ -35,6 +35,7 @@ class AzureScope(ReadsFields):
 def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink) -> Iterator[Document]:
     """Yield documents as they are read; subscription-wide failures go to `errors`."""
     subscriptions = list(scope.subscriptions)
+    clients.check(subscriptions[0] if subscriptions else None)
     if not subscriptions:
         try:
             subscriptions = clients.subscriptions()
@@ -168,8 +169,12 @@ def _listing(reading: _Reading, subscription: str, call: str, list_: Callable[[]
         return list_()
     except CredentialsRefused:
         raise
+    except ProviderNotRegistered:
+        return []  # a provider the subscription never registered holds no resource
     except Exception as exc:
         code, message = error_of(exc)
+        if code == "MissingSubscriptionRegistration":
+            return []
         reading.errors.append(scan_error(call, code, message, f"subscriptions/{subscription}"))
         return None
 

@@ -5,6 +5,7 @@ storage account (azure-storage-blob) for the content sample. Only reads are ever
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,8 +13,31 @@ from urllib.parse import urlsplit
 
 from cloudscan.model import CredentialsRefused
 
-READ_ONLY_HINT = "https://management.azure.com/.default"
 RETRIES = 3
+REGISTER = re.compile(r"/providers/([^/?]+)/register$", re.IGNORECASE)
+# Subscriptions in these states serve no data; Warned and PastDue ones still do.
+CLOSED_STATES = ("Disabled", "Deleted")
+
+
+class WriteRefused(Exception):
+    """cloudscan tried to send something other than a read: a bug, stopped before it left."""
+
+
+class ProviderNotRegistered(Exception):
+    """The subscription has not registered the resource provider: none of its resources exist.
+    (The SDK would register it, a write; the read-only guard stops that.)"""
+
+
+def read_only(request: Any) -> None:
+    """raw_request_hook of every client: only GET and HEAD leave this process."""
+    method, url = request.http_request.method, request.http_request.url
+    if method in ("GET", "HEAD"):
+        return
+    path = urlsplit(url).path
+    registering = REGISTER.search(path)
+    if method == "POST" and registering:
+        raise ProviderNotRegistered(registering.group(1))
+    raise WriteRefused(f"cloudscan sends reads only: refused {method} {path}")
 
 
 @dataclass(frozen=True)
@@ -23,7 +47,7 @@ class Endpoints:
     connection string (Azurite)."""
 
     arm: str | None = None
-    blob_connection_string: str | None = None
+    blob_connection_string: str | None = field(default=None, repr=False)  # holds the account key
     # Extra keyword arguments for every client (tests: enforce_https=False for a loopback server).
     client_options: dict[str, Any] = field(default_factory=dict)
 
@@ -56,13 +80,19 @@ class AzureClients:
         # At DEBUG azure-core logs whole requests and responses.
         for name in ("azure", "urllib3"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
+        # It would print "We are registering for you." before the read-only guard stops that.
+        logging.getLogger("azure.mgmt.core.policies").setLevel(logging.ERROR)
         self.credential = credential
         self.endpoints = endpoints or Endpoints()
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"retry_total": RETRIES, **self.endpoints.client_options}
+        options: dict[str, Any] = {
+            "retry_total": RETRIES,
+            "raw_request_hook": read_only,
+            **self.endpoints.client_options,
+        }
         if self.endpoints.arm:
             options["base_url"] = self.endpoints.arm
             # A sovereign cloud or a local server is its own token audience.
@@ -70,7 +100,7 @@ class AzureClients:
             if urlsplit(self.endpoints.arm).hostname in LOOPBACK:
                 # azure-core sends a bearer token over https only; a server on this machine
                 # (an emulator, a test server) is reached over http.
-                options.setdefault("per_call_policies", [_loopback_http()])
+                options.setdefault("per_retry_policies", [_loopback_http()])
         return options
 
     def _client(self, kind: str, subscription: str) -> Any:
@@ -105,7 +135,7 @@ class AzureClients:
         client = SubscriptionClient(self.credential, **self._options())
         found = client.subscriptions.list()
         return [
-            str(s.subscription_id) for s in found if str(value(s.state)) == "Enabled" and s.subscription_id
+            str(s.subscription_id) for s in found if value(s.state) not in CLOSED_STATES and s.subscription_id
         ]
 
     def blob_service(self, account: str, blob_endpoint: str | None) -> Any | None:
@@ -113,11 +143,32 @@ class AzureClients:
         from azure.storage.blob import BlobServiceClient
 
         connection = self.endpoints.blob_connection_string
+        options: dict[str, Any] = {"retry_total": RETRIES, "raw_request_hook": read_only}
         if connection and f"AccountName={account};" in connection + ";":
-            return BlobServiceClient.from_connection_string(connection, retry_total=RETRIES)
+            return BlobServiceClient.from_connection_string(connection, **options)
         if blob_endpoint:
-            return BlobServiceClient(blob_endpoint, credential=self.credential, retry_total=RETRIES)
+            return BlobServiceClient(blob_endpoint, credential=self.credential, **options)
         return None
+
+    def check(self, subscription: str | None) -> None:
+        """One read before the scan: Resource Manager out of reach, or a credential that yields
+        no token, stops the scan (exit 2) here instead of failing every call after."""
+        from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        client = SubscriptionClient(self.credential, **{**self._options(), "retry_total": 1})
+        try:
+            if subscription:
+                client.subscriptions.get(subscription)
+            else:
+                next(iter(client.subscriptions.list()), None)
+        except ClientAuthenticationError as exc:
+            if exc.response is None:
+                raise CredentialsRefused(f"Azure refused the credentials: {str(exc)[:300]}") from None
+        except ServiceRequestError as exc:
+            raise CredentialsRefused(f"cannot reach Azure Resource Manager: {str(exc)[:300]}") from None
+        except Exception:
+            return  # anything else (a subscription denied) is that subscription's error
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -145,14 +196,11 @@ def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
     of reach (a private endpoint, a firewall) is that account's error only."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
-    if isinstance(exc, ClientAuthenticationError) and not data_plane:
+    if isinstance(exc, ClientAuthenticationError) and exc.response is None and not data_plane:
         raise CredentialsRefused(f"Azure refused the credentials: {str(exc)[:300]}") from None
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) or f"HTTP{exc.status_code}"
         message = getattr(error, "message", None) or exc.reason or str(exc)
         return str(code), str(message)[:500]
-    name = type(exc).__name__
-    if name in ("ServiceRequestError", "ServiceRequestTimeoutError") and not data_plane:
-        raise CredentialsRefused(f"cannot reach Azure: {str(exc)[:300]}") from None
-    return name, str(exc)[:500]
+    return type(exc).__name__, str(exc)[:500]

@@ -10,7 +10,7 @@ from typing import Any
 
 from cloudscan.model import Document, ingress_rule, new_resource
 from cloudscan.providers.azure.clients import value
-from cloudscan.providers.azure.vocabulary import open_ports, rule_source
+from cloudscan.providers.azure.vocabulary import Deny, open_ports, rule_source
 from cloudscan.providers.rules import ALL_PORTS
 
 PROTOCOLS = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "*": "all", "esp": "esp", "ah": "ah"}
@@ -31,7 +31,7 @@ def ingress_rules(
         for written in sources(rule):
             source, source_type = rule_source(written)
             for span in port_ranges(rule, protocol):
-                for part in _not_denied(rule, protocol, span, source, denies):
+                for part in _not_denied(rule, protocol, span, written, denies):
                     yield _document(
                         group,
                         subscription,
@@ -66,16 +66,26 @@ def port_ranges(rule: Any, protocol: str) -> list[tuple[int, int]]:
 
 
 def _not_denied(
-    allow: Any, protocol: str, span: tuple[int, int], source: str, denies: list[Any]
+    allow: Any, protocol: str, span: tuple[int, int], written: str, denies: list[Any]
 ) -> list[tuple[int, int]]:
     """Azure evaluates a group's rules by priority, lowest number first, and stops at the first
     match: a deny numbered lower that covers the source takes its ports out."""
-    first = [d for d in denies if d.priority < allow.priority]
-    return open_ports(
-        span,
-        protocol,
-        source,
-        [(_protocol(d), sources(d), port_ranges(d, protocol)) for d in first],
+    first = [
+        Deny(_protocol(d), tuple(sources(d)), tuple(port_ranges(d, _protocol(d))), _everywhere(d))
+        for d in denies
+        if d.priority < allow.priority
+    ]
+    return open_ports(span, protocol, written, first)
+
+
+def _everywhere(rule: Any) -> bool:
+    """Every destination of the group, from every source port."""
+    destinations = [rule.destination_address_prefix, *(rule.destination_address_prefixes or [])]
+    source_ports = [rule.source_port_range, *(rule.source_port_ranges or [])]
+    return (
+        all(d in (None, "", "*") for d in destinations)
+        and not rule.destination_application_security_groups
+        and all(p in (None, "", "*") for p in source_ports)
     )
 
 

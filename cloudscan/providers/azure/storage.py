@@ -13,6 +13,7 @@ from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sampl
 
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
 DIAGNOSTICS_API = "2021-05-01-preview"
+PERIMETER = "a network security perimeter decides who reaches the account; its rules are not read"
 
 
 def resource_group(resource_id: str) -> str:
@@ -25,12 +26,14 @@ def allows_public_containers(account: Any) -> bool:
     return True if allowed is None else bool(allowed)
 
 
-def network_of(account: Any) -> dict[str, Any]:
-    """The account's network access, in the shape the Terraform mapper gives it."""
+def network_of(account: Any) -> dict[str, Any] | None:
+    """The account's network access, in the shape the Terraform mapper gives it; None when a
+    network security perimeter decides, whose rules this scan does not read."""
+    if value(account.public_network_access) == "SecuredByPerimeter":
+        return None
     rules = account.network_rule_set
     return {
-        "public_network_access": value(account.public_network_access)
-        not in ("Disabled", "SecuredByPerimeter"),
+        "public_network_access": value(account.public_network_access) != "Disabled",
         "default_action": value(rules.default_action) if rules else "Allow",
         "ip_rules": [r.ip_address_or_range for r in (rules.ip_rules or [])] if rules else [],
     }
@@ -48,6 +51,14 @@ def describe_account(account: Any, subscription: str) -> Document:
     )
     doc["allow_public_containers"] = allows_public_containers(account)
     doc["network"] = network_of(account)
+    if doc["network"] is None:
+        mark_unknown(
+            doc,
+            ["/network"],
+            call="storage.storageAccounts.list",
+            code="SecuredByPerimeter",
+            message=PERIMETER,
+        )
     # Unset on accounts made before these became settings: Azure then accepts HTTP and TLS 1.0.
     doc["https_only"] = bool(account.enable_https_traffic_only)
     doc["minimum_tls_version"] = value(account.minimum_tls_version) or "TLS1_0"
@@ -62,6 +73,8 @@ def describe_containers(
     needed), with the account's blob service settings read once for all of them."""
     client = clients.storage(subscription)
     group = resource_group(account.id)
+    if str(value(account.kind)) == "FileStorage":
+        return []  # file shares only: no blob container can exist
     containers = list(client.blob_containers.list(group, account.name))
     if not containers:
         return []
@@ -109,6 +122,9 @@ def _container(
         },
         policy={"present": False, "statement_count": 0},  # containers have no resource policy
     )
+    if doc["access"]["guards"]["account_network"] is None:
+        pointer, call = "/access/guards/account_network", "storage.storageAccounts.list"
+        mark_unknown(doc, [pointer], call=call, code="SecuredByPerimeter", message=PERIMETER)
     if level in CONTAINER_ACCESS:
         origin, action = f"container {item.name} public access", f"publicAccess = {value(item.public_access)}"
         doc["access"]["grants"] = container_grants(level, origin, action)
@@ -123,29 +139,26 @@ def _container(
         )
     key = account.encryption and account.encryption.key_vault_properties
     # Azure Storage always encrypts; a customer-managed key is the stronger form.
+    key_source = value(account.encryption and account.encryption.key_source)
     doc["encryption"] = {
         "enabled": True,
-        "algorithm": "cmk"
-        if value(account.encryption and account.encryption.key_source) == "Microsoft.Keyvault"
-        else "microsoft-managed",
+        "algorithm": "cmk" if str(key_source).lower() == "microsoft.keyvault" else "microsoft-managed",
         "kms_key": key.key_vault_uri if key else None,
         "bucket_key": None,
     }
+    account_worm = account.immutable_storage_with_versioning
+    locked = bool(
+        item.has_immutability_policy or item.has_legal_hold or (account_worm and account_worm.enabled)
+    )
     if service_error:
         code, message = service_error
-        mark_unknown(
-            doc,
-            ["/versioning", "/object_lock"],
-            call="storage.blobServices.getServiceProperties",
-            code=code,
-            message=message,
-        )
-    elif service is not None:
+        call = "storage.blobServices.getServiceProperties"
+        # A container's own immutability policy or legal hold is known from the listing.
+        unread = ["/versioning"] if locked else ["/versioning", "/object_lock"]
+        mark_unknown(doc, unread, call=call, code=code, message=message)
+    if service is not None:
         doc["versioning"] = {"enabled": bool(service.is_versioning_enabled), "mfa_delete": None}
-        account_worm = account.immutable_storage_with_versioning
-        locked = bool(
-            item.has_immutability_policy or item.has_legal_hold or (account_worm and account_worm.enabled)
-        )
+    if service is not None or locked:
         doc["object_lock"] = {"enabled": locked, "mode": None, "retention_days": None}
     if isinstance(logging, tuple):
         mark_unknown(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cloudscan import model
-from cloudscan.providers.rules import covers, subtract
+from cloudscan.providers.rules import ALL_PORTS, covers, subtract
 
 # A container's public access level -> what anyone on the internet may do in it
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
-# Service tags and wildcards of a security rule that mean "any address"
-INTERNET = {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
+# Service tags and wildcards of a security rule that mean every address of both families
+ANYONE = {"*", "internet", "any"}
+# Tags that mean "anyone who rents a machine in Azure": the internet, for a PACS.
+CLOUD_WIDE = "azurecloud"
+WITH_PORTS = ("tcp", "udp", "all")
 
 
 def container_grants(level: str, origin: str, action: str) -> list[dict[str, Any]]:
@@ -30,25 +34,51 @@ def container_grants(level: str, origin: str, action: str) -> list[dict[str, Any
 
 
 def rule_source(source: str) -> tuple[str, str]:
-    """A security rule's source prefix or service tag as (cidr or tag, source type)."""
-    cidr = "0.0.0.0/0" if source.lower() in INTERNET else source
-    return cidr, "cidr" if cidr[:1].isdigit() or ":" in cidr else "security_group"
+    """A security rule's source prefix or service tag as (cidr or tag, source type). IPv6's
+    ::/0 stays itself: a deny of 0.0.0.0/0 does not close it."""
+    lower = source.lower()
+    if lower in ANYONE or lower in ("0.0.0.0", "0.0.0.0/0"):
+        return "0.0.0.0/0", "cidr"
+    if lower == CLOUD_WIDE or lower.startswith(CLOUD_WIDE + "."):
+        return source, "cidr"  # not an address range, and read as covering the internet
+    return source, "cidr" if source[:1].isdigit() or ":" in source else "security_group"
 
 
-# A deny rule as the shadowing needs it: protocol (tcp, udp, all...), sources as written, and
-# the port ranges it covers.
-Deny = tuple[str, list[str], list[tuple[int, int]]]
+def source_covers(denied: str, allowed: str) -> bool:
+    """Whether a deny's source (as written) holds every address of an allow's source."""
+    deny, allow = denied.lower(), allowed.lower()
+    if deny in ANYONE:
+        return True
+    if allow in ANYONE:
+        return False  # a single family, a tag or a range leaves the rest of "anyone" open
+    deny = "0.0.0.0/0" if deny == "0.0.0.0" else deny
+    allow = "0.0.0.0/0" if allow == "0.0.0.0" else allow
+    return covers(deny, allow)
+
+
+@dataclass(frozen=True)
+class Deny:
+    """A deny rule as the shadowing needs it. `everywhere`: it applies to every destination of
+    the group and every source port; a deny narrower than that shadows nothing."""
+
+    protocol: str  # tcp, udp, icmp, all...
+    sources: tuple[str, ...]  # as written: prefixes, tags, application security groups
+    ports: tuple[tuple[int, int], ...]  # destination port ranges
+    everywhere: bool
 
 
 def open_ports(
     span: tuple[int, int], protocol: str, source: str, denies: list[Deny]
 ) -> list[tuple[int, int]]:
-    """What of an allow's port range `span` is left by the deny rules of its group that Azure
-    evaluates first (a lower priority number): those of its protocol that cover its source."""
-    holes = [
-        ports
-        for deny_protocol, deny_sources, ranges in denies
-        if deny_protocol in ("all", protocol) and any(covers(rule_source(s)[0], source) for s in deny_sources)
-        for ports in ranges
-    ]
+    """What of an allow's port range `span` (from `source`, as written) is left by the deny
+    rules of its group that Azure evaluates first (a lower priority number)."""
+    holes: list[tuple[int, int]] = []
+    for deny in denies:
+        if not deny.everywhere or deny.protocol not in ("all", protocol):
+            continue
+        if not any(source_covers(s, source) for s in deny.sources):
+            continue
+        if protocol not in WITH_PORTS and ALL_PORTS not in deny.ports:
+            continue  # a deny of some ports says nothing of ICMP, which has none
+        holes += [ALL_PORTS] if protocol not in WITH_PORTS else list(deny.ports)
     return subtract(span, holes)

@@ -230,32 +230,41 @@ RULE_KEYS = (
     "source_address_prefixes",
     "destination_port_range",
     "destination_port_ranges",
+    "source_application_security_group_ids",
+    "destination_address_prefix",
+    "destination_address_prefixes",
+    "destination_application_security_group_ids",
+    "source_port_range",
+    "source_port_ranges",
 )
 
 
 def ingress_rules(module: Module) -> Iterator[Document]:
-    groups = {named_identity(g): g for g in module.managed("azurerm_network_security_group")}
+    def key(instance: Instance, name_argument: str) -> tuple[Any, Any]:
+        return instance.value("resource_group_name"), instance.value(name_argument)
+
+    groups = {key(g, "name"): g for g in module.managed("azurerm_network_security_group")}
     separate_rules = module.managed("azurerm_network_security_rule")
-    # Every rule of a group, inline or separate, by the group's name: deny rules numbered
-    # lower take their ports out of the allows, as Azure evaluates them.
+    # Every rule of a group, inline or separate, by the group's resource group and name: deny
+    # rules numbered lower take their ports out of the allows, as Azure evaluates them.
     by_group: dict[Any, list[dict[str, Any]]] = {}
-    for name, group in groups.items():
-        by_group[name] = list(group.blocks("security_rule"))
+    for group_key, group in groups.items():
+        by_group[group_key] = list(group.blocks("security_rule"))
     for instance in separate_rules:
-        rule = {key: instance.value(key) for key in RULE_KEYS}
-        by_group.setdefault(instance.value("network_security_group_name"), []).append(rule)
+        rule = {name: instance.value(name) for name in RULE_KEYS}
+        by_group.setdefault(key(instance, "network_security_group_name"), []).append(rule)
 
     def inline(group: Instance) -> Iterator[Document]:
-        name = named_identity(group)
         for rule in group.blocks("security_rule"):
             shown = _str(group.value("name")) or group.address
-            yield from _rule_documents(module, group, shown, rule, by_group.get(name, []))
+            yield from _rule_documents(module, group, shown, rule, by_group.get(key(group, "name"), []))
 
     def separate(instance: Instance) -> Iterator[Document]:
-        rule = {key: instance.value(key) for key in RULE_KEYS}
-        group = groups.get(instance.value("network_security_group_name"))
+        rule = {name: instance.value(name) for name in RULE_KEYS}
+        group_key = key(instance, "network_security_group_name")
+        group = groups.get(group_key)
         group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
-        siblings = by_group.get(instance.value("network_security_group_name"), [])
+        siblings = by_group.get(group_key, [])
         yield from _rule_documents(module, instance, group_name or instance.address, rule, siblings)
 
     yield from isolated(
@@ -278,15 +287,42 @@ def _denies_before(rule: dict[str, Any], siblings: list[dict[str, Any]]) -> list
         if deny["priority"] >= priority:
             continue
         protocol, _ = protocol_name(deny.get("protocol") or "*")
-        sources = [
-            s for n in ("source_address_prefix", "source_address_prefixes") for s in as_list(deny.get(n))
-        ]
-        ports = [
-            p for n in ("destination_port_range", "destination_port_ranges") for p in as_list(deny.get(n))
-        ]
-        ranges = [_port_range(p, protocol)[:2] for p in ports if p != ""] or [(0, 65535)]
-        out.append((protocol, [s for s in sources if s] or ["*"], ranges))
+        ranges = [_port_range(p, protocol)[:2] for p in _values(deny, "destination_port_range") if p != ""]
+        out.append(
+            Deny(
+                protocol,
+                tuple(_values(deny, "source_address_prefix") or ["*"]),
+                tuple(ranges or [(0, 65535)]),
+                _everywhere(deny),
+            )
+        )
     return out
+
+
+PLURAL = {
+    "source_address_prefix": "source_address_prefixes",
+    "destination_address_prefix": "destination_address_prefixes",
+    "destination_port_range": "destination_port_ranges",
+    "source_port_range": "source_port_ranges",
+}
+
+
+def _values(rule: dict[str, Any], single: str) -> list[Any]:
+    """A rule argument given as `single` or as its plural list ("" is how modules leave the
+    one they do not use), with application security groups counted as sources."""
+    found = [v for name in (single, PLURAL[single]) for v in as_list(rule.get(name)) if v not in ("", None)]
+    if single == "source_address_prefix":
+        found += as_list(rule.get("source_application_security_group_ids"))
+    return found
+
+
+def _everywhere(rule: dict[str, Any]) -> bool:
+    """Every destination of the group, from every source port."""
+    return (
+        all(d == "*" for d in _values(rule, "destination_address_prefix"))
+        and not as_list(rule.get("destination_application_security_group_ids"))
+        and all(p == "*" for p in _values(rule, "source_port_range"))
+    )
 
 
 def _rule_documents(
@@ -299,12 +335,7 @@ def _rule_documents(
     maybe = [("/rule", u) for u in (direction, access) if isinstance(u, Unknown)]
     protocol, protocol_unknown = protocol_name(rule.get("protocol") or "*")
     # "" is how modules leave the single-value argument unset when they give the list one.
-    sources = [
-        known_only_after_apply(s)
-        for name in ("source_address_prefix", "source_address_prefixes")
-        for s in as_list(rule.get(name))
-        if s != ""
-    ]
+    sources = [known_only_after_apply(s) for s in _values(rule, "source_address_prefix")]
     ports = [
         p
         for name in ("destination_port_range", "destination_port_ranges")
@@ -318,7 +349,7 @@ def _rule_documents(
             shown = source if isinstance(source, str) else "(unknown)"
             cidr, source_type = rule_source(shown)
             known = not (unknown_port or protocol_unknown or maybe) and isinstance(source, str)
-            parts = open_ports((first, last), protocol, cidr, denies) if known else [(first, last)]
+            parts = open_ports((first, last), protocol, shown, denies) if known else [(first, last)]
             for low, high in parts:
                 yield from _one_rule(
                     module,
