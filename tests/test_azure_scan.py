@@ -304,3 +304,15 @@ def test_an_account_behind_a_network_perimeter_is_unknown_not_closed(fake, built
 
     assert found["perimeter"]["azure-storage-account-network-restricted"] == "UNKNOWN"
     assert found["perimeter/studies"]["storage-no-public-read"] == "UNKNOWN"
+
+
+def test_resource_manager_out_of_reach_stops_the_scan_with_exit_2(monkeypatch):
+    monkeypatch.setattr(
+        "cloudscan.providers.azure.clients.load_credential", lambda tenant=None: FakeCredential()
+    )
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+
+    outcome = CliRunner().invoke(cli, ["scan", "azure", "--subscription", "s", "--arm-endpoint", closed])
+
+    assert outcome.exit_code == 2, outcome.output
+    assert "cannot reach Azure Resource Manager" in outcome.output
