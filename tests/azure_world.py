@@ -60,6 +60,7 @@ class World:
             "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
             "supportsHttpsTrafficOnly": spec.get("https_only", True),
             "minimumTlsVersion": spec.get("tls", "TLS1_2"),
+            "allowCrossTenantReplication": spec.get("cross_tenant", False),
         }
         if spec.get("cmk"):
             properties["encryption"]["keyvaultproperties"] = {

@@ -8,6 +8,8 @@ resource "azurerm_storage_account" "exports" {
   account_replication_type = "GRS"
   # An old client's requirement, kept: TLS 1.0 still accepted.
   min_tls_version = "TLS1_0"
+  # Copies for a research partner's tenant.
+  cross_tenant_replication_enabled = true
 }
 
 resource "azurerm_storage_container" "studies" {

@@ -63,6 +63,10 @@ def describe_account(account: Any, subscription: str) -> Document:
     doc["https_only"] = bool(account.enable_https_traffic_only)
     doc["minimum_tls_version"] = value(account.minimum_tls_version) or "TLS1_0"
     doc["shared_key_access"] = account.allow_shared_key_access is not False
+    # Unset on accounts made before December 2023, which allowed it.
+    doc["cross_tenant_replication"] = account.allow_cross_tenant_replication is not False
+    source = value(account.encryption and account.encryption.key_source)
+    doc["customer_managed_key"] = str(source).lower() == "microsoft.keyvault"
     return doc
 
 

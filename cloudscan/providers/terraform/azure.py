@@ -69,6 +69,9 @@ def _account(module: Module, account: Instance) -> Document:
         "https_only": as_bool(https, True),
         "minimum_tls_version": account.value("min_tls_version") or "TLS1_2",
         "shared_key_access": as_bool(account.value("shared_access_key_enabled"), True),
+        # azurerm 4 turns it off unless asked; azurerm 3 left Azure's old default, on.
+        "cross_tenant_replication": as_bool(account.value("cross_tenant_replication_enabled"), False),
+        "customer_managed_key": _managed_key(module, account),
     }
     set_blocks(doc, values, account)
     return doc
@@ -183,16 +186,20 @@ def _network(account: Instance) -> dict[str, Any] | Unknown:
     return unknown if unknown else network
 
 
+def _managed_key(module: Module, account: Instance) -> bool:
+    return bool(account.blocks("customer_managed_key")) or any(
+        i.value("storage_account_id") == placeholder(account, "id")
+        for i in module.managed("azurerm_storage_account_customer_managed_key")
+    )
+
+
 def _settings(doc: Document, module: Module, container: Instance, account: Instance | None) -> None:
     if account is None:
         for block in ("encryption", "versioning", "object_lock", "logging"):
             unresolved(doc, [f"/{block}"], container, "its storage account is not in this configuration")
         return
     blob = (account.blocks("blob_properties") or [{}])[0]
-    managed_key = bool(account.blocks("customer_managed_key")) or any(
-        i.value("storage_account_id") == placeholder(account, "id")
-        for i in module.managed("azurerm_storage_account_customer_managed_key")
-    )
+    managed_key = _managed_key(module, account)
     locked = bool(account.blocks("immutability_policy")) or any(
         i.value("storage_container_resource_manager_id")
         in (placeholder(container, "resource_manager_id"), placeholder(container, "id"))
