@@ -217,6 +217,11 @@ class World:
                     "origins": spec["origins"],
                     "allowCredentials": spec.get("allow_credentials", False),
                 }
+            if spec.get("storage"):
+                account = resource_id(
+                    self.subscription, group, "Microsoft.Storage", "storageAccounts", spec["storage"]
+                )
+                properties["storageConfiguration"] = {"storageResourceId": account, "fileSystemName": "dicom"}
             if spec.get("cmk"):
                 properties["encryption"] = {
                     "customerManagedKeyEncryption": {"keyEncryptionKeyUrl": spec["cmk"]}

@@ -316,3 +316,18 @@ def test_resource_manager_out_of_reach_stops_the_scan_with_exit_2(monkeypatch):
 
     assert outcome.exit_code == 2, outcome.output
     assert "cannot reach Azure Resource Manager" in outcome.output
+
+
+def test_a_dicom_service_says_its_key_and_the_storage_that_holds_its_studies(fake, builtin_policies):
+    world = azure_world.World(fake)
+    key = "https://pacs-kv.vault.azure.net/keys/dicom"
+    world.build({"dicom": {"imaging/ws": {"own-storage": {"storage": "pacsdata", "cmk": key}, "plain": {}}}})
+
+    stores = {r["name"]: r for r in run(world, builtin_policies).resources}
+
+    account = azure_world.resource_id(
+        world.subscription, "imaging", "Microsoft.Storage", "storageAccounts", "pacsdata"
+    )
+    assert stores["own-storage"]["copies"] == [{"type": "storage", "target": f"{account}/dicom"}]
+    assert stores["own-storage"]["encryption"] == {"customer_managed_key": True, "kms_key": key}
+    assert stores["plain"]["copies"] == [] and stores["plain"]["encryption"]["customer_managed_key"] is False

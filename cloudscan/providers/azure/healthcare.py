@@ -37,5 +37,11 @@ def _service(service: Any, subscription: str) -> Document:
     managed = service.encryption and service.encryption.customer_managed_key_encryption
     key = managed.key_encryption_key_url if managed else None
     doc["encryption"] = {"customer_managed_key": bool(key), "kms_key": key}
-    doc["copies"] = []
+    # A service on the customer's own storage keeps its studies in that account's file system,
+    # which this scan judges as a container of its own.
+    storage = service.storage_configuration
+    target = storage and storage.storage_resource_id
+    doc["copies"] = (
+        [{"type": "storage", "target": f"{target}/{storage.file_system_name or ''}"}] if target else []
+    )
     return doc

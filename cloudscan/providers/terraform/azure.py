@@ -451,8 +451,11 @@ def _dicom_service(module: Module, service: Instance) -> Document:
             "allow_credentials": as_bool(cors.get("allow_credentials"), False),
         },
         "encryption": {"customer_managed_key": bool(key), "kms_key": key},
-        # A DICOM service keeps its studies in the storage behind it; it streams them nowhere.
-        "copies": [],
+        # On the customer's own storage, the studies sit in that account's file system.
+        "copies": [
+            {"type": "storage", "target": f"{s.get('storage_account_id')}/{s.get('file_system_name') or ''}"}
+            for s in service.blocks("storage")
+        ],
     }
     set_blocks(doc, values, service)
     return doc
