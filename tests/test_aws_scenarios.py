@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aws_world
 import pytest
+from judged import statuses_by_name
 
 from cloudscan.scan import scan_aws
 
@@ -16,14 +17,6 @@ SCENARIOS = sorted((Path(__file__).parent / "scenarios" / "aws").glob("*.json"))
 
 def load(path: Path) -> dict:
     return json.loads(path.read_text())
-
-
-def statuses_by_resource(result) -> dict[str, dict[str, str]]:
-    names = {r["id"]: r["name"] for r in result.resources}
-    out: dict[str, dict[str, str]] = {}
-    for finding in result.findings:
-        out.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
-    return out
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -38,7 +31,7 @@ def test_scenario(path, guard, builtin_policies):
         trusted_accounts=scenario.get("trusted_accounts", ()),
     )
 
-    found = statuses_by_resource(result)
+    found = statuses_by_name(result)
     for resource, expected in scenario["expect"].items():
         assert resource in found, f"{resource} was not scanned; scanned: {sorted(found)}"
         actual = {policy: found[resource].get(policy) for policy in expected}

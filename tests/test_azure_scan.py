@@ -18,6 +18,7 @@ import pytest
 from arm_fake import ArmFake, FakeCredential
 from azurite import azurite_blob, require_azurite
 from click.testing import CliRunner
+from judged import statuses_by_name
 
 from cloudscan.cli import cli
 from cloudscan.providers.sampling import Sampling
@@ -33,14 +34,6 @@ def fake():
     with ArmFake() as server:
         yield server
     assert server.violations == [], "the scan sent something other than a read to Resource Manager"
-
-
-def statuses(result) -> dict[str, dict[str, str]]:
-    names = {r["id"]: r["name"] for r in result.resources}
-    out: dict[str, dict[str, str]] = {}
-    for finding in result.findings:
-        out.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
-    return out
 
 
 def fixture_expectations(scenario: dict) -> tuple[dict[str, dict[str, str]], list[str]]:
@@ -79,7 +72,7 @@ def test_scenario(path, fake, builtin_policies):
     result = run(world, builtin_policies)
 
     assert result.errors == []
-    found = statuses(result)
+    found = statuses_by_name(result)
     expected, absent = fixture_expectations(scenario)
     assert expected, "a scenario must expect something"
     for resource, policies in expected.items():
@@ -145,7 +138,7 @@ def test_a_container_reported_public_answers_anonymously_and_a_private_one_does_
 
         result = run(world, builtin_policies, connection=azurite.connection_string, sampling=Sampling())
 
-        found = statuses(result)
+        found = statuses_by_name(result)
         docs = {r["name"]: r for r in result.resources}
         for container, public in (("open-studies", True), ("closed-studies", False)):
             name = f"{azurite.account_name}/{container}"
@@ -167,7 +160,7 @@ def test_an_account_that_allows_public_containers_fails_with_no_container(fake, 
     world = azure_world.World(fake)
     world.build({"accounts": {"lonely": {}, "locked": {"allow_public": False}}})
 
-    found = statuses(run(world, builtin_policies))
+    found = statuses_by_name(run(world, builtin_policies))
 
     assert found["lonely"]["azure-storage-account-no-public-access"] == "FAIL"
     assert found["locked"]["azure-storage-account-no-public-access"] == "PASS"
@@ -200,7 +193,7 @@ def test_a_container_whose_blob_service_cannot_be_read_is_unknown_not_passed(fak
     fake.fail(f"{account}/blobServices/default/providers", 403, "AuthorizationFailed", "no diagnostics read")
     fake.fail(f"{account}/blobServices/default", 403, "AuthorizationFailed", "no service read", exact=True)
 
-    found = statuses(run(world, builtin_policies))
+    found = statuses_by_name(run(world, builtin_policies))
 
     assert found["pacs/studies"]["storage-access-logging"] == "UNKNOWN"
     assert found["pacs/studies"]["storage-versioning-enabled"] == "UNKNOWN"
@@ -300,7 +293,7 @@ def test_an_account_behind_a_network_perimeter_is_unknown_not_closed(fake, built
     spec = {"public_network": "SecuredByPerimeter", "containers": {"studies": {"access": "Container"}}}
     world.build({"accounts": {"perimeter": spec}})
 
-    found = statuses(run(world, builtin_policies))
+    found = statuses_by_name(run(world, builtin_policies))
 
     assert found["perimeter"]["azure-storage-account-network-restricted"] == "UNKNOWN"
     assert found["perimeter/studies"]["storage-no-public-read"] == "UNKNOWN"

@@ -15,6 +15,7 @@ import gcp_world
 import pytest
 from click.testing import CliRunner
 from google_fake import GoogleFake
+from judged import statuses_by_name
 
 from cloudscan.cli import cli
 from cloudscan.scan import scan_gcp
@@ -42,14 +43,6 @@ def world(fake: GoogleFake, emulator: str, storage: str, project: str) -> gcp_wo
 
         requests.get(f"{emulator}/wipe", timeout=10)
     return gcp_world.World(fake, emulator if storage == "emulator" else fake.url, project)
-
-
-def statuses(result) -> dict[str, dict[str, str]]:
-    names = {r["id"]: r["name"] for r in result.resources}
-    out: dict[str, dict[str, str]] = {}
-    for finding in result.findings:
-        out.setdefault(names[finding["resource"]["id"]], {})[finding["policy_id"]] = finding["status"]
-    return out
 
 
 def expected_of(scenario: dict) -> dict[str, dict[str, str]]:
@@ -82,7 +75,7 @@ def test_scenario(path, fake, emulator, builtin_policies, monkeypatch):
 
     assert guard.writes == []
     assert result.errors == []
-    found = statuses(result)
+    found = statuses_by_name(result)
     expected = expected_of(scenario)
     assert expected, "a scenario must expect something"
     for resource, policies in expected.items():
@@ -135,7 +128,7 @@ def test_identifiable_studies_in_a_public_bucket_are_found_without_printing_them
     with gcp_world.read_only(monkeypatch):
         result = run(live, builtin_policies, sampling=gcp_world_sampling(deep=True))
 
-    found = statuses(result)
+    found = statuses_by_name(result)
     assert found["open-studies"]["storage-no-public-identifiable-imaging"] == "FAIL"
     assert found["empty"]["storage-no-public-identifiable-imaging"] == "NOT_APPLICABLE"
     assert found["empty"]["storage-no-public-read"] == "FAIL"
@@ -181,7 +174,7 @@ def test_a_bucket_whose_iam_cannot_be_read_is_unknown_not_passed(fake, builtin_p
     live.build({"buckets": {"locked": {"uniform": True}, "readable": {"uniform": True}}})
     fake.fail("/storage/v1/b/locked/iam", 403, "forbidden", "caller lacks storage.buckets.getIamPolicy")
 
-    found = statuses(run(live, builtin_policies))
+    found = statuses_by_name(run(live, builtin_policies))
 
     assert found["locked"]["storage-no-public-read"] == "UNKNOWN"
     assert found["readable"]["storage-no-public-read"] == "PASS"
@@ -294,7 +287,7 @@ def test_a_store_whose_own_iam_is_unreadable_is_still_public_through_its_dataset
     ):
         fake.fail(path, 403, "forbidden", "caller lacks healthcare.dicomStores.getIamPolicy")
 
-    found = statuses(run(live, builtin_policies))
+    found = statuses_by_name(run(live, builtin_policies))
 
     assert found["a"]["dicom-store-no-public-access"] == "FAIL"  # what is known to be public stays so
     assert found["b"]["dicom-store-no-public-access"] == "UNKNOWN"  # never a PASS on what was not read

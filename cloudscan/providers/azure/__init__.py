@@ -8,7 +8,7 @@ resource provider not registered) goes to the error sink naming it, and the scan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -17,6 +17,7 @@ from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.azure import healthcare, network, storage
 from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
+from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.sampling import Sampling
 
 ErrorSink = list[dict[str, Any]]
@@ -49,14 +50,8 @@ def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink)
                 scan_error("subscriptions.list", "NothingToScan", "no enabled subscription is visible")
             )
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-azure")
-    try:
-        reading = _Reading(clients, pool, scope, errors)
-        listed = [pool.submit(_list_subscription, reading, s) for s in subscriptions]
-        for future in listed:
-            for item in future.result():
-                yield from item.result() if isinstance(item, Future) else [item]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    reading = _Reading(clients, pool, scope, errors)
+    yield from fan_out(pool, subscriptions, partial(_list_subscription, reading))
 
 
 @dataclass
@@ -109,7 +104,7 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
                 fields,
                 reading.scope.sampling,
             )
-            out.append(reading.pool.submit(_read_safely, reading.errors, account.id, read))
+            out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
     return out
 
 
@@ -155,10 +150,11 @@ def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:
     )
     return [
         reading.pool.submit(
-            _read_safely,
+            read_safely,
             reading.errors,
             workspace.id,
             partial(healthcare.describe_workspace_services, client, workspace, subscription),
+            error_of,
         )
         for workspace in workspaces or []
     ]
@@ -177,14 +173,3 @@ def _listing(reading: _Reading, subscription: str, call: str, list_: Callable[[]
             return []
         reading.errors.append(scan_error(call, code, message, f"subscriptions/{subscription}"))
         return None
-
-
-def _read_safely(errors: ErrorSink, what: str, read: Callable[[], list[Document]]) -> list[Document]:
-    try:
-        return read()
-    except CredentialsRefused:
-        raise
-    except Exception as exc:
-        code, message = error_of(exc)
-        errors.append(scan_error("cloudscan:read", code, f"could not read {what}: {message}", what))
-        return []

@@ -8,13 +8,14 @@ denied) goes to the error sink naming the project, and the scan goes on with the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers import ReadsFields
+from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.gcp import firewall, healthcare, projects, storage
 from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of
 from cloudscan.providers.gcp.projects import organization_projects
@@ -60,17 +61,8 @@ def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> It
             _refused_or(code, message)
         projects += found
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp")
-    try:
-        reading = _Reading(clients, pool, scope, errors)
-        # Each project's listings run side by side; their per-resource reads go to the same pool
-        # from here, never from inside a pool thread (which could wait on itself).
-        listed = [pool.submit(_list_project, reading, project) for project in projects]
-        for future in listed:
-            for item in future.result():
-                yield from item.result() if isinstance(item, Future) else [item]
-    finally:
-        # Credentials refused or Google out of reach: what is still queued would fail as well.
-        pool.shutdown(wait=True, cancel_futures=True)
+    reading = _Reading(clients, pool, scope, errors)
+    yield from fan_out(pool, projects, partial(_list_project, reading))
 
 
 @dataclass
@@ -122,7 +114,7 @@ def buckets(reading: _Reading, project: str, project_policy: dict[str, Any]) -> 
     fields = reading.scope.fields_of("storage.bucket", storage.BUCKET_FIELDS)
     return [
         reading.pool.submit(
-            _read_safely,
+            read_safely,
             reading.errors,
             f"gs://{bucket.name}",
             partial(
@@ -135,6 +127,7 @@ def buckets(reading: _Reading, project: str, project_policy: dict[str, Any]) -> 
                 fields=fields,
                 sampling=reading.scope.sampling,
             ),
+            error_of,
         )
         for bucket in found or []
     ]
@@ -164,10 +157,11 @@ def dicom_stores(reading: _Reading, project: str, project_policy: dict[str, Any]
     )
     return [
         reading.pool.submit(
-            _read_safely,
+            read_safely,
             reading.errors,
             dataset.get("name", "?"),
             partial(healthcare.describe_dataset_stores, reading.clients, dataset, project, project_policy),
+            error_of,
         )
         for dataset in found or []
     ]
@@ -196,16 +190,3 @@ def _refused_or(code: str, message: str) -> None:
         raise CredentialsRefused(f"{code}: {message}")
     if code in UNREACHABLE:
         raise CredentialsRefused(f"cannot reach Google Cloud: {code}: {message}")
-
-
-def _read_safely(errors: ErrorSink, what: str, read: Callable[[], list[Document]]) -> list[Document]:
-    """A bug or an unexpected answer while reading one resource is that resource's error, not
-    the end of the scan."""
-    try:
-        return read()
-    except CredentialsRefused:
-        raise
-    except Exception as exc:
-        code, message = error_of(exc)
-        errors.append(scan_error("cloudscan:read", code, f"could not read {what}: {message}", what))
-        return []
