@@ -31,14 +31,13 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from loopback_server import Answer, LoopbackServer
 
 Query = dict[str, Any]
 Request = tuple[str, str, Query]
-Answer = tuple[int, dict[str, str], bytes]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _SUBSCRIPTION_WIDE = re.compile(r"/subscriptions/([^/]+)/providers/([^/]+)/([^/]+)")
@@ -121,10 +120,11 @@ def _json(status: int, obj: dict[str, Any]) -> Answer:
     return status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(obj).encode()
 
 
-class ArmFake:
+class ArmFake(LoopbackServer):
     """A threaded ARM server on a free loopback port; use it as a context manager."""
 
     def __init__(self, *, require_auth: bool = True) -> None:
+        super().__init__()
         self.require_auth = require_auth
         # Lower-cased canonical id -> the resource as ARM returns it; dicts keep insertion order.
         self.resources: dict[str, dict[str, Any]] = {}
@@ -135,21 +135,9 @@ class ArmFake:
         # ARM pages at its own discretion: a small limit makes every list follow nextLink.
         self.page_limit: int | None = None
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
-    def __enter__(self) -> ArmFake:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def handle(self, method: str, path: str, query: Query, body: bytes, headers: Any) -> Answer:
+        return self.answer(method, canonical(path), query, headers["Authorization"])
 
     def put(self, rid: str, resource: dict[str, Any] | None = None) -> dict[str, Any]:
         """Store a resource under its id, filling `id`, `name`, `type` if absent; returns what GET answers."""
@@ -241,37 +229,6 @@ class ArmFake:
             params["$skiptoken"] = str(start + size)
             out["nextLink"] = f"{self.url}{path}?{urlencode(params, doseq=True, safe='$')}"
         return _json(200, out)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Reads the whole request (keep-alive needs it), asks the fake, writes a sized answer."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: `fake.requests` is the record."""
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        query = {
-            k: v[0] if len(v) == 1 else v for k, v in parse_qs(split.query, keep_blank_values=True).items()
-        }
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        fake: ArmFake = self.server.fake  # type: ignore[attr-defined]
-        status, headers, data = fake.answer(
-            self.command, canonical(split.path), query, self.headers["Authorization"]
-        )
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
 class FakeCredential:

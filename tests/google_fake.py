@@ -22,11 +22,10 @@ import base64
 import hashlib
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote
+
+from loopback_server import Answer, LoopbackServer
 
 # Collection name (last path segment) -> the key Google lists its members under.
 LIST_KEYS = {
@@ -61,7 +60,6 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 Query = dict[str, Any]
 Request = tuple[str, str, Query]
-Answer = tuple[int, dict[str, str], bytes]
 
 
 def canonical(path: str) -> str:
@@ -80,10 +78,11 @@ def _json(status: int, obj: dict[str, Any]) -> Answer:
     return status, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(obj).encode()
 
 
-class GoogleFake:
+class GoogleFake(LoopbackServer):
     """A threaded HTTP server on a free loopback port; use it as a context manager."""
 
     def __init__(self, *, read_only: bool = True) -> None:
+        super().__init__()
         self.read_only = read_only
         self.resources: dict[str, dict[str, Any]] = {}
         self.policies: dict[str, dict[str, Any]] = {}
@@ -93,21 +92,9 @@ class GoogleFake:
         self.violations: list[Request] = []
         # Google may answer fewer items than asked for: a small limit makes every list page.
         self.page_limit: int | None = None
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
-    def __enter__(self) -> GoogleFake:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def handle(self, method: str, path: str, query: Query, body: bytes, headers: Any) -> Answer:
+        return self.answer(method, canonical(path), query, body, headers["Range"])
 
     @staticmethod
     def object_path(bucket: str, name: str) -> str:
@@ -236,33 +223,3 @@ class GoogleFake:
         if first > last:
             return _json(416, error_body(416, "requestedRangeNotSatisfiable", f"range {range_header}"))
         return 206, {**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"}, data[first : last + 1]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Reads the whole request (keep-alive needs it), asks the fake, writes a sized answer."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: `fake.requests` is the record."""
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        query = {
-            k: v[0] if len(v) == 1 else v for k, v in parse_qs(split.query, keep_blank_values=True).items()
-        }
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fake: GoogleFake = self.server.fake  # type: ignore[attr-defined]
-        status, headers, data = fake.answer(
-            self.command, canonical(split.path), query, body, self.headers["Range"]
-        )
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
