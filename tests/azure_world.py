@@ -87,7 +87,10 @@ class World:
             {
                 "properties": {
                     "isVersioningEnabled": spec.get("versioning", False),
-                    "deleteRetentionPolicy": {"enabled": False},
+                    "deleteRetentionPolicy": {
+                        "enabled": bool(spec.get("soft_delete")),
+                        "days": spec.get("soft_delete"),
+                    },
                 }
             },
         )

@@ -28,6 +28,9 @@ resource "azurerm_storage_account" "archive" {
 
   blob_properties {
     versioning_enabled = true
+    delete_retention_policy {
+      days = 14
+    }
   }
 }
 

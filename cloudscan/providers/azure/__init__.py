@@ -93,18 +93,17 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
     out: list[Any] = []
     fields = reading.scope.fields_of("storage.bucket", storage.BUCKET_FIELDS)
     for account in found or []:
-        if wanted[0]:
-            out.append(storage.describe_account(account, subscription))
-        if wanted[1]:
-            read = partial(
-                storage.describe_containers,
-                reading.clients,
-                account,
-                subscription,
-                fields,
-                reading.scope.sampling,
-            )
-            out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
+        read = partial(
+            storage.describe_account_and_containers,
+            reading.clients,
+            account,
+            subscription,
+            wanted,
+            fields,
+            reading.scope.sampling,
+            reading.errors,
+        )
+        out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
     return out
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource
+from cloudscan.model import (
+    CredentialsRefused,
+    Document,
+    bucket_access,
+    leave_out,
+    mark_unknown,
+    new_resource,
+    scan_error,
+)
 from cloudscan.providers.azure.clients import AzureClients, error_of, value
 from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
@@ -39,7 +47,44 @@ def network_of(account: Any) -> dict[str, Any] | None:
     }
 
 
-def describe_account(account: Any, subscription: str) -> Document:
+def describe_account_and_containers(
+    clients: AzureClients,
+    account: Any,
+    subscription: str,
+    wanted: tuple[bool, bool],
+    fields: frozenset[str],
+    sampling: Sampling,
+    errors: list[dict[str, Any]],
+) -> list[Document]:
+    """The account (if `wanted[0]`) and its containers (if `wanted[1]`), with the account's blob
+    service settings read once for all of them. Containers that cannot be listed are an error
+    of the scan; the account is judged all the same."""
+    client = clients.storage(subscription)
+    has_blobs = str(value(account.kind)) != "FileStorage"  # file shares only: no blob service
+    service: Any = None
+    service_error: tuple[str, str] | None = None
+    if has_blobs and (wanted[0] or (wanted[1] and fields & {"versioning", "object_lock"})):
+        try:
+            service = client.blob_services.get_service_properties(resource_group(account.id), account.name)
+        except Exception as exc:
+            service_error = error_of(exc)
+    out = [describe_account(account, subscription, service, service_error)] if wanted[0] else []
+    if wanted[1] and has_blobs:
+        try:
+            out += describe_containers(
+                clients, account, subscription, fields, sampling, service, service_error
+            )
+        except CredentialsRefused:
+            raise
+        except Exception as exc:
+            code, message = error_of(exc)
+            errors.append(scan_error("storage.blobContainers.list", code, message, account.id))
+    return out
+
+
+def describe_account(
+    account: Any, subscription: str, service: Any = None, service_error: tuple[str, str] | None = None
+) -> Document:
     doc = new_resource(
         "storage.account",
         "azure",
@@ -67,28 +112,37 @@ def describe_account(account: Any, subscription: str) -> Document:
     doc["cross_tenant_replication"] = account.allow_cross_tenant_replication is not False
     source = value(account.encryption and account.encryption.key_source)
     doc["customer_managed_key"] = str(source).lower() == "microsoft.keyvault"
+    if service_error:
+        code, message = service_error
+        call = "storage.blobServices.getServiceProperties"
+        mark_unknown(doc, ["/blob_recovery"], call=call, code=code, message=message)
+    elif service is not None:
+        retention = service.delete_retention_policy
+        doc["blob_recovery"] = {
+            "soft_delete_days": retention.days if retention and retention.enabled else None,
+            "versioning": bool(service.is_versioning_enabled),
+            "change_feed": bool(service.change_feed and service.change_feed.enabled),
+        }
+    else:
+        doc["_meta"]["not_collected"].append("/blob_recovery")
     return doc
 
 
 def describe_containers(
-    clients: AzureClients, account: Any, subscription: str, fields: frozenset[str], sampling: Sampling
+    clients: AzureClients,
+    account: Any,
+    subscription: str,
+    fields: frozenset[str],
+    sampling: Sampling,
+    service: Any,
+    service_error: tuple[str, str] | None,
 ) -> list[Document]:
     """Every container of the account, listed through the management plane (no data access
-    needed), with the account's blob service settings read once for all of them."""
+    needed), with the account's blob service settings as read for the account."""
     client = clients.storage(subscription)
-    group = resource_group(account.id)
-    if str(value(account.kind)) == "FileStorage":
-        return []  # file shares only: no blob container can exist
-    containers = list(client.blob_containers.list(group, account.name))
+    containers = list(client.blob_containers.list(resource_group(account.id), account.name))
     if not containers:
         return []
-    service: Any = None
-    service_error: tuple[str, str] | None = None
-    if fields & {"versioning", "object_lock"}:
-        try:
-            service = client.blob_services.get_service_properties(group, account.name)
-        except Exception as exc:
-            service_error = error_of(exc)
     logging = _logging(client, account) if "logging" in fields else None
     blob = clients.blob_service(account.name, (account.primary_endpoints and account.primary_endpoints.blob))
     return [

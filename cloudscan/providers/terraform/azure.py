@@ -72,6 +72,7 @@ def _account(module: Module, account: Instance) -> Document:
         # azurerm 4 turns it off unless asked; azurerm 3 left Azure's old default, on.
         "cross_tenant_replication": as_bool(account.value("cross_tenant_replication_enabled"), False),
         "customer_managed_key": _managed_key(module, account),
+        "blob_recovery": _blob_recovery(account),
     }
     set_blocks(doc, values, account)
     return doc
@@ -184,6 +185,20 @@ def _network(account: Instance) -> dict[str, Any] | Unknown:
     }
     unknown = first_unknown(network)
     return unknown if unknown else network
+
+
+def _blob_recovery(account: Instance) -> dict[str, Any]:
+    """blob_properties as the account's blob service reports them: no delete retention policy
+    block means soft delete is off."""
+    blob = (account.blocks("blob_properties") or [{}])[0]
+    policies = blob.get("delete_retention_policy")
+    retention = policies[0] if isinstance(policies, list) and policies else policies
+    days = retention.get("days", 7) if isinstance(retention, dict) else None
+    return {
+        "soft_delete_days": days,
+        "versioning": as_bool(blob.get("versioning_enabled"), False),
+        "change_feed": as_bool(blob.get("change_feed_enabled"), False),
+    }
 
 
 def _managed_key(module: Module, account: Instance) -> bool:
