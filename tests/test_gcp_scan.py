@@ -18,6 +18,7 @@ from google_fake import GoogleFake
 from judged import statuses_by_name
 
 from cloudscan.cli import cli
+from cloudscan.providers.gcp.clients import Endpoints
 from cloudscan.scan import scan_gcp
 
 ROOT = Path(__file__).parent.parent
@@ -232,16 +233,32 @@ def test_an_organization_is_every_active_project_below_it_through_its_folders(fa
     assert {r["account"] for r in result.resources} == {"top", "nested"}
 
 
-def test_google_cloud_out_of_reach_stops_the_scan_with_exit_2(monkeypatch):
+def test_an_api_out_of_reach_is_an_error_naming_it_and_a_scan_that_read_nothing_exits_3(monkeypatch):
     closed = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
     for name in ("HEALTHCARE", "COMPUTE", "RESOURCE_MANAGER"):
         monkeypatch.setenv(f"CLOUDSCAN_{name}_ENDPOINT", closed)
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", closed)
+    args = ["scan", "gcp", "--project", "p", "--anonymous", "--only", "network-*", "--format", "json"]
 
-    outcome = CliRunner().invoke(cli, ["scan", "gcp", "--project", "p", "--anonymous"])
+    outcome = CliRunner().invoke(cli, args)
 
-    assert outcome.exit_code == 2, outcome.output
-    assert "cannot reach Google Cloud" in outcome.output
+    assert outcome.exit_code == 3, outcome.output
+    errors = json.loads(outcome.stdout[: outcome.stdout.rindex("}") + 1])["errors"]
+    messages = {e["call"]: e["message"] for e in errors}
+    assert messages["compute.firewalls.list"].startswith(f"cannot reach the Compute Engine API at {closed}")
+    assert "Resource Manager API" in messages["cloudresourcemanager.projects.getIamPolicy"]
+
+
+def test_cloud_storage_is_judged_when_the_other_apis_are_out_of_reach(fake, emulator, builtin_policies):
+    live = world(fake, emulator, "emulator", "radiology-prod")
+    live.build({"buckets": {"kept": {"uniform": True, "versioning": True}}})
+    clients = live.clients()
+    closed = "http://127.0.0.1:9"
+    clients.endpoints = Endpoints(emulator, healthcare=closed, compute=closed, resource_manager=closed)
+
+    result = scan_gcp(clients, builtin_policies, projects=("radiology-prod",), locations=("eu",))
+
+    assert statuses_by_name(result)["kept"]["storage-versioning-enabled"] == "PASS"
+    assert any(e["call"] == "compute.firewalls.list" for e in result.errors)
 
 
 def test_impersonation_wraps_application_default_credentials(tmp_path, monkeypatch):

@@ -144,8 +144,11 @@ def scan_gcp(
 
     Uses Application Default Credentials (gcloud auth application-default login, or
     GOOGLE_APPLICATION_CREDENTIALS) with the read-only cloud-platform scope. Needs
-    roles/iam.securityReviewer and roles/storage.objectViewer (for the content sample) on the
-    projects, or roles/viewer; every call is a read.
+    roles/iam.securityReviewer (the IAM policies), roles/storage.objectViewer (the content
+    sample), roles/healthcare.datasetViewer and dicomStoreViewer, roles/compute.networkViewer,
+    and roles/browser for --organization; every call is a read. Against an emulator, add
+    --anonymous and point the APIs it does not serve at a local server: an API out of reach is
+    an error naming it, and what it hides is UNKNOWN.
     """
     from cloudscan.providers.gcp.clients import Endpoints, GcpClients, load_credentials
     from cloudscan.scan import scan_gcp as run_gcp
@@ -158,7 +161,8 @@ def scan_gcp(
             anonymous=anonymous, impersonate=impersonate_service_account
         )
     except CredentialsRefused as exc:
-        raise UsageError(str(exc)) from None
+        hint = " (against an emulator, add --anonymous)" if storage_endpoint else ""
+        raise UsageError(f"{exc}{hint}") from None
     if not projects and not organization:
         if default_project is None:
             raise UsageError("no project to scan: give --project or --organization")

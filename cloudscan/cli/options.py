@@ -87,7 +87,8 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--trusted-account",
             multiple=True,
             metavar="ID",
-            help="Account (or S3 canonical user id) whose access is intended, e.g. a vendor's. Repeatable.",
+            help="Whose access is intended, e.g. a vendor's: an AWS account id or S3 canonical user id, "
+            "a Google Cloud project id. Repeatable.",
         ),
         click.option(
             "--mute",

@@ -118,7 +118,7 @@ def _summary_line(result: Any) -> None:
         + (f" ({failed})" if failed else "")
         + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
         + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "")
-        + f", {errors} errors",
+        + f", {errors} error{'' if errors == 1 else 's'}",
         err=True,
     )
     nothing = read_nothing(result)

@@ -80,8 +80,10 @@ class AzureClients:
         # At DEBUG azure-core logs whole requests and responses.
         for name in ("azure", "urllib3"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
-        # It would print "We are registering for you." before the read-only guard stops that.
-        logging.getLogger("azure.mgmt.core.policies").setLevel(logging.ERROR)
+        # It would print "We are registering for you." before the read-only guard stops that,
+        # and azure-identity prints every credential it tried: the error says what to do.
+        for name in ("azure.mgmt.core.policies", "azure.identity"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self.credential = credential
         self.endpoints = endpoints or Endpoints()
         self._lock = threading.Lock()
@@ -164,7 +166,7 @@ class AzureClients:
                 next(iter(client.subscriptions.list()), None)
         except ClientAuthenticationError as exc:
             if exc.response is None:
-                raise CredentialsRefused(f"Azure refused the credentials: {str(exc)[:300]}") from None
+                raise CredentialsRefused(no_token(exc)) from None
         except ServiceRequestError as exc:
             raise CredentialsRefused(f"cannot reach Azure Resource Manager: {str(exc)[:300]}") from None
         except Exception:
@@ -190,6 +192,17 @@ def value(enum_or_text: Any) -> Any:
     return getattr(enum_or_text, "value", enum_or_text)
 
 
+def no_token(exc: Exception) -> str:
+    """What to do when no credential of DefaultAzureCredential's chain gave a token."""
+    text = str(exc)
+    if "Failed to resolve" in text or "Name or service not known" in text:
+        return "cannot reach Entra ID to get a token (login.microsoftonline.com): check the network or proxy"
+    return (
+        "no Azure credentials could be used: run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID "
+        "and AZURE_CLIENT_SECRET, or run where a managed or workload identity is available"
+    )
+
+
 def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
     """(code, message) of a failed call: ARM's error code where it gives one. Refused
     credentials, or Resource Manager out of reach, end the scan; an account's data plane out
@@ -197,7 +210,7 @@ def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
     if isinstance(exc, ClientAuthenticationError) and exc.response is None and not data_plane:
-        raise CredentialsRefused(f"Azure refused the credentials: {str(exc)[:300]}") from None
+        raise CredentialsRefused(no_token(exc)) from None
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) or f"HTTP{exc.status_code}"

@@ -27,6 +27,12 @@ ErrorSink = list[dict[str, Any]]
 REFUSED = frozenset(
     ("RefreshError", "TransportError", "DefaultCredentialsError", "UNAUTHENTICATED", "HTTP401")
 )
+API_NAMES = {
+    "storage": "Cloud Storage",
+    "compute": "Compute Engine",
+    "healthcare": "Cloud Healthcare",
+    "cloudresourcemanager": "Resource Manager",
+}
 UNREACHABLE = frozenset(
     (
         "ConnectionError",
@@ -83,9 +89,9 @@ def _list_project(reading: _Reading, project: str) -> list[Any]:
         _refused_or(code, message)
         # Every bucket and store inherits the project's IAM: each of them says so, and so
         # does the scan, in case the project holds none.
-        reading.errors.append(
-            scan_error("cloudresourcemanager.projects.getIamPolicy", code, message, f"projects/{project}")
-        )
+        call = "cloudresourcemanager.projects.getIamPolicy"
+        message = _explained(reading.clients, call, code, message)
+        reading.errors.append(scan_error(call, code, message, f"projects/{project}"))
     out: list[Any] = []
     for reader in (buckets, ingress_rules, dicom_stores):
         try:
@@ -179,6 +185,7 @@ def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any
     except Exception as exc:
         code, message = error_of(exc)
         _refused_or(code, message)
+        message = _explained(reading.clients, call, code, message)
         if status_of(exc) == 403 and code in ("SERVICE_DISABLED", "accessNotConfigured"):
             message = f"the API is not enabled in project {project}: {message}"
         reading.errors.append(scan_error(call, code, message, f"projects/{project}"))
@@ -188,5 +195,12 @@ def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any
 def _refused_or(code: str, message: str) -> None:
     if code in REFUSED:
         raise CredentialsRefused(f"{code}: {message}")
-    if code in UNREACHABLE:
-        raise CredentialsRefused(f"cannot reach Google Cloud: {code}: {message}")
+
+
+def _explained(clients: GcpClients, call: str, code: str, message: str) -> str:
+    """An API out of reach is named with the address tried: one API down (or an emulator that
+    serves only Cloud Storage) leaves the others' results standing."""
+    if code not in UNREACHABLE:
+        return message
+    api = call.split(".", 1)[0]
+    return f"cannot reach the {API_NAMES.get(api, api)} API at {clients.where(api)}: {message}"

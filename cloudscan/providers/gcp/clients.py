@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +19,8 @@ from cloudscan.model import CredentialsRefused
 os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
 
 READ_ONLY_SCOPES = ["https://www.googleapis.com/auth/cloud-platform.read-only"]
-RETRIES = 3  # 429 and 5xx, with the libraries' back-off
+RETRIES = 3  # 429 and 5xx, with back-off
+TRANSIENT = (429, 500, 502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,16 @@ class GcpClients:
                 )
             return self._storage
 
+    def where(self, api: str) -> str:
+        """The address an API is reached at, as an error message should name it."""
+        overrides = {
+            "storage": self.endpoints.storage or os.environ.get("STORAGE_EMULATOR_HOST"),
+            "healthcare": self.endpoints.healthcare,
+            "compute": self.endpoints.compute,
+            "cloudresourcemanager": self.endpoints.resource_manager,
+        }
+        return overrides.get(api) or f"https://{api}.googleapis.com"
+
     def api(self, name: str) -> Any:
         """The discovery client of `healthcare`, `compute` or `cloudresourcemanager`."""
         from googleapiclient import discovery
@@ -126,7 +139,16 @@ class GcpClients:
 
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
             self._local.http = http
-        return request.execute(http=http, num_retries=RETRIES)
+        for attempt in range(RETRIES + 1):
+            try:
+                return request.execute(http=http)
+            except Exception as exc:
+                # 429 and 5xx pass; a refused connection or an unknown host does not, and
+                # retrying it for seconds only delays the error that names it.
+                if attempt == RETRIES or status_of(exc) not in TRANSIENT:
+                    raise
+                time.sleep(min(2**attempt, 8) * (0.5 + random.random() / 2))
+        raise AssertionError("unreachable")
 
 
 def pages(clients: GcpClients, collection: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:

@@ -15,14 +15,17 @@ from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sampl
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
 
 
-def list_buckets(clients: GcpClients, project: str) -> list[Any]:
-    """Every bucket of `project`, page by page (raises: the caller records the failure)."""
+def retry() -> Any:
+    """The library's retry of 429, 5xx and dropped connections, for 20 s instead of 120: a
+    Cloud Storage that does not answer is an error named soon, not a scan that hangs."""
     from google.cloud.storage.retry import DEFAULT_RETRY
 
-    # The first Cloud Storage call says whether it answers at all: it must not retry for minutes.
-    return list(
-        clients.storage(project).list_buckets(project=project, retry=DEFAULT_RETRY.with_timeout(30.0))
-    )
+    return DEFAULT_RETRY.with_timeout(20.0)
+
+
+def list_buckets(clients: GcpClients, project: str) -> list[Any]:
+    """Every bucket of `project`, page by page (raises: the caller records the failure)."""
+    return list(clients.storage(project).list_buckets(project=project, retry=retry()))
 
 
 def describe_bucket(
@@ -82,7 +85,7 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
     }
     doc["access"] = bucket_access(guards)
     try:
-        policy = bucket.get_iam_policy(requested_policy_version=3)
+        policy = bucket.get_iam_policy(requested_policy_version=3, retry=retry())
     except Exception as exc:
         code, message = error_of(exc)
         mark_unknown(doc, ["/access/policy"], call="storage.buckets.getIamPolicy", code=code, message=message)
@@ -108,7 +111,7 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
         (bucket.default_object_acl, True, "storage.defaultObjectAccessControls.list"),
     ):
         try:
-            acl.reload()
+            acl.reload(retry=retry())
         except Exception as exc:
             code, message = error_of(exc)
             mark_unknown(doc, ["/access/acl"], call=call, code=code, message=message)
@@ -123,7 +126,8 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
 
 def _sample(doc: Document, clients: GcpClients, bucket: Any, sampling: Sampling, *, read_acls: bool) -> None:
     try:
-        blobs = {b.name: b for b in clients.storage(None).list_blobs(bucket, max_results=LIST_LIMIT)}
+        listing = clients.storage(None).list_blobs(bucket, max_results=LIST_LIMIT, retry=retry())
+        blobs = {b.name: b for b in listing}
     except Exception as exc:
         code, message = error_of(exc)
         mark_unknown(doc, ["/objects"], call="storage.objects.list", code=code, message=message)
@@ -131,7 +135,8 @@ def _sample(doc: Document, clients: GcpClients, bucket: Any, sampling: Sampling,
 
     def read_prefix(name: str, size: int) -> bytes:
         try:
-            return bytes(blobs[name].download_as_bytes(start=0, end=size - 1, checksum=None))
+            data = blobs[name].download_as_bytes(start=0, end=size - 1, checksum=None, retry=retry())
+            return bytes(data)
         except Exception as exc:
             code, _ = error_of(exc)  # Google's message holds the object's URL: its name may be PHI
             message = f"reading object {shown_name(name, sampling)} failed ({code})"
@@ -151,7 +156,7 @@ def _object_acls(doc: Document, blobs: list[Any], sampling: Sampling) -> None:
     the objects the sample read."""
     for blob in blobs:
         try:
-            blob.acl.reload()
+            blob.acl.reload(retry=retry())
         except Exception as exc:
             code, message = error_of(exc)
             mark_unknown(
