@@ -36,6 +36,9 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
         "tls": (transport.bucket_tls, ["access"]),
         "data": (data.bucket_data, ["objects", "labels"]),
     },
+    "storage.account": {
+        "exposure": (network.account_exposure, ["network"]),
+    },
     "network.ingress": {
         "exposure": (network.ingress_exposure, ["rule"]),
     },

@@ -53,3 +53,29 @@ def ingress_exposure(doc: dict[str, Any], context: Any) -> Derived:
 def _block(internet: bool | None, detail: str) -> dict[str, Any]:
     reason = {"origin": "rule.source", "effective": internet, "neutralised_by": None, "detail": detail}
     return {"internet": internet, "reasons": {"internet": [reason]}}
+
+
+def account_exposure(doc: dict[str, Any], context: Any) -> Derived:
+    """Azure: whether a storage account's endpoints answer the internet: public network access
+    on, and network rules that allow by default or let in a range as broad as the internet."""
+    if doc["provider"] != "azure":
+        return Derived({"internet": None, "reasons": {"internet": []}})  # not a setting there
+    network = doc.get("network")
+    if network is None:
+        return Derived(
+            {"internet": None, "reasons": {"internet": []}}, unknown={"/exposure/internet": ["/network"]}
+        )
+    if not network["public_network_access"]:
+        internet, detail = False, "public network access is disabled"
+    elif network["default_action"] != "Deny":
+        internet, detail = True, "public network access is on and the network rules allow by default"
+    else:
+        broad = [ip for ip in network["ip_rules"] or [] if cidr_covers_internet(ip)]
+        internet = bool(broad)
+        detail = (
+            f"the network rules deny by default but allow {', '.join(broad)}"
+            if broad
+            else "the network rules deny by default and allow only named ranges"
+        )
+    reason = {"origin": "network", "effective": internet, "neutralised_by": None, "detail": detail}
+    return Derived({"internet": internet, "reasons": {"internet": [reason]}})

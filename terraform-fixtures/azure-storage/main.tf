@@ -84,3 +84,16 @@ resource "azurerm_storage_account" "empty" {
   account_tier             = "Standard"
   account_replication_type = "LRS"
 }
+
+# Deny by default, but one rule lets in a range as broad as the internet.
+resource "azurerm_storage_account" "wide" {
+  name                     = "pacswide"
+  resource_group_name      = "imaging"
+  location                 = "westeurope"
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+  network_rules {
+    default_action = "Deny"
+    ip_rules       = ["1.0.0.0/8"]
+  }
+}
