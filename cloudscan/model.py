@@ -17,6 +17,8 @@ from referencing import Registry, Resource
 from referencing._core import Resolver
 
 Document = dict[str, Any]
+# Where a source puts what fails for the whole scan (a listing denied, a file not read).
+ErrorSink = list[dict[str, Any]]
 
 KINDS = (
     "storage.account",
@@ -126,8 +128,8 @@ def new_resource(
 
 
 class CredentialsRefused(Exception):
-    """A cloud refused the credentials, none could be loaded, or it cannot be reached at all:
-    nothing can be scanned (exit 2 before anything is judged)."""
+    """A cloud refused the credentials, none could be loaded, or its control plane cannot be
+    reached before the scan starts: nothing can be scanned (exit 2)."""
 
 
 # -- shapes adapters share -------------------------------------------------------------------

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from cloudscan.model import Document, scan_error
-
-ErrorSink = list[dict[str, Any]]
+from cloudscan.model import Document, ErrorSink, scan_error
 
 
 class Source(Protocol):

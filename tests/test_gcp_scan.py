@@ -14,7 +14,7 @@ from pathlib import Path
 import gcp_world
 import pytest
 from click.testing import CliRunner
-from google_fake import GoogleFake
+from google_fake import GoogleFake, error_body
 from judged import statuses_by_name
 
 from cloudscan.cli import cli
@@ -245,7 +245,8 @@ def test_an_api_out_of_reach_is_an_error_naming_it_and_a_scan_that_read_nothing_
     errors = json.loads(outcome.stdout[: outcome.stdout.rindex("}") + 1])["errors"]
     messages = {e["call"]: e["message"] for e in errors}
     assert messages["compute.firewalls.list"].startswith(f"cannot reach the Compute Engine API at {closed}")
-    assert "Resource Manager API" in messages["cloudresourcemanager.projects.getIamPolicy"]
+    # Firewalls alone do not inherit the project's IAM: it is not read, so not missed.
+    assert set(messages) == {"compute.firewalls.list"}
 
 
 def test_cloud_storage_is_judged_when_the_other_apis_are_out_of_reach(fake, emulator, builtin_policies):
@@ -345,3 +346,45 @@ def test_a_store_says_its_key_and_where_its_studies_are_copied(fake, builtin_pol
     ]
     assert stores["b"]["encryption"] == {"customer_managed_key": False, "kms_key": None}
     assert stores["b"]["copies"] == []
+
+
+def test_credentials_google_refuses_stop_the_scan_with_exit_2(fake, monkeypatch):
+    live = world(fake, "", "fake", "p")
+    live.build({"project": "p"})
+    # What Google answers an expired token: 401 with an ErrorInfo reason, not UNAUTHENTICATED.
+    info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_EXPIRED"}
+    fake.failures.append(("/", None, 401, error_body(401, "authError", "token expired", details=[info])))
+    for name in ("HEALTHCARE", "COMPUTE", "RESOURCE_MANAGER"):
+        monkeypatch.setenv(f"CLOUDSCAN_{name}_ENDPOINT", fake.url)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake.url)
+
+    outcome = CliRunner().invoke(cli, ["scan", "gcp", "--project", "p", "--anonymous"])
+
+    assert outcome.exit_code == 2, outcome.output
+    assert "Google refused the credentials" in outcome.output
+
+
+def test_a_bucket_acl_read_stands_when_the_default_object_acl_cannot_be_read(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    live.build({"buckets": {"open": {"acl": [["allUsers", "READER"]]}}})
+    fake.fail("/storage/v1/b/open/defaultObjectAcl", 403, "forbidden", "no defaultObjectAccessControls.list")
+
+    found = statuses_by_name(run(live, builtin_policies, sampling=gcp_world_sampling(size=0)))
+
+    assert found["open"]["storage-no-public-list"] == "FAIL"  # known public stays public
+
+
+def test_a_failed_object_acl_read_names_no_object(fake, builtin_policies):
+    live = world(fake, "", "fake", "pacs-prod")
+    name = "DOE^JANE_1960-01-01/ct.dcm"
+    live.build({"buckets": {"studies": {"objects": {name: {"dicom": False}}}}})
+    fake.fail(
+        GoogleFake.object_path("studies", name) + "/acl", 403, "forbidden", "no objectAccessControls.list"
+    )
+
+    result = run(live, builtin_policies)
+
+    (bucket,) = result.resources
+    assert "/access/acl" in bucket["_meta"]["unknown"]
+    text = json.dumps(result.resources) + json.dumps(result.errors)
+    assert "DOE" not in text and "JANE" not in text

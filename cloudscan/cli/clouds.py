@@ -1,4 +1,4 @@
-"""scan aws and scan gcp: live clouds, with their credentials."""
+"""scan aws, scan gcp and scan azure: live clouds, with their credentials."""
 
 from __future__ import annotations
 

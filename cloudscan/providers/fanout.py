@@ -1,7 +1,8 @@
 """How a live adapter reads many accounts (projects, subscriptions) at once: each unit's
-listings run side by side on one pool, and the reads they queue for single resources run on the
-same pool, submitted from the caller's thread, never from inside a pool thread (which could
-wait on itself). A failure of one resource is that resource's error, not the end of the scan."""
+listings run side by side on one pool, and queue the reads of single resources on the same
+pool without waiting for them (a pool thread that waited on the pool could wait on itself);
+the caller's thread collects the results. A failure of one resource is that resource's error,
+not the end of the scan."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def fan_out(
             for item in future.result():
                 yield from item.result() if isinstance(item, Future) else [item]
     finally:
-        # Credentials refused or the cloud out of reach: what is still queued would fail as well.
+        # Credentials refused: what is still queued would fail as well.
         pool.shutdown(wait=True, cancel_futures=True)
 
 

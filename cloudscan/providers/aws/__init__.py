@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error
@@ -12,6 +13,7 @@ from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
+from cloudscan.providers.fanout import read_safely
 from cloudscan.providers.sampling import Sampling
 
 
@@ -68,43 +70,48 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
     regions = frozenset(reading.scope.regions) or None
     futures = [
         reading.pool.submit(
-            _read_safely,
-            s3.describe_bucket,
+            read_safely,
             reading.errors,
             f"arn:aws:s3:::{bucket['Name']}",
-            reading.clients,
-            bucket,
-            account=reading.account,
-            account_bpa=account_bpa,
-            fields=reading.bucket_fields,
-            regions=regions,
-            sampling=reading.scope.sampling,
+            partial(
+                _listed,
+                s3.describe_bucket,
+                reading.clients,
+                bucket,
+                account=reading.account,
+                account_bpa=account_bpa,
+                fields=reading.bucket_fields,
+                regions=regions,
+                sampling=reading.scope.sampling,
+            ),
+            error_of,
         )
         for bucket in s3.list_buckets(reading.clients, reading.errors)
     ]
     for future in futures:
-        doc = future.result()
-        if doc is not None:
-            yield doc
+        yield from future.result()
 
 
 def ingress_rules(reading: _Reading) -> Iterator[Document]:
     regions = list(reading.scope.regions) or ec2.enabled_regions(reading.clients, reading.errors)
     futures = [
         reading.pool.submit(
-            _read_safely,
-            _rules_of_region,
+            read_safely,
             reading.errors,
             f"security groups in {region}",
-            reading.clients,
-            region,
-            reading.account,
-            reading.errors,
+            partial(_rules_of_region, reading.clients, region, reading.account, reading.errors),
+            error_of,
         )
         for region in regions
     ]
     for future in futures:
-        yield from future.result() or []
+        yield from future.result()
+
+
+def _listed(read: Any, *args: Any, **kwargs: Any) -> list[Document]:
+    """A bucket's document as a list: none when it lies outside the regions scanned."""
+    doc = read(*args, **kwargs)
+    return [] if doc is None else [doc]
 
 
 def _rules_of_region(
@@ -153,16 +160,4 @@ def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None
         if code in UNREACHABLE:
             raise CredentialsRefused(f"cannot reach AWS: sts:GetCallerIdentity {code}: {message}") from None
         errors.append(scan_error("sts:GetCallerIdentity", code, message))
-        return None
-
-
-def _read_safely(read: Any, errors: list[dict[str, Any]], what: str, *args: Any, **kwargs: Any) -> Any:
-    """A bug or an unexpected answer while reading one resource is that resource's error,
-    not the end of the scan."""
-    try:
-        return read(*args, **kwargs)
-    except CredentialsRefused:
-        raise
-    except Exception as exc:
-        errors.append(scan_error("cloudscan:read", type(exc).__name__, f"could not read {what}: {exc}", what))
         return None

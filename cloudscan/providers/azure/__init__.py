@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.azure import healthcare, network, storage
 from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.sampling import Sampling
-
-ErrorSink = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,8 @@ def _list_subscription(reading: _Reading, subscription: str) -> list[Any]:
 
 
 # The readers have the names of the Terraform mappers' and the other clouds' readers; here
-# `accounts` also gives each account's containers (buckets), which are listed per account.
+# `accounts` also gives each account's containers (the buckets), listed per account with the
+# account's blob service settings read once.
 
 
 def accounts(reading: _Reading, subscription: str) -> list[Any]:
@@ -105,11 +104,6 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
         )
         out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
     return out
-
-
-def buckets(reading: _Reading, subscription: str) -> list[Any]:
-    """Containers come with their accounts (see accounts)."""
-    return []
 
 
 def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:

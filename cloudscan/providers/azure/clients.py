@@ -62,6 +62,11 @@ class TenantCredential:
         return self.inner.get_token(*scopes, **{**kwargs, "tenant_id": self.tenant})
 
     def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        if not hasattr(self.inner, "get_token_info"):  # azure-identity before 1.18
+            from azure.core.credentials import AccessTokenInfo
+
+            token = self.get_token(*scopes)
+            return AccessTokenInfo(token.token, token.expires_on)
         return self.inner.get_token_info(*scopes, options={**(options or {}), "tenant_id": self.tenant})
 
 
@@ -204,9 +209,9 @@ def no_token(exc: Exception) -> str:
 
 
 def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
-    """(code, message) of a failed call: ARM's error code where it gives one. Refused
-    credentials, or Resource Manager out of reach, end the scan; an account's data plane out
-    of reach (a private endpoint, a firewall) is that account's error only."""
+    """(code, message) of a failed call: ARM's error code where it gives one. Only a credential
+    that yields no token ends the scan here (Resource Manager out of reach is found by check());
+    a 401 of one subscription, or an account's data plane out of reach, is theirs alone."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
     if isinstance(exc, ClientAuthenticationError) and exc.response is None and not data_plane:

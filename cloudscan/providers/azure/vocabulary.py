@@ -12,8 +12,9 @@ from cloudscan.providers.rules import ALL_PORTS, covers, subtract
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
 # Service tags and wildcards of a security rule that mean every address of both families
 ANYONE = {"*", "internet", "any"}
-# Tags that mean "anyone who rents a machine in Azure": the internet, for a PACS.
-CLOUD_WIDE = "azurecloud"
+# Tags that mean "anyone who rents a machine in Azure" or "any customer's Front Door": the
+# internet, for a PACS.
+CLOUD_WIDE = ("azurecloud", "azurefrontdoor.backend")
 WITH_PORTS = ("tcp", "udp", "all")
 
 
@@ -39,7 +40,7 @@ def rule_source(source: str) -> tuple[str, str]:
     lower = source.lower()
     if lower in ANYONE or lower in ("0.0.0.0", "0.0.0.0/0"):
         return "0.0.0.0/0", "cidr"
-    if lower == CLOUD_WIDE or lower.startswith(CLOUD_WIDE + "."):
+    if lower in CLOUD_WIDE or lower.startswith("azurecloud."):
         return source, "cidr"  # not an address range, and read as covering the internet
     return source, "cidr" if source[:1].isdigit() or ":" in source else "security_group"
 

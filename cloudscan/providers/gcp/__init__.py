@@ -13,20 +13,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.gcp import firewall, healthcare, projects, storage
-from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of
+from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of, stop_if_refused
 from cloudscan.providers.gcp.projects import organization_projects
 from cloudscan.providers.sampling import Sampling
 
-ErrorSink = list[dict[str, Any]]
-# Answers that say the credentials themselves are refused, or that Google cannot be reached
-# from here at all: every other call would fail too.
-REFUSED = frozenset(
-    ("RefreshError", "TransportError", "DefaultCredentialsError", "UNAUTHENTICATED", "HTTP401")
-)
 API_NAMES = {
     "storage": "Cloud Storage",
     "compute": "Compute Engine",
@@ -62,10 +56,7 @@ def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> It
     """Yield documents as they are read; project-wide failures go to `errors`."""
     projects = list(scope.projects)
     if scope.organization is not None:
-        found, failures = organization_projects(clients, scope.organization, errors)
-        for code, message in failures:
-            _refused_or(code, message)
-        projects += found
+        projects += organization_projects(clients, scope.organization, errors)
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp")
     reading = _Reading(clients, pool, scope, errors)
     yield from fan_out(pool, projects, partial(_list_project, reading))
@@ -83,10 +74,15 @@ class _Reading:
 
 def _list_project(reading: _Reading, project: str) -> list[Any]:
     """The project's documents and, for reads still to do, futures of document lists."""
-    policy = projects.read_policy(reading.clients, project)
+    # Only buckets' and stores' access inherits the project's IAM: a scan of firewalls alone
+    # does not read it.
+    bucket_access = reading.scope.wants("storage.bucket") and "access" in reading.scope.fields_of(
+        "storage.bucket", storage.BUCKET_FIELDS
+    )
+    needed = bucket_access or reading.scope.wants("dicom.store")
+    policy = projects.read_policy(reading.clients, project) if needed else {"policy": {}}
     if "error" in policy:
         code, message = policy["error"]
-        _refused_or(code, message)
         # Every bucket and store inherits the project's IAM: each of them says so, and so
         # does the scan, in case the project holds none.
         call = "cloudresourcemanager.projects.getIamPolicy"
@@ -183,18 +179,13 @@ def _listing(reading: _Reading, project: str, call: str, list_: Callable[[], Any
     try:
         return list_()
     except Exception as exc:
+        stop_if_refused(exc)
         code, message = error_of(exc)
-        _refused_or(code, message)
         message = _explained(reading.clients, call, code, message)
         if status_of(exc) == 403 and code in ("SERVICE_DISABLED", "accessNotConfigured"):
             message = f"the API is not enabled in project {project}: {message}"
         reading.errors.append(scan_error(call, code, message, f"projects/{project}"))
         return None
-
-
-def _refused_or(code: str, message: str) -> None:
-    if code in REFUSED:
-        raise CredentialsRefused(f"{code}: {message}")
 
 
 def _explained(clients: GcpClients, call: str, code: str, message: str) -> str:

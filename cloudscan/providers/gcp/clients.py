@@ -182,6 +182,18 @@ def error_of(exc: Exception) -> tuple[str, str]:
     return str(code), str(message)[:500]
 
 
+# RefreshError and InvalidOperation: a token that Google refused (a 401) could not be renewed.
+REFUSED = frozenset(("RefreshError", "TransportError", "DefaultCredentialsError", "InvalidOperation"))
+
+
+def stop_if_refused(exc: Exception) -> None:
+    """Google refused the credentials (any 401, whatever its reason: ACCESS_TOKEN_EXPIRED...), or
+    no token could be had: every other call would fail the same way, so the scan ends (exit 2)."""
+    if status_of(exc) == 401 or type(exc).__name__ in REFUSED:
+        code, message = error_of(exc)
+        raise CredentialsRefused(f"Google refused the credentials: {code}: {message}")
+
+
 def status_of(exc: Exception) -> int | None:
     from googleapiclient.errors import HttpError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudscan.model import scan_error
-from cloudscan.providers.gcp.clients import GcpClients, error_of, pages
+from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, stop_if_refused
 
 MAX_CONTAINERS = 10_000  # folders and the organization: a bound against a loop, not a real limit
 
@@ -18,17 +18,15 @@ def read_policy(clients: GcpClients, project: str) -> dict[str, Any]:
     try:
         return {"policy": clients.execute(api.getIamPolicy(resource=f"projects/{project}", body=body))}
     except Exception as exc:
+        stop_if_refused(exc)
         return {"error": error_of(exc)}
 
 
-def organization_projects(
-    clients: GcpClients, organization: str, errors: list[dict[str, Any]]
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """The active projects below an organization, through every folder, and the (code, message)
-    of each listing that failed (the caller decides whether it ends the scan)."""
+def organization_projects(clients: GcpClients, organization: str, errors: list[dict[str, Any]]) -> list[str]:
+    """The active projects below an organization, through every folder; a listing that fails is
+    an error naming the folder, and the walk goes on."""
     api = clients.api("cloudresourcemanager")
     projects: list[str] = []
-    failures: list[tuple[str, str]] = []
     parents, seen = [f"organizations/{organization}"], set[str]()
     while parents:
         if len(seen) >= MAX_CONTAINERS:
@@ -43,8 +41,8 @@ def organization_projects(
             found = list(pages(clients, api.projects(), "projects", parent=parent))
             folders = list(pages(clients, api.folders(), "folders", parent=parent))
         except Exception as exc:
+            stop_if_refused(exc)
             code, message = error_of(exc)
-            failures.append((code, message))
             errors.append(scan_error("cloudresourcemanager.projects.list", code, message, parent))
             continue
         projects += [p["projectId"] for p in found if _active(p) and p.get("projectId")]
@@ -57,7 +55,7 @@ def organization_projects(
                 f"no active project below organizations/{organization} that these credentials can list",
             )
         )
-    return projects, failures
+    return projects
 
 
 def _active(resource: dict[str, Any]) -> bool:

@@ -105,7 +105,7 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
         # With uniform access ACLs do not apply, and Cloud Storage refuses to read them.
         doc["access"]["acl"] = {"owner": None, "grant_count": 0}
         return
-    grants = []
+    grants: list[dict[str, Any]] = []
     for acl, objects, call in (
         (bucket.acl, False, "storage.bucketAccessControls.list"),
         (bucket.default_object_acl, True, "storage.defaultObjectAccessControls.list"),
@@ -115,6 +115,7 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
         except Exception as exc:
             code, message = error_of(exc)
             mark_unknown(doc, ["/access/acl"], call=call, code=code, message=message)
+            doc["access"]["grants"] += grants  # what was read stands: a public bucket ACL stays public
             return
         entries = [(str(e.get("entity")), str(e.get("role"))) for e in acl]
         grants += acl_grants(
@@ -158,7 +159,8 @@ def _object_acls(doc: Document, blobs: list[Any], sampling: Sampling) -> None:
         try:
             blob.acl.reload(retry=retry())
         except Exception as exc:
-            code, message = error_of(exc)
+            code, _ = error_of(exc)  # Google's message holds the object's URL: its name may be PHI
+            message = f"reading the ACL of object {shown_name(blob.name, sampling)} failed ({code})"
             mark_unknown(
                 doc, ["/access/acl"], call="storage.objectAccessControls.list", code=code, message=message
             )
