@@ -55,6 +55,9 @@ class World:
                 "bypass": "AzureServices",
                 "defaultAction": spec.get("default_action", "Allow"),
                 "ipRules": [{"value": r, "action": "Allow"} for r in spec.get("ip_rules", [])],
+                "virtualNetworkRules": [
+                    {"id": subnet, "action": "Allow"} for subnet in spec.get("subnets", [])
+                ],
             },
             "encryption": {"keySource": "Microsoft.Keyvault" if spec.get("cmk") else "Microsoft.Storage"},
             "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
@@ -220,6 +223,14 @@ class World:
                     "origins": spec["origins"],
                     "allowCredentials": spec.get("allow_credentials", False),
                 }
+            if spec.get("private_endpoints"):
+                properties["privateEndpointConnections"] = [
+                    {
+                        "id": f"{workspace_id}/dicomservices/{name}/privateEndpointConnections/pe{i}",
+                        "properties": {"privateLinkServiceConnectionState": {"status": status}},
+                    }
+                    for i, status in enumerate(spec["private_endpoints"])
+                ]
             if spec.get("storage"):
                 account = resource_id(
                     self.subscription, group, "Microsoft.Storage", "storageAccounts", spec["storage"]

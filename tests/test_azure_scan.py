@@ -324,3 +324,22 @@ def test_a_dicom_service_says_its_key_and_the_storage_that_holds_its_studies(fak
     assert stores["own-storage"]["copies"] == [{"type": "storage", "target": f"{account}/dicom"}]
     assert stores["own-storage"]["encryption"] == {"customer_managed_key": True, "kms_key": key}
     assert stores["plain"]["copies"] == [] and stores["plain"]["encryption"]["customer_managed_key"] is False
+
+
+def test_what_else_reaches_an_account_and_a_dicom_service_is_read(fake, builtin_policies):
+    world = azure_world.World(fake)
+    subnet = azure_world.resource_id(world.subscription, "net", "Microsoft.Network", "virtualNetworks", "v")
+    world.build(
+        {
+            "accounts": {"fenced": {"default_action": "Deny", "subnets": [f"{subnet}/subnets/pacs"]}},
+            "dicom": {
+                "imaging/ws": {"linked": {"public": "Disabled", "private_endpoints": ["Approved", "Pending"]}}
+            },
+        }
+    )
+
+    docs = {r["name"]: r for r in run(world, builtin_policies).resources}
+
+    exceptions = docs["fenced"]["network_exceptions"]
+    assert exceptions == {"virtual_network_rules": 1, "resource_access_rules": 0, "trusted_services": True}
+    assert docs["linked"]["network"] == {"public_network_access": False, "private_endpoints": 1}

@@ -171,3 +171,11 @@ def test_a_construct_the_scanner_fails_on_costs_only_its_resource(monkeypatch, b
     (error,) = blocking_errors(result)
     assert error["code"] == "InternalError" and "a construct nobody expected" in error["message"]
     assert error["resource"].endswith("expressions-resolved/main.tf:39")
+
+
+def test_a_dicom_service_counts_the_private_endpoints_that_name_it(builtin_policies):
+    _, result = scan_fixture(ROOT / "terraform-fixtures" / "dicom-stores", builtin_policies)
+
+    services = {r["source"]["address"]: r for r in result.resources if r["provider"] == "azure"}
+    assert services["azurerm_healthcare_dicom_service.private"]["network"]["private_endpoints"] == 1
+    assert services["azurerm_healthcare_dicom_service.open"]["network"]["private_endpoints"] == 0

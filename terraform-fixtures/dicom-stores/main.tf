@@ -65,3 +65,18 @@ resource "azurerm_healthcare_dicom_service" "private" {
   location                      = "westeurope"
   public_network_access_enabled = false
 }
+
+# The private path that lets the private service close public network access.
+resource "azurerm_private_endpoint" "dicom" {
+  name                = "dicomprivate-pe"
+  location            = "westeurope"
+  resource_group_name = "imaging"
+  subnet_id           = "/subscriptions/0000/resourceGroups/imaging/providers/Microsoft.Network/virtualNetworks/pacs/subnets/endpoints"
+
+  private_service_connection {
+    name                           = "dicom"
+    private_connection_resource_id = azurerm_healthcare_dicom_service.private.id
+    subresource_names              = ["dicom"]
+    is_manual_connection           = false
+  }
+}

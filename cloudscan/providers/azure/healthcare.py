@@ -28,7 +28,16 @@ def _service(service: Any, subscription: str) -> Document:
     )
     doc["access"] = store_access({"present": False, "statement_count": 0})
     # Private endpoints add a private path; only publicNetworkAccess Disabled closes the public one.
-    doc["network"] = {"public_network_access": value(service.public_network_access) != "Disabled"}
+    approved = [
+        c
+        for c in service.private_endpoint_connections or []
+        if c.private_link_service_connection_state
+        and value(c.private_link_service_connection_state.status) == "Approved"
+    ]
+    doc["network"] = {
+        "public_network_access": value(service.public_network_access) != "Disabled",
+        "private_endpoints": len(approved),
+    }
     cors = service.cors_configuration
     doc["cors"] = {
         "allow_any_origin": "*" in (cors.origins or []) if cors else False,

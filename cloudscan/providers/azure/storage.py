@@ -96,6 +96,12 @@ def describe_account(
     )
     doc["allow_public_containers"] = allows_public_containers(account)
     doc["network"] = network_of(account)
+    rules = account.network_rule_set
+    doc["network_exceptions"] = {
+        "virtual_network_rules": len(rules.virtual_network_rules or []) if rules else 0,
+        "resource_access_rules": len(rules.resource_access_rules or []) if rules else 0,
+        "trusted_services": "AzureServices" in str(value(rules.bypass)) if rules else True,
+    }
     if doc["network"] is None:
         mark_unknown(
             doc,

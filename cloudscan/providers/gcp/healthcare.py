@@ -100,7 +100,7 @@ def _store(
             doc["access"]["policy"]["statement_count"] += len(part["policy"].get("bindings") or [])
             doc["access"]["policy"]["present"] = doc["access"]["policy"]["statement_count"] > 0
     # The Healthcare API answers on the internet to anyone IAM lets in; it has no CORS setting.
-    doc["network"] = {"public_network_access": True}
+    doc["network"] = {"public_network_access": True, "private_endpoints": None}  # not an Azure service
     doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
     key = (dataset.get("encryptionSpec") or {}).get("kmsKeyName")
     doc["encryption"] = {"customer_managed_key": bool(key), "kms_key": key}

@@ -16,6 +16,7 @@ from cloudscan.providers.terraform.attributes import identity_named, named_ident
 from cloudscan.providers.terraform.azure_nsg import ingress_rules
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
+    as_list,
     isolated,
     resource_id,
     set_blocks,
@@ -58,6 +59,7 @@ def _account(module: Module, account: Instance) -> Document:
     values = {
         "allow_public_containers": _allows_public(account),
         "network": _network(account),
+        "network_exceptions": _network_exceptions(account),
         # The azurerm provider's defaults: HTTPS only, TLS 1.2, shared keys accepted.
         "https_only": as_bool(https, True),
         "minimum_tls_version": account.value("min_tls_version") or "TLS1_2",
@@ -180,6 +182,21 @@ def _network(account: Instance) -> dict[str, Any] | Unknown:
     return unknown if unknown else network
 
 
+def _network_exceptions(account: Instance) -> dict[str, Any] | Unknown:
+    """Who else the account's network rules let in: subnets, resource instances, trusted services
+    (azurerm's bypass defaults to AzureServices)."""
+    rules = (account.blocks("network_rules") or [{}])[0]
+    unknown = first_unknown(rules)
+    if unknown:
+        return unknown
+    bypass = rules.get("bypass")
+    return {
+        "virtual_network_rules": len(as_list(rules.get("virtual_network_subnet_ids"))),
+        "resource_access_rules": len(as_list(rules.get("private_link_access"))),
+        "trusted_services": "AzureServices" in as_list(bypass) if bypass is not None else True,
+    }
+
+
 def _blob_recovery(account: Instance) -> dict[str, Any] | None:
     """blob_properties as the account's blob service reports them: no delete retention policy
     block means soft delete is off. A file-shares-only account has no blob service."""
@@ -264,7 +281,15 @@ def _dicom_service(module: Module, service: Instance) -> Document:
     key = service.value("encryption_key_url")
     origins = cors.get("allowed_origins") or []
     values = {
-        "network": {"public_network_access": public},
+        "network": {
+            "public_network_access": public,
+            "private_endpoints": sum(
+                1
+                for endpoint in module.related("azurerm_private_endpoint")
+                for connection in endpoint.blocks("private_service_connection")
+                if connection.get("private_connection_resource_id") == placeholder(service, "id")
+            ),
+        },
         "cors": {
             "allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
             "allow_credentials": as_bool(cors.get("allow_credentials"), False),

@@ -346,7 +346,7 @@ def _dicom_store(module: Module, store: Instance, unlinked: list[str]) -> Docume
     for why in unclear:
         unresolved(doc, ["/access/policy"], store, why)
     # The Healthcare API answers on the internet to anyone IAM lets in; CORS is not set here.
-    doc["network"] = {"public_network_access": True}
+    doc["network"] = {"public_network_access": True, "private_endpoints": None}
     doc["cors"] = {"allow_any_origin": False, "allow_credentials": False}
     datasets = [d for d in module.related("google_healthcare_dataset") if placeholder(d, "id") == dataset_id]
     spec = (datasets[0].blocks("encryption_spec") or [{}])[0] if datasets else {}
