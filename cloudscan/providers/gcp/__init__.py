@@ -54,12 +54,12 @@ class GcpScope(ReadsFields):
 
 def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> Iterator[Document]:
     """Yield documents as they are read; project-wide failures go to `errors`."""
-    projects = list(scope.projects)
+    project_ids = list(scope.projects)
     if scope.organization is not None:
-        projects += organization_projects(clients, scope.organization, errors)
+        project_ids += organization_projects(clients, scope.organization, errors)
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp")
     reading = _Reading(clients, pool, scope, errors)
-    yield from fan_out(pool, projects, partial(_list_project, reading))
+    yield from fan_out(pool, project_ids, partial(_list_project, reading))
 
 
 @dataclass
