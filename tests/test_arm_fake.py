@@ -248,8 +248,10 @@ def test_health_data_services_workspaces_and_dicom_services(fake: ArmFake) -> No
 
 
 def test_subscription_list(fake: ArmFake) -> None:
-    # SubscriptionClient left azure-mgmt-resource in 26.0: it is in azure-mgmt-resource-subscriptions now.
-    subscriptions = pytest.importorskip("azure.mgmt.resource.subscriptions")
+    # SubscriptionClient left azure-mgmt-resource in 26.0: it is in azure-mgmt-resource-subscriptions,
+    # a dependency of cloudscan.
+    from azure.mgmt.resource import subscriptions
+
     fake.put(f"/subscriptions/{SUB}", {"displayName": "imaging-prod"})
     fake.put(f"/subscriptions/{OTHER_SUB}", {"displayName": "imaging-dev", "state": "Disabled"})
     fake.put(resource_id(SUB, "pacs-rg", STORAGE, "storageAccounts", "pacsarchive"), account(insecure=True))
