@@ -1,6 +1,6 @@
-"""What AWS computes for Terraform configuration: an S3 bucket's id and arn, the JSON that
-data "aws_iam_policy_document" renders from its blocks, and the data sources that depend on
-the credentials used to apply."""
+"""What AWS decides for Terraform configuration: the account a provider block pins, an S3
+bucket's id and arn, the JSON that data "aws_iam_policy_document" renders from its blocks, and
+the data sources that depend on the credentials used to apply."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import json
 from typing import Any
 
 from cloudscan.providers.terraform.attributes import NOT_COMPUTED, as_blocks, computed, named_identity
-from cloudscan.providers.terraform.config import Instance
+from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.expressions import Unknown, first_unknown
+
+
+def account_of(module: Module) -> str | None:
+    """The AWS account the provider block pins with a single allowed_account_ids entry."""
+    allowed = module.providers.get("aws", {}).get("allowed_account_ids")
+    if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
+        return allowed[0]
+    return None
 
 
 def bucket_identity(instance: Instance) -> str:

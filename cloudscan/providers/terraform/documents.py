@@ -165,3 +165,12 @@ def as_list(value: Any) -> list[Any]:
 def unknown_problems(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(pointer, reason) for each value of `pairs` that is Unknown."""
     return [(pointer, value.reason) for pointer, value in pairs if isinstance(value, Unknown)]
+
+
+def referred(instance: Instance, attribute: str, identities: dict[str, str]) -> Any:
+    """The identity `attribute` points at: its value, or in a plan, where a value known only
+    after apply is missing, the resource its expression referred to."""
+    value = instance.value(attribute)
+    if (value is None or isinstance(value, Unknown)) and attribute in instance.references:
+        return identities.get(instance.references[attribute])
+    return value
