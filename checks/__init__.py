@@ -15,7 +15,20 @@ from typing import Any
 from cloudscan.model import derive_unknown, mark_unknown
 
 from . import data, endpoint, exposure, network, transport
+from .copies import StorageSeen, fold_storage, waits_for_storage
 from .derived import Derived
+
+__all__ = [
+    "CHECKS",
+    "DERIVED_FROM",
+    "READS_OTHERS",
+    "CheckContext",
+    "Derived",
+    "StorageSeen",
+    "derive",
+    "fold_storage",
+    "waits_for_storage",
+]
 
 Document = dict[str, Any]
 
@@ -50,6 +63,14 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
     },
     "dimse.endpoint": {
         "exposure": (endpoint.dimse_exposure, ["unknown_ae"]),
+    },
+}
+
+# kind -> derived block -> other kinds it folds in (checks/copies.py) -> the blocks it reads of
+# them: a policy on a store's exposure has the storage read too.
+READS_OTHERS: dict[str, dict[str, dict[str, list[str]]]] = {
+    "dicom.store": {
+        "exposure": {"storage.bucket": ["access"], "storage.account": ["allow_public_containers"]}
     },
 }
 

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from cloudscan import engine
-from cloudscan.checks import DERIVED_FROM, CheckContext, derive
+from cloudscan.checks import (
+    DERIVED_FROM,
+    READS_OTHERS,
+    CheckContext,
+    StorageSeen,
+    derive,
+    fold_storage,
+    waits_for_storage,
+)
 from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
 from cloudscan.sources import (
@@ -108,6 +116,8 @@ def needed_fields(policies: list[Policy]) -> dict[str, frozenset[str]]:
             top = split_pointer(path)[0]
             names.add(top)
             names.update(DERIVED_FROM.get(policy.kind, {}).get(top, []))
+            for kind, blocks in READS_OTHERS.get(policy.kind, {}).get(top, {}).items():
+                out.setdefault(kind, set()).update(blocks)
     return {kind: frozenset(names) for kind, names in out.items()}
 
 
@@ -121,12 +131,21 @@ def run(
     """Judge each document as it arrives; `errors` is the adapter's sink for scan-wide failures."""
     result = ScanResult(source=source, policies=policies, errors=errors)
     judgements = engine.Judgements()
+    storage, waiting = StorageSeen(), []
     for doc in documents:
         try:
             derive(doc, context)
         except Exception as exc:  # a check's bug must neither pass a resource nor end the scan
             blocks = [f"/{block}" for block in DERIVED_FROM.get(doc["kind"], {})]
             mark_unknown(doc, blocks, call="cloudscan:derive", code=type(exc).__name__, message=str(exc))
+        storage.note(doc)
+        if waits_for_storage(doc):
+            waiting.append(doc)  # few: the stores kept on the customer's own storage
+            continue
+        result.resources.append(doc)
+        result.findings.extend(engine.evaluate(policies, doc, judgements))
+    for doc in waiting:
+        fold_storage(doc, storage)
         result.resources.append(doc)
         result.findings.extend(engine.evaluate(policies, doc, judgements))
     result.finished_at = _now()

@@ -7,7 +7,13 @@ A spec (tests/scenarios/azure/*.json) describes the subscription:
              immutability, legal_hold}}}}
   nsgs: {name: {group, rules: [{name, priority, access, direction, protocol, source | sources,
          port | ports}], public_ips: [addresses of NICs that use it]}}
-  dicom: {"GROUP/WORKSPACE": {name: {public: Enabled|Disabled, origins, allow_credentials, cmk}}}
+  network: {vnets: {vnet: {subnet: {nsg, others: count of IP configurations that are not NICs}}},
+            nics: {name: {subnet: "vnet/subnet", nsg, public_ip}},
+            scale_sets: {name: {subnet, nsg, instances: [public IP or null per instance]}},
+            load_balancers: {name: {public_ip, backends: [NIC name or "scale set/index"],
+                             nat: {NIC name or "scale set/index": frontend port}}}}
+  dicom: {"GROUP/WORKSPACE": {name: {public: Enabled|Disabled, origins, allow_credentials, methods,
+         cmk, private_endpoints: [status...], storage: account name, file_system}}}
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class World:
             self._nsg(name, group)
         for where, services in spec.get("dicom", {}).items():
             self._dicom(where, services)
+        if "network" in spec:
+            self._network(spec["network"])
 
     def _id(self, group: str, *parts: str) -> str:
         return resource_id(self.subscription, group, *parts)
@@ -206,6 +214,151 @@ class World:
             out.append(subnet_id)
         return out
 
+    def _network(self, spec: dict[str, Any]) -> None:
+        """Virtual networks, NICs, scale sets and load balancers, in resource group "net", wired
+        to groups of `nsgs` by name, with what ARM fills in itself: each subnet's IP
+        configurations and each group's NICs and subnets."""
+        group = "net"
+        attached: dict[str, dict[str, list[dict[str, str]]]] = {}
+
+        def nsg(name: str | None) -> dict[str, str] | None:
+            return (
+                {"id": self._id("imaging", "Microsoft.Network", "networkSecurityGroups", name)}
+                if name
+                else None
+            )
+
+        def public_ip(name: str, address: str | None) -> dict[str, str] | None:
+            if not address:
+                return None
+            ip_id = self._id(group, "Microsoft.Network", "publicIPAddresses", name)
+            self.fake.put(ip_id, {"location": "westeurope", "properties": {"ipAddress": address}})
+            return {"id": ip_id}
+
+        subnet_ids = {
+            f"{vnet}/{subnet}": self._id(group, "Microsoft.Network", "virtualNetworks", vnet)
+            + f"/subnets/{subnet}"
+            for vnet, subnets in spec.get("vnets", {}).items()
+            for subnet in subnets
+        }
+        members: dict[str, list[dict[str, str]]] = {s: [] for s in subnet_ids}
+        configurations: dict[str, str] = {}  # NIC name or scale set/instance -> its IP configuration id
+
+        def nic(nic_id: str, name: str, settings: dict[str, Any], address: str | None, store_at: str) -> None:
+            configuration_id = f"{nic_id}/ipConfigurations/ip"
+            properties: dict[str, Any] = {"subnet": {"id": subnet_ids[settings["subnet"]]}}
+            if (ip := public_ip(f"{name.replace('/', '-')}-ip", address)) is not None:
+                properties["publicIPAddress"] = ip
+            body: dict[str, Any] = {
+                "id": nic_id,
+                "location": "westeurope",
+                "properties": {
+                    "ipConfigurations": [{"id": configuration_id, "name": "ip", "properties": properties}]
+                },
+            }
+            if settings.get("nsg"):
+                body["properties"]["networkSecurityGroup"] = nsg(settings["nsg"])
+                attached.setdefault(settings["nsg"], {}).setdefault("networkInterfaces", []).append(
+                    {"id": nic_id}
+                )
+            self.fake.put(store_at, body)
+            members[settings["subnet"]].append({"id": configuration_id})
+            configurations[name] = configuration_id
+
+        for name, settings in spec.get("nics", {}).items():
+            nic_id = self._id(group, "Microsoft.Network", "networkInterfaces", name)
+            nic(nic_id, name, settings, settings.get("public_ip"), nic_id)
+        for name, settings in spec.get("scale_sets", {}).items():
+            scale_set = self._id(group, "Microsoft.Compute", "virtualMachineScaleSets", name)
+            for i, address in enumerate(settings.get("instances", [])):
+                nic_id = f"{scale_set}/virtualMachines/{i}/networkInterfaces/nic"
+                # Listed under the scale set, as ARM lists them; each keeps its instance's id.
+                stored_at = f"{scale_set}/networkInterfaces/nic{i}"
+                nic(nic_id, f"{name}/{i}", settings, None, stored_at)
+                if address:  # an instance's public IP lives under its NIC's IP configuration
+                    ip_id = f"{nic_id}/ipConfigurations/ip/publicIPAddresses/pip"
+                    body = {"id": ip_id, "location": "westeurope", "properties": {"ipAddress": address}}
+                    self.fake.put(f"{scale_set}/publicIPAddresses/pip{i}", body)
+                    configuration = self.fake.resources[stored_at.lower()]["properties"]["ipConfigurations"][
+                        0
+                    ]
+                    configuration["properties"]["publicIPAddress"] = {"id": ip_id}
+        for path, subnet_id in subnet_ids.items():
+            vnet, subnet = path.split("/")
+            settings = spec["vnets"][vnet][subnet] or {}
+            extra = [
+                {"id": f"{subnet_id}/gateway/ipConfigurations/{i}"} for i in range(settings.get("others", 0))
+            ]
+            properties: dict[str, Any] = {"ipConfigurations": members[path] + extra}
+            if settings.get("nsg"):
+                properties["networkSecurityGroup"] = nsg(settings["nsg"])
+                attached.setdefault(settings["nsg"], {}).setdefault("subnets", []).append({"id": subnet_id})
+            vnet_id = self._id(group, "Microsoft.Network", "virtualNetworks", vnet)
+            stored = self.fake.resources.get(vnet_id.lower()) or self.fake.put(
+                vnet_id, {"location": "westeurope", "properties": {"subnets": []}}
+            )
+            stored["properties"]["subnets"].append(
+                {"id": subnet_id, "name": subnet, "properties": properties}
+            )
+        for name, settings in spec.get("load_balancers", {}).items():
+            balancer = self._id(group, "Microsoft.Network", "loadBalancers", name)
+            front = {
+                "id": f"{balancer}/frontendIPConfigurations/front",
+                "name": "front",
+                "properties": {"publicIPAddress": public_ip(f"{name}-front", settings["public_ip"])},
+            }
+            pool_id = f"{balancer}/backendAddressPools/pool"
+            pool = {
+                "id": pool_id,
+                "name": "pool",
+                "properties": {
+                    "backendIPConfigurations": [
+                        {"id": configurations[b]} for b in settings.get("backends", [])
+                    ]
+                },
+            }
+            rule = {
+                "id": f"{balancer}/loadBalancingRules/web",
+                "name": "web",
+                "properties": {
+                    "frontendIPConfiguration": {"id": front["id"]},
+                    "backendAddressPool": {"id": pool_id},
+                    "protocol": "Tcp",
+                    "frontendPort": 443,
+                    "backendPort": 443,
+                },
+            }
+            nats = [
+                {
+                    "id": f"{balancer}/inboundNatRules/{target.replace('/', '-')}",
+                    "name": target.replace("/", "-"),
+                    "properties": {
+                        "frontendIPConfiguration": {"id": front["id"]},
+                        "backendIPConfiguration": {"id": configurations[target]},
+                        "protocol": "Tcp",
+                        "frontendPort": port,
+                        "backendPort": 104,
+                    },
+                }
+                for target, port in settings.get("nat", {}).items()
+            ]
+            self.fake.put(
+                balancer,
+                {
+                    "location": "westeurope",
+                    "properties": {
+                        "frontendIPConfigurations": [front],
+                        "backendAddressPools": [pool],
+                        "loadBalancingRules": [rule] if settings.get("backends") else [],
+                        "inboundNatRules": nats,
+                    },
+                },
+            )
+        for name, links in attached.items():
+            stored = self.fake.resources[nsg(name)["id"].lower()]  # type: ignore[index]
+            for key, ids in links.items():
+                stored["properties"][key] = stored["properties"].get(key, []) + ids
+
     def _dicom(self, where: str, services: dict[str, Any]) -> None:
         group, workspace = where.split("/")
         workspace_id = self._id(group, "Microsoft.HealthcareApis", "workspaces", workspace)
@@ -222,6 +375,7 @@ class World:
                 properties["corsConfiguration"] = {
                     "origins": spec["origins"],
                     "allowCredentials": spec.get("allow_credentials", False),
+                    "methods": spec.get("methods", ["GET"]),
                 }
             if spec.get("private_endpoints"):
                 properties["privateEndpointConnections"] = [
@@ -232,10 +386,17 @@ class World:
                     for i, status in enumerate(spec["private_endpoints"])
                 ]
             if spec.get("storage"):
-                account = resource_id(
-                    self.subscription, group, "Microsoft.Storage", "storageAccounts", spec["storage"]
-                )
-                properties["storageConfiguration"] = {"storageResourceId": account, "fileSystemName": "dicom"}
+                # an account name in this subscription's group, or a whole id anywhere
+                account = spec["storage"]
+                if not account.startswith("/"):
+                    account = resource_id(
+                        self.subscription, group, "Microsoft.Storage", "storageAccounts", account
+                    )
+                file_system = spec.get("file_system", "dicom")
+                properties["storageConfiguration"] = {
+                    "storageResourceId": account,
+                    "fileSystemName": file_system,
+                }
             if spec.get("cmk"):
                 properties["encryption"] = {
                     "customerManagedKeyEncryption": {"keyEncryptionKeyUrl": spec["cmk"]}

@@ -96,10 +96,10 @@ def test_every_azure_policy_has_a_failing_and_a_passing_live_case(builtin_polici
             for policy, status in expected.items():
                 seen.setdefault(policy, set()).add(status)
     # Azure has no setting that fails these: Storage encrypts everything; a DICOM service takes
-    # Entra ID tokens only, so no grant is anonymous; containers have no resource policy.
+    # Entra ID tokens only, so no grant of its own is anonymous (its storage's can be, and fails
+    # dicom-store-no-public-access); containers have no resource policy.
     for policy in (
         "storage-default-encryption",
-        "dicom-store-no-public-access",
         "dicom-store-no-all-authenticated-users",
         "storage-no-public-write",
         "storage-no-all-authenticated-users",
@@ -314,16 +314,75 @@ def test_resource_manager_out_of_reach_stops_the_scan_with_exit_2(monkeypatch):
 def test_a_dicom_service_says_its_key_and_the_storage_that_holds_its_studies(fake, builtin_policies):
     world = azure_world.World(fake)
     key = "https://pacs-kv.vault.azure.net/keys/dicom"
-    world.build({"dicom": {"imaging/ws": {"own-storage": {"storage": "pacsdata", "cmk": key}, "plain": {}}}})
+    world.build(
+        {
+            "accounts": {"pacsdata": {"containers": {"dicom": {"access": "Blob"}}}},
+            "dicom": {"imaging/ws": {"own-storage": {"storage": "pacsdata", "cmk": key}, "plain": {}}},
+        }
+    )
 
     stores = {r["name"]: r for r in run(world, builtin_policies).resources}
 
     account = azure_world.resource_id(
         world.subscription, "imaging", "Microsoft.Storage", "storageAccounts", "pacsdata"
     )
-    assert stores["own-storage"]["copies"] == [{"type": "storage", "target": f"{account}/dicom"}]
+    container = f"{account}/blobServices/default/containers/dicom"
+    assert stores["own-storage"]["copies"] == [{"type": "storage", "target": container, "account": account}]
     assert stores["own-storage"]["encryption"] == {"customer_managed_key": True, "kms_key": key}
     assert stores["plain"]["copies"] == [] and stores["plain"]["encryption"]["customer_managed_key"] is False
+    # The container's anonymous read is the service's: the reason names it and says why.
+    exposure = stores["own-storage"]["exposure"]
+    assert exposure["public_read"] is True and exposure["public_write"] is False
+    [reason] = [r for r in exposure["reasons"]["public_read"] if r["effective"]]
+    assert reason["origin"] == f"copies: {container}"
+    assert "readable by anyone" in reason["detail"] and "container dicom public access" in reason["detail"]
+    assert stores["plain"]["exposure"]["public_read"] is False
+    assert stores["plain"]["authentication"] == {
+        "authority": "https://login.microsoftonline.com/tenant",
+        "audiences": ["https://dicom.healthcareapis.azure.com"],
+    }
+
+
+def test_a_policy_on_dicom_stores_alone_still_has_their_storage_read(fake, builtin_policies):
+    world = azure_world.World(fake)
+    world.build(
+        {
+            "accounts": {"pacsdata": {"containers": {"dicom": {"access": "Container"}}}},
+            "dicom": {"imaging/ws": {"own-storage": {"storage": "pacsdata", "public": "Disabled"}}},
+        }
+    )
+    only = [p for p in builtin_policies if p.id == "dicom-store-no-public-access"]
+
+    result = run(world, only)
+
+    assert [(f["resource"]["name"], f["status"]) for f in result.findings] == [("own-storage", "FAIL")]
+
+
+def test_a_dicom_service_on_storage_the_scan_did_not_read_is_unknown(fake, builtin_policies):
+    """Its storage in a subscription outside the scan, or its containers left unread: the
+    studies' exposure is not known, so neither is the service's."""
+    world = azure_world.World(fake)
+    world.build(
+        {
+            "accounts": {"pacsdata": {"containers": {"dicom": {}}}},
+            "dicom": {
+                "imaging/ws": {"ours": {"storage": "pacsdata"}, "theirs": {"storage": "/subscriptions/x/y"}}
+            },
+        }
+    )
+    account = azure_world.resource_id(
+        world.subscription, "imaging", "Microsoft.Storage", "storageAccounts", "pacsdata"
+    )
+    fake.fail(f"{account}/blobServices/default/containers", 403, "AuthorizationFailed", "no container read")
+
+    result = run(world, builtin_policies)
+
+    found = statuses_by_name(result)
+    assert found["ours"]["dicom-store-no-public-access"] == "UNKNOWN"
+    assert found["theirs"]["dicom-store-no-public-access"] == "UNKNOWN"
+    stores = {r["name"]: r for r in result.resources}
+    [error] = [e for e in stores["theirs"]["_meta"]["errors"] if e["code"] == "StorageNotRead"][:1]
+    assert "/subscriptions/x/y/blobServices/default/containers/dicom" in error["message"]
 
 
 def test_what_else_reaches_an_account_and_a_dicom_service_is_read(fake, builtin_policies):

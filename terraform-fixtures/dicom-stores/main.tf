@@ -80,3 +80,70 @@ resource "azurerm_private_endpoint" "dicom" {
     is_manual_connection           = false
   }
 }
+
+# Services that keep their studies on the customer's own Data Lake storage: the file system's
+# exposure is the service's, whatever the service's own network says.
+resource "azurerm_storage_account" "studies" {
+  name                            = "dicomstudies"
+  resource_group_name             = "imaging"
+  location                        = "westeurope"
+  account_tier                    = "Standard"
+  account_replication_type        = "GRS"
+  is_hns_enabled                  = true
+  allow_nested_items_to_be_public = true
+}
+
+resource "azurerm_storage_container" "studies" {
+  name                  = "dicom"
+  storage_account_id    = azurerm_storage_account.studies.id
+  container_access_type = "container"
+}
+
+resource "azurerm_healthcare_dicom_service" "own_storage" {
+  name                          = "dicomown"
+  workspace_id                  = "/subscriptions/0000/resourceGroups/imaging/providers/Microsoft.HealthcareApis/workspaces/imaging"
+  location                      = "westeurope"
+  public_network_access_enabled = false
+  storage {
+    storage_account_id = azurerm_storage_account.studies.id
+    file_system_name   = "dicom"
+  }
+}
+
+resource "azurerm_storage_account" "sealed" {
+  name                            = "dicomsealed"
+  resource_group_name             = "imaging"
+  location                        = "westeurope"
+  account_tier                    = "Standard"
+  account_replication_type        = "GRS"
+  is_hns_enabled                  = true
+  allow_nested_items_to_be_public = false
+}
+
+resource "azurerm_storage_data_lake_gen2_filesystem" "sealed" {
+  name               = "dicom"
+  storage_account_id = azurerm_storage_account.sealed.id
+}
+
+resource "azurerm_healthcare_dicom_service" "sealed_storage" {
+  name                          = "dicomlocked"
+  workspace_id                  = "/subscriptions/0000/resourceGroups/imaging/providers/Microsoft.HealthcareApis/workspaces/imaging"
+  location                      = "westeurope"
+  public_network_access_enabled = false
+  storage {
+    storage_account_id = azurerm_storage_account.sealed.id
+    file_system_name   = azurerm_storage_data_lake_gen2_filesystem.sealed.name
+  }
+}
+
+# An account this configuration does not declare: its exposure is not known here.
+resource "azurerm_healthcare_dicom_service" "elsewhere" {
+  name                          = "dicomelsewhere"
+  workspace_id                  = "/subscriptions/0000/resourceGroups/imaging/providers/Microsoft.HealthcareApis/workspaces/imaging"
+  location                      = "westeurope"
+  public_network_access_enabled = false
+  storage {
+    storage_account_id = "/subscriptions/0000/resourceGroups/shared/providers/Microsoft.Storage/storageAccounts/archive"
+    file_system_name   = "dicom"
+  }
+}

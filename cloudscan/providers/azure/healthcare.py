@@ -42,15 +42,22 @@ def _service(service: Any, subscription: str) -> Document:
     doc["cors"] = {
         "allow_any_origin": "*" in (cors.origins or []) if cors else False,
         "allow_credentials": bool(cors.allow_credentials) if cors else False,
+        "methods": sorted({str(m).upper() for m in cors.methods or []}) if cors else [],
+    }
+    authentication = service.authentication_configuration
+    doc["authentication"] = {
+        "authority": authentication.authority if authentication else None,
+        "audiences": list(authentication.audiences or []) if authentication else [],
     }
     managed = service.encryption and service.encryption.customer_managed_key_encryption
     key = managed.key_encryption_key_url if managed else None
     doc["encryption"] = {"customer_managed_key": bool(key), "kms_key": key}
     # A service on the customer's own storage keeps its studies in that account's file system,
-    # which this scan judges as a container of its own.
+    # a container this scan reads too: its exposure is the service's (checks/copies.py).
     storage = service.storage_configuration
-    target = storage and storage.storage_resource_id
-    doc["copies"] = (
-        [{"type": "storage", "target": f"{target}/{storage.file_system_name or ''}"}] if target else []
-    )
+    account = storage.storage_resource_id if storage else None
+    doc["copies"] = []
+    if account:
+        container = f"{account}/blobServices/default/containers/{storage.file_system_name or ''}"
+        doc["copies"].append({"type": "storage", "target": container, "account": account})
     return doc

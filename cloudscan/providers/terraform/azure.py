@@ -266,6 +266,44 @@ def dicom_stores(module: Module) -> Iterator[Document]:
     )
 
 
+def _storage_copy(module: Module, storage: dict[str, Any]) -> dict[str, Any]:
+    """Where a service on the customer's own storage keeps its studies, under the ids this
+    scan gives the account and the container when the configuration declares them: their
+    exposure is the service's (checks/copies.py)."""
+    written, file_system = storage.get("storage_account_id"), storage.get("file_system_name")
+    if not isinstance(written, str) or not isinstance(file_system, str):
+        # Not a reference this scan can follow: the store's exposure is unknown, not passed.
+        unknown = first_unknown([written, file_system])
+        said = unknown.reason if unknown else "not a string"
+        return {"type": "storage", "target": f"(storage account unknown: {said})", "account": None}
+    account = next(
+        (a for a in module.related("azurerm_storage_account") if placeholder(a, "id") == written), None
+    )
+    if account is None:  # an account declared elsewhere, by its Azure id
+        return {
+            "type": "storage",
+            "target": f"{written}/blobServices/default/containers/{file_system}",
+            "account": written,
+        }
+    names = {placeholder(account, "id"), named_identity(account)}
+    container = next(
+        (
+            c
+            for c in module.related("azurerm_storage_container")
+            if c.value("name") == file_system
+            and any(str(c.value(key)) in names for key in ("storage_account_id", "storage_account_name"))
+        ),
+        None,
+    )
+    account_id = resource_id(account.module, account)
+    target = (
+        resource_id(container.module, container)
+        if container
+        else f"{account_id}/blobServices/default/containers/{file_system}"
+    )
+    return {"type": "storage", "target": target, "account": account_id}
+
+
 def _dicom_service(module: Module, service: Instance) -> Document:
     doc = new_resource(
         "dicom.store",
@@ -293,16 +331,22 @@ def _dicom_service(module: Module, service: Instance) -> Document:
         "cors": {
             "allow_any_origin": "*" in origins if isinstance(origins, list) else origins,
             "allow_credentials": as_bool(cors.get("allow_credentials"), False),
+            "methods": _methods(cors.get("allowed_methods")),
         },
         "encryption": {"customer_managed_key": bool(key), "kms_key": key},
         # On the customer's own storage, the studies sit in that account's file system.
-        "copies": [
-            {"type": "storage", "target": f"{s.get('storage_account_id')}/{s.get('file_system_name') or ''}"}
-            for s in service.blocks("storage")
-        ],
+        "copies": [_storage_copy(module, s) for s in service.blocks("storage")],
     }
     set_blocks(doc, values, service)
     return doc
+
+
+def _methods(written: Any) -> Any:
+    if written is None:
+        return []
+    if not isinstance(written, list) or not all(isinstance(m, str) for m in written):
+        return written if isinstance(written, Unknown) else None
+    return sorted({m.upper() for m in written})
 
 
 __all__ = ["accounts", "buckets", "dicom_stores", "ingress_rules"]
