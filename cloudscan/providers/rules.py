@@ -32,3 +32,14 @@ def covers(denied: str, source: str) -> bool:
     except ValueError:
         return False
     return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The same ports as `spans`, as the fewest ranges, lowest first."""
+    out: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if out and low <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], high))
+        else:
+            out.append((low, high))
+    return out

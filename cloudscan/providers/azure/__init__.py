@@ -16,6 +16,7 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.azure import healthcare, network, storage
+from cloudscan.providers.azure import topology as topology_
 from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.sampling import Sampling
@@ -119,16 +120,17 @@ def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:
     if not groups:
         return []
     try:
-        addresses: dict[str, list[str]] | None = network.public_addresses(client)
+        topology: topology_.Topology | None = topology_.read_topology(client)
     except CredentialsRefused:
         raise
     except Exception as exc:
         code, message = error_of(exc)
-        reading.errors.append(
-            scan_error("network.networkInterfaces.list", code, message, f"subscriptions/{subscription}")
-        )
-        addresses = None
-    return [doc for group in groups for doc in network.ingress_rules(group, subscription, addresses)]
+        what = f"subscriptions/{subscription}"
+        # Each group is then judged alone: what the other group on a NIC's path keeps out is not known.
+        reading.errors.append(scan_error("network.topology", code, message, what))
+        topology = None
+    rules = {group.id.lower(): network.group_rules(group) for group in groups}
+    return [doc for group in groups for doc in network.ingress_rules(group, subscription, topology, rules)]
 
 
 def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:

@@ -1,6 +1,7 @@
 """Network security group rules as `network.ingress` documents: one per inbound allow rule,
 source and port range, with what deny rules of higher priority (a lower number) in the same
-group take out; and which NICs and subnets use the group, with the public addresses that
+group take out, and what the other group on every NIC's path (the subnet's, or the NIC's own)
+does not let in; and which NICs and subnets use the group, with the public addresses that
 reach it (what `scan dicomweb --from-inventory` probes)."""
 
 from __future__ import annotations
@@ -10,20 +11,33 @@ from typing import Any
 
 from cloudscan.model import Document, ingress_rule, new_resource
 from cloudscan.providers.azure.clients import value
-from cloudscan.providers.azure.vocabulary import Deny, open_ports, rule_source
+from cloudscan.providers.azure.topology import Topology
+from cloudscan.providers.azure.vocabulary import (
+    Allow,
+    Deny,
+    GroupRules,
+    open_ports,
+    rule_source,
+    through_paths,
+)
 from cloudscan.providers.rules import ALL_PORTS
 
 PROTOCOLS = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "*": "all", "esp": "esp", "ah": "ah"}
 
 
 def ingress_rules(
-    group: Any, subscription: str, addresses: dict[str, list[str]] | None
+    group: Any, subscription: str, topology: Topology | None, groups: dict[str, GroupRules]
 ) -> Iterator[Document]:
-    """The group's inbound allows; `addresses` maps a group id to the public IPs of the NICs
-    that use it (None: not read)."""
+    """The group's inbound allows, less what the other group on each NIC's path keeps out;
+    `topology` None: the NICs and subnets were not read, so each group is judged alone and
+    the addresses are unknown. `groups`: every group of the subscription by lower-case id."""
     rules = [r for r in group.security_rules or [] if str(value(r.direction)).lower() == "inbound"]
     denies = [r for r in rules if str(value(r.access)).lower() == "deny"]
     attached = bool(group.network_interfaces or group.subnets)
+    partners: list[GroupRules | None] = (
+        [None if p is None else groups.get(p) for p in topology.partners(group.id)] if topology else [None]
+    )
+    addresses = None if topology is None else topology.addresses(group.id)
     for rule in rules:
         if str(value(rule.access)).lower() != "allow":
             continue
@@ -31,7 +45,8 @@ def ingress_rules(
         for written in sources(rule):
             source, source_type = rule_source(written)
             for span in port_ranges(rule, protocol):
-                for part in _not_denied(rule, protocol, span, written, denies):
+                parts = _not_denied(rule, protocol, span, written, denies)
+                for part in through_paths(parts, protocol, written, partners):
                     yield _document(
                         group,
                         subscription,
@@ -40,8 +55,23 @@ def ingress_rules(
                         part,
                         (written, source, source_type),
                         attached,
-                        None if addresses is None else addresses.get(group.id.lower(), []),
+                        addresses,
                     )
+
+
+def group_rules(group: Any) -> GroupRules:
+    """The group's inbound rules as the other group on a path needs them."""
+    allows, denies = [], []
+    for rule in group.security_rules or []:
+        if str(value(rule.direction)).lower() != "inbound":
+            continue
+        protocol = _protocol(rule)
+        ports = tuple(port_ranges(rule, protocol))
+        if str(value(rule.access)).lower() == "allow":
+            allows.append(Allow(protocol, tuple(sources(rule)), ports, rule.priority))
+        else:
+            denies.append((rule.priority, Deny(protocol, tuple(sources(rule)), ports, _everywhere(rule))))
+    return GroupRules(tuple(allows), tuple(denies))
 
 
 def sources(rule: Any) -> list[str]:
@@ -122,30 +152,3 @@ def _document(
     if addresses is None:
         doc["_meta"]["not_collected"].append("/addresses")
     return doc
-
-
-def public_addresses(client: Any) -> dict[str, list[str]]:
-    """Group id (lower case) -> the public IPs of the NICs that use it, directly or through
-    their subnet's group."""
-    ips = {ip.id.lower(): ip.ip_address for ip in client.public_ip_addresses.list_all() if ip.ip_address}
-    subnet_groups: dict[str, str] = {}
-    for network in client.virtual_networks.list_all():
-        for subnet in network.subnets or []:
-            if subnet.network_security_group:
-                subnet_groups[subnet.id.lower()] = subnet.network_security_group.id.lower()
-    out: dict[str, list[str]] = {}
-    for nic in client.network_interfaces.list_all():
-        public = [
-            ips[c.public_ip_address.id.lower()]
-            for c in nic.ip_configurations or []
-            if c.public_ip_address and c.public_ip_address.id.lower() in ips
-        ]
-        groups = {nic.network_security_group.id.lower()} if nic.network_security_group else set()
-        groups |= {
-            subnet_groups[c.subnet.id.lower()]
-            for c in nic.ip_configurations or []
-            if c.subnet and c.subnet.id.lower() in subnet_groups
-        }
-        for group in groups:
-            out.setdefault(group, []).extend(public)
-    return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 from cloudscan import model
-from cloudscan.providers.rules import ALL_PORTS, covers, subtract
+from cloudscan.providers.rules import ALL_PORTS, covers, merge, subtract
 
 # A container's public access level -> what anyone on the internet may do in it
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
@@ -83,3 +84,87 @@ def open_ports(
             continue  # a deny of some ports says nothing of ICMP, which has none
         holes += [ALL_PORTS] if protocol not in WITH_PORTS else list(deny.ports)
     return subtract(span, holes)
+
+
+# Sources of an allow that hold no address from outside the virtual network.
+INSIDE_TAGS = ("virtualnetwork", "azureloadbalancer")
+
+
+@dataclass(frozen=True)
+class Allow:
+    """An inbound allow of the other group on a NIC's path (its subnet's, or the NIC's own)."""
+
+    protocol: str
+    sources: tuple[str, ...]  # as written
+    ports: tuple[tuple[int, int], ...]
+    priority: int
+
+
+@dataclass(frozen=True)
+class GroupRules:
+    """A group's inbound allows and denies, each deny with its priority."""
+
+    allows: tuple[Allow, ...]
+    denies: tuple[tuple[int, Deny], ...]
+
+
+def reaches_outside(source: str) -> bool:
+    """Whether an allow's source may hold addresses from outside the virtual network: anyone,
+    a public range, a service tag; not VirtualNetwork, the load balancer's probes, an
+    application security group (NICs of the network) or a private range."""
+    lower = source.lower()
+    if lower in INSIDE_TAGS or "/applicationsecuritygroups/" in lower:
+        return False
+    try:
+        return not ipaddress.ip_network(source, strict=False).is_private
+    except ValueError:
+        return True
+
+
+def overlaps(one: str, other: str) -> bool:
+    """Whether two sources may share an address (a tag may hold any range)."""
+    if one.lower() in ANYONE or other.lower() in ANYONE:
+        return True
+    try:
+        a, b = ipaddress.ip_network(one, strict=False), ipaddress.ip_network(other, strict=False)
+    except ValueError:
+        return True
+    return a.version == b.version and a.overlaps(b)
+
+
+def let_through(
+    span: tuple[int, int], protocol: str, source: str, partner: GroupRules
+) -> list[tuple[int, int]]:
+    """What of an allow's port range `span` (from `source`) the other group on the path lets in
+    too: the ports of its allows that may admit the same outside addresses, less the denies it
+    evaluates before each. Its default rules let in only the virtual network and the load
+    balancer's probes, so with no such allow it lets nothing of the internet through."""
+    out: list[tuple[int, int]] = []
+    for allow in partner.allows:
+        if "all" not in (allow.protocol, protocol) and allow.protocol != protocol:
+            continue
+        if not any(reaches_outside(s) and overlaps(s, source) for s in allow.sources):
+            continue
+        first = [deny for priority, deny in partner.denies if priority < allow.priority]
+        for low, high in allow.ports:
+            shared = (max(span[0], low), min(span[1], high))
+            if shared[0] <= shared[1]:
+                out += open_ports(shared, protocol, source, first)
+    return merge(out)
+
+
+def through_paths(
+    parts: list[tuple[int, int]], protocol: str, source: str, partners: list[GroupRules | None]
+) -> list[tuple[int, int]]:
+    """What of a group's open `parts` reaches something it guards: on each path (a NIC), the
+    other group must let the traffic in too; a path with no other group takes nothing out."""
+    if not partners or None in partners:
+        return parts
+    reached = [
+        piece
+        for partner in partners
+        if partner is not None
+        for span in parts
+        for piece in let_through(span, protocol, source, partner)
+    ]
+    return merge(reached)

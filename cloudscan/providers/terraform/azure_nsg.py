@@ -1,7 +1,7 @@
 """Network security group rules (inline, and azurerm_network_security_rule) as network.ingress
 documents, as the live adapter reads them: one per inbound allow, source and port range, with
-the ports that the group's deny rules numbered lower take out (providers/azure/vocabulary.py
-decides which do)."""
+the ports that the group's deny rules numbered lower take out, and those the subnet's group
+keeps out of a NIC's group (providers/azure/vocabulary.py decides which do)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.model import Document
-from cloudscan.providers.azure.vocabulary import Deny, open_ports, rule_source
+from cloudscan.providers.azure.vocabulary import (
+    Allow,
+    Deny,
+    GroupRules,
+    open_ports,
+    rule_source,
+    through_paths,
+)
 from cloudscan.providers.terraform.attributes import placeholder
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
@@ -61,10 +68,19 @@ def ingress_rules(module: Module) -> Iterator[Document]:
         rule = {name: instance.value(name) for name in RULE_KEYS}
         by_group.setdefault(key(instance, "network_security_group_name"), []).append(rule)
 
+    # Each group's partners on the NICs' paths, and the rules of every group as a partner.
+    partners_of = _partners(module)
+    as_partner = {placeholder(g, "id"): _group_rules(by_group.get(k, [])) for k, g in groups.items()}
+
+    def partners(group: Instance | None) -> list[GroupRules | None]:
+        found = partners_of.get(placeholder(group, "id"), [None]) if group else [None]
+        return [as_partner.get(p) if p else None for p in found]
+
     def inline(group: Instance) -> Iterator[Document]:
         for rule in group.blocks("security_rule"):
             shown = _str(group.value("name")) or group.address
-            yield from _rule_documents(module, group, shown, rule, by_group.get(key(group, "name"), []))
+            siblings = by_group.get(key(group, "name"), [])
+            yield from _rule_documents(module, group, shown, rule, siblings, partners(group))
 
     def separate(instance: Instance) -> Iterator[Document]:
         rule = {name: instance.value(name) for name in RULE_KEYS}
@@ -72,12 +88,61 @@ def ingress_rules(module: Module) -> Iterator[Document]:
         group = groups.get(group_key)
         group_name = _str((group or instance).value("name" if group else "network_security_group_name"))
         siblings = by_group.get(group_key, [])
-        yield from _rule_documents(module, instance, group_name or instance.address, rule, siblings)
+        shown = group_name or instance.address
+        yield from _rule_documents(module, instance, shown, rule, siblings, partners(group))
 
     yield from isolated(
         module, module.managed("azurerm_network_security_group"), "network.ingress", "azure", inline
     )
     yield from isolated(module, separate_rules, "network.ingress", "azure", separate)
+
+
+def _partners(module: Module) -> dict[str, list[str | None]]:
+    """Group id -> the other group on each NIC path through it, as the associations declare
+    them: a NIC's group has its subnet's (None: the subnet has none, or it is not known
+    here). A subnet's group is judged alone: what else sits in the subnet is not in these
+    files (the live scan sees it)."""
+    nic_groups = {
+        a.value("network_interface_id"): a.value("network_security_group_id")
+        for a in module.related("azurerm_network_interface_security_group_association")
+    }
+    subnet_groups = {
+        a.value("subnet_id"): a.value("network_security_group_id")
+        for a in module.related("azurerm_subnet_network_security_group_association")
+        if isinstance(a.value("subnet_id"), str)
+    }
+    out: dict[str, list[str | None]] = {}
+    for nic in module.related("azurerm_network_interface"):
+        group = nic_groups.get(placeholder(nic, "id"))
+        if not isinstance(group, str):
+            continue
+        for configuration in nic.blocks("ip_configuration"):
+            subnet = configuration.get("subnet_id")
+            partner = subnet_groups.get(subnet) if isinstance(subnet, str) else None
+            out.setdefault(group, []).append(partner if isinstance(partner, str) else None)
+    for group in subnet_groups.values():
+        if isinstance(group, str):
+            out.setdefault(group, []).append(None)
+    return out
+
+
+def _group_rules(rules: list[dict[str, Any]]) -> GroupRules | None:
+    """A group's inbound rules as the other group on a path; None when one is not known."""
+    allows, denies = [], []
+    for rule in rules:
+        if first_unknown(rule) or not isinstance(rule.get("priority"), int):
+            return None
+        if str(rule.get("direction")).lower() != "inbound":
+            continue
+        protocol, _ = protocol_name(rule.get("protocol") or "*")
+        ranges = [_port_range(p, protocol)[:2] for p in _values(rule, "destination_port_range")]
+        sources = tuple(_values(rule, "source_address_prefix") or ["*"])
+        ports = tuple(ranges or [(0, 65535)])
+        if str(rule.get("access")).lower() == "allow":
+            allows.append(Allow(protocol, sources, ports, rule["priority"]))
+        else:
+            denies.append((rule["priority"], Deny(protocol, sources, ports, _everywhere(rule))))
+    return GroupRules(tuple(allows), tuple(denies))
 
 
 def _denies_before(rule: dict[str, Any], siblings: list[dict[str, Any]]) -> list[Deny]:
@@ -133,7 +198,12 @@ def _everywhere(rule: dict[str, Any]) -> bool:
 
 
 def _rule_documents(
-    module: Module, holder: Instance, group_name: str, rule: dict[str, Any], siblings: list[dict[str, Any]]
+    module: Module,
+    holder: Instance,
+    group_name: str,
+    rule: dict[str, Any],
+    siblings: list[dict[str, Any]],
+    partners: list[GroupRules | None],
 ) -> Iterator[Document]:
     direction, access = rule.get("direction"), rule.get("access")
     if str(direction).lower() == "outbound" or str(access).lower() == "deny":
@@ -157,6 +227,7 @@ def _rule_documents(
             cidr, source_type = rule_source(shown)
             known = not (unknown_port or protocol_unknown or maybe) and isinstance(source, str)
             parts = open_ports((first, last), protocol, shown, denies) if known else [(first, last)]
+            parts = through_paths(parts, protocol, shown, partners) if known else parts
             for low, high in parts:
                 yield from _one_rule(
                     module,
