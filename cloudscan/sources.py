@@ -80,12 +80,16 @@ class TerraformSource:
 
     def documents(self, errors: ErrorSink) -> Iterator[Document]:
         from cloudscan.providers.orthanc_config import enumerate_configs
-        from cloudscan.providers.terraform import display_path, enumerate_terraform
+        from cloudscan.providers.scan_root import relative_to, scan_root
+        from cloudscan.providers.terraform import enumerate_terraform
 
+        display = relative_to(scan_root(self.paths or list(self.plans)))
         found = 0
         for doc in itertools.chain(
-            enumerate_terraform(self.paths, errors, var_files=self.var_files, plans=self.plans),
-            enumerate_configs(self.paths, errors, display_path),
+            enumerate_terraform(
+                self.paths, errors, var_files=self.var_files, plans=self.plans, display_path=display
+            ),
+            enumerate_configs(self.paths, errors, display),
         ):
             found += 1
             yield doc
@@ -113,9 +117,9 @@ class ConfigSource:
 
     def documents(self, errors: ErrorSink) -> Iterator[Document]:
         from cloudscan.providers.orthanc_config import enumerate_configs
-        from cloudscan.providers.terraform import display_path
+        from cloudscan.providers.scan_root import relative_to, scan_root
 
-        return enumerate_configs(self.paths, errors, display_path)
+        return enumerate_configs(self.paths, errors, relative_to(scan_root(self.paths)))
 
 
 @dataclass

@@ -52,6 +52,8 @@ def runner(tmp_path_factory):
     repo = work / "repo"
     shutil.copytree(ROOT / "terraform-fixtures" / "public-pacs-export", repo / "infra" / "storage")
     shutil.copytree(ROOT / "terraform-fixtures" / "imaging-ports", repo / "infra" / "network")
+    # A checkout, as actions/checkout leaves it: locations are relative to its root.
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     runner_temp = work / "runner-temp"
     runner_temp.mkdir()
     context = {"github.action_path": str(ROOT), "github.workspace": str(repo)}

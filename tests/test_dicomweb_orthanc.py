@@ -192,7 +192,9 @@ def _statuses(report, servers) -> dict[str, dict[str, str]]:
     which = {}
     for name, server in servers.items():
         which[server.dicomweb] = which[f"dicom://127.0.0.1:{server.dicom_port}"] = name
-        which[f"{server.config_file}#http"] = which[f"{server.config_file}#dicom"] = name
+        # Configuration ids are relative to the scan root, the directory holding every server's.
+        config = "/".join(server.config_file.parts[-2:])
+        which[f"{config}#http"] = which[f"{config}#dicom"] = name
     out: dict[str, dict[str, str]] = {}
     for finding in report["findings"]:
         out.setdefault(finding["policy_id"], {})[which[finding["resource"]["id"]]] = finding["status"]

@@ -156,7 +156,8 @@ def test_a_repository_with_package_json_and_alternative_configs(tmp_path):
         ["scan", "config", str(tmp_path), "--format", "json", "--only", "pacs-no-unauthenticated-admin"],
     )
     report = json.loads(result.output[: result.output.rindex("}") + 1])
-    statuses = {f["resource"]["id"].rsplit("/", 1)[1]: f["status"] for f in report["findings"]}
+    # ids are relative to the scan root: tmp_path, which is no repository
+    statuses = {f["resource"]["id"]: f["status"] for f in report["findings"]}
     # credentials.json repeats RegisteredUsers: Orthanc refuses a key set twice, so orthanc.json's
     # configuration is UNKNOWN; package.json is not part of it; orthanc-dev.json is judged alone.
     assert statuses == {"orthanc.json#http": "UNKNOWN", "orthanc-dev.json#http": "FAIL"}

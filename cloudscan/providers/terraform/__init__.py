@@ -3,12 +3,12 @@ with `source` naming the Terraform address, file and lines."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cloudscan.model import Document, scan_error
+from cloudscan.providers.scan_root import Display, relative_to, scan_root
 from cloudscan.providers.terraform import aws, azure, gcp, modules
 from cloudscan.providers.terraform.config import Module, load_module
 from cloudscan.providers.terraform.files import find_modules
@@ -21,9 +21,12 @@ def enumerate_terraform(
     *,
     var_files: tuple[Path, ...] = (),
     plans: tuple[Path, ...] = (),
+    display_path: Display | None = None,
 ) -> Iterator[Document]:
     """Documents for every module (directory) under `paths` and in every saved plan; files that
-    cannot be read or parsed go to `errors` with their line, and the others are still scanned."""
+    cannot be read or parsed go to `errors` with their line, and the others are still scanned.
+    `display_path` names files in ids and locations (default: relative to the scan root)."""
+    display_path = display_path or relative_to(scan_root(paths or list(plans)))
     found, problems = find_modules(paths)
     roots: list[Module] = []
     for directory, files in sorted(found.items()):
@@ -76,13 +79,3 @@ def _documents(module: Module) -> Iterator[Document]:
     yield from azure.buckets(module)
     yield from azure.ingress_rules(module)
     yield from azure.dicom_stores(module)
-
-
-def display_path(path: Path) -> str:
-    """Paths relative to the working directory where possible, with forward slashes: they end
-    up in SARIF locations and resource ids, which must not depend on the machine."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
-    return Path(relative).as_posix() if not relative.startswith("..") else path.as_posix()
