@@ -40,6 +40,8 @@ class ScanResult:
     resources: list[Document] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # With --baseline: the comparison (baseline.compare), else None.
+    baseline: dict[str, Any] | None = None
     # Inputs that were not judged at all (see blocking_errors) fail the run and are alerts in
     # SARIF, not notifications: a pull request cannot go green past a file nobody read.
     fail_closed: bool = False

@@ -9,7 +9,7 @@ import click
 
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import on_unreadable_option, scan_options
-from cloudscan.cli.output import read_mutes, report_and_exit, selected_policies
+from cloudscan.cli.output import read_inputs, report_and_exit, selected_policies
 
 
 @scan.command("terraform")
@@ -52,7 +52,7 @@ def scan_terraform(
 
     if not paths and not plans:
         raise UsageError("give Terraform files or directories to scan, or --plan plan.json")
-    options["mutes"] = read_mutes(options)
+    read_inputs(options)
     from cloudscan.inputs import InputError, check_readable
     from cloudscan.providers.terraform.plan import MAX_PLAN_BYTES
 
@@ -93,6 +93,6 @@ def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
             "no Orthanc configuration found: give a directory holding orthanc.json, "
             "orthanc*.json files, or a .json file with Orthanc settings"
         )
-    options["mutes"] = read_mutes(options)
+    read_inputs(options)
     policies = selected_policies(options)
     report_and_exit(run_config(list(paths), policies), options)

@@ -98,6 +98,19 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             '"reason", "until"}]}): matching findings are reported as MUTED '
             "with their reason and no longer fail the run.",
         ),
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A previous JSON report (--format json) of the same kind of scan and cloudscan "
+            "version. Each FAIL and UNKNOWN is marked new or unchanged, problems of the baseline "
+            "that are gone are listed as resolved (so tickets can close), and --fail-on counts "
+            "new FAILs only.",
+        ),
+        click.option(
+            "--only-new",
+            is_flag=True,
+            help="With --baseline: report only the new problems (for pull requests).",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
         policy_options,
     ]

@@ -14,16 +14,27 @@ from cloudscan.cli.groups import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageE
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
 
-def read_mutes(options: dict[str, Any]) -> list[dict[str, Any]]:
-    """Read the mute file before scanning: a broken one is a configuration error (exit 2)."""
+def read_inputs(options: dict[str, Any]) -> None:
+    """Read the mute file and the baseline before scanning: a broken one is a configuration
+    error (exit 2) found before the scan's minutes, not after."""
+    from cloudscan.baseline import BaselineError, load_baseline
     from cloudscan.mutes import MuteFileError, load_mutes
 
-    if not options.get("mute_file"):
-        return []
-    try:
-        return load_mutes(options["mute_file"])
-    except MuteFileError as exc:
-        raise UsageError(str(exc)) from None
+    options["mutes"] = []
+    if options.get("mute_file"):
+        try:
+            options["mutes"] = load_mutes(options["mute_file"])
+        except MuteFileError as exc:
+            raise UsageError(str(exc)) from None
+    options["baseline_report"] = None
+    if options.get("only_new") and not options.get("baseline"):
+        raise UsageError("--only-new needs --baseline: new findings are those the baseline does not have")
+    if options.get("baseline"):
+        source = click.get_current_context().info_name or ""  # each scan command is named for its source
+        try:
+            options["baseline_report"] = load_baseline(options["baseline"], source)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def selected_policies(options: dict[str, Any]) -> list[Policy]:
@@ -45,6 +56,12 @@ def report_and_exit(result: Any, options: dict[str, Any]) -> None:
 
     apply_mutes(result.findings, options.get("mutes") or [], date.today())
     result.fail_closed = options.get("on_unreadable") == "fail"
+    if options.get("baseline_report") is not None:
+        from cloudscan.baseline import compare
+
+        result.baseline = compare(result, options["baseline_report"], options["baseline"])
+        if options.get("only_new"):
+            result.findings = [f for f in result.findings if f.get("change") == "new"]
 
     fmt = report.Format(options["fmt"])
     output: Path | None = options["output"]
@@ -91,9 +108,9 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
 
     if fail_on != "none":
         threshold = SEVERITIES.index(fail_on)
-        if any(
-            f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold for f in result.findings
-        ):
+        # With a baseline, what was already there does not fail the run: only what is new.
+        counted = [f for f in result.findings if result.baseline is None or f.get("change") == "new"]
+        if any(f["status"] == "FAIL" and SEVERITIES.index(f["severity"]) <= threshold for f in counted):
             return EXIT_FINDINGS
     if read_nothing(result) or (result.fail_closed and blocking_errors(result)):
         return EXIT_INCOMPLETE

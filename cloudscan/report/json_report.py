@@ -55,6 +55,7 @@ def _document(result: ScanResult) -> dict[str, Any]:
         },
         "summary": summarise(result.findings, len(result.resources), error_count(result)),
         "findings": result.findings,
+        "baseline": result.baseline,
         "resources": result.resources,
         "errors": result.errors,
     }

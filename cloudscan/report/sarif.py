@@ -147,6 +147,8 @@ def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": escape(text)},
         "locations": [_location(resource, [e["path"] for e in finding["evidence"]])],
         "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
+        # With --baseline: SARIF's own word for it, which viewers show as new or unchanged.
+        **({"baselineState": finding["change"]} if finding.get("change") else {}),
         **(
             {
                 "suppressions": [

@@ -49,14 +49,32 @@ def render(result: ScanResult, *, color: bool = False, verbose: bool = False) ->
     for error in result.errors:
         where = f" ({escape(error['resource'])})" if error.get("resource") else ""
         lines.append(f"ERROR {error['call']}{where}: {error['code']}: {escape(error['message'])}")
+    lines += _baseline_lines(result.baseline)
     if not lines:
         lines.append("No failed or unknown results.")
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _baseline_lines(baseline: dict[str, Any] | None) -> list[str]:
+    """Problems of the baseline that are gone (a ticket can close) or were not checked again."""
+    if baseline is None:
+        return []
+    out = []
+    for word, entries in (("RESOLVED", baseline["resolved"]), ("UNVERIFIED", baseline["unverified"])):
+        for entry in entries:
+            out.append(f"{word} {escape(entry['policy_id'])} {escape(entry['resource']['id'])}")
+    counts = baseline["counts"]
+    out.append(
+        f"Against {escape(baseline['file'])}: {counts['new']} new, {counts['unchanged']} unchanged, "
+        f"{counts['resolved']} resolved, {counts['unverified']} not checked again."
+    )
+    return out
+
+
 def _finding_lines(finding: dict[str, Any]) -> list[str]:
     resource = finding["resource"]
-    out = [f"    {finding['status']:<7} {escape(resource['id'])}{_location(resource)}"]
+    new = " NEW" if finding.get("change") == "new" else ""
+    out = [f"    {finding['status']:<7} {escape(resource['id'])}{_location(resource)}{new}"]
     if finding.get("suppression"):
         until = finding["suppression"].get("until")
         note = f" (until {escape(until)})" if until else ""
