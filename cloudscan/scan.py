@@ -42,6 +42,8 @@ class ScanResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     # With --baseline: the comparison (baseline.compare), else None.
     baseline: dict[str, Any] | None = None
+    # What the user should know that is no error of the scan: a mute entry that mutes nothing.
+    warnings: list[str] = field(default_factory=list)
     # Inputs that were not judged at all (see blocking_errors) fail the run and are alerts in
     # SARIF, not notifications: a pull request cannot go green past a file nobody read.
     fail_closed: bool = False

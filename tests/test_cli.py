@@ -323,12 +323,54 @@ def test_mutes_keep_findings_but_stop_them_failing(tmp_path, monkeypatch):
     assert suppressed and suppressed[0]["suppressions"][0]["justification"] == "demo bucket, no PHI"
 
 
-def test_a_broken_mute_file_is_a_usage_error(tmp_path):
+def test_a_file_that_is_no_mute_file_is_a_usage_error(tmp_path):
     mutes = tmp_path / "mutes.json"
-    mutes.write_text(json.dumps({"mutes": [{"policy": "x", "resource": "y"}]}))
-    result = run("scan", "terraform", str(tmp_path), "--mute", str(mutes))
+    mutes.write_text(json.dumps({"mute": [{"policy": "x", "resource": "y", "reason": "typo of mutes"}]}))
+    result = run("scan", "terraform", "terraform-fixtures/public-pacs-export", "--mute", str(mutes))
     assert result.exit_code == 2
-    assert f"{mutes}: /mutes/0: 'reason' is a required property" in result.output
+    assert f'{mutes}: not a mute file: expected {{"mutes": [...]}}' in result.output
+
+
+def test_a_malformed_or_expired_mute_entry_mutes_nothing_and_says_why(tmp_path):
+    target = "aws_s3_bucket.exports"
+    mutes = tmp_path / "mutes.json"
+    mutes.write_text(
+        json.dumps(
+            {
+                "mutes": [
+                    {"policy": "storage-no-public-read", "resource": target},  # no reason
+                    {
+                        "policy": "storage-no-public-list",
+                        "resource": target,
+                        "reason": "reviewed in 2019",
+                        "until": "2020-01-01",
+                    },
+                    {
+                        "policy": "storage-tls-required",
+                        "resource": target,
+                        "reason": "reviewed by SEC",
+                        "owner": "imaging-platform",
+                        "ticket": "SEC-1234",
+                    },
+                ]
+            }
+        )
+    )
+    report = tmp_path / "report.json"
+    args = ["scan", "terraform", "terraform-fixtures/public-pacs-export", "--mute", str(mutes)]
+    result = run(*args, "--format", "json", "-o", str(report))
+    assert result.exit_code == 1  # the findings the first two entries meant to mute fail
+    document = json.loads(report.read_text())
+    assert not list(report_validator().iter_errors(document))
+    status = {f["policy_id"]: f for f in document["findings"] if f["resource"]["source"]["address"] == target}
+    assert status["storage-no-public-read"]["status"] == "FAIL"
+    assert status["storage-no-public-list"]["status"] == "FAIL"
+    suppression = status["storage-tls-required"]["suppression"]
+    assert (suppression["owner"], suppression["ticket"]) == ("imaging-platform", "SEC-1234")
+    said = document["warnings"]
+    assert said[0] == f"{mutes}: /mutes/0: 'reason' is a required property: this entry mutes nothing"
+    assert said[1].startswith(f"{mutes}: /mutes/1 (storage-no-public-list on {target}) ended on 2020-01-01")
+    assert "cloudscan: warning: " + said[1] in result.output
 
 
 def test_a_registry_module_is_reported_but_does_not_fail_closed(monkeypatch):

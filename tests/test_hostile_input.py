@@ -185,12 +185,13 @@ CASES = [
         "x-cloudscan-message",
         None,
     ),
-    # 3. Mute files are checked before the scan.
+    # 3. Mute files are checked before the scan; an entry that is not well-formed mutes nothing
+    # and is a warning (fail closed), the rest of the file still applies.
     (
         "mute date that does not exist",
         {"main.tf": GOOD_TF, "m.json": json.dumps({"mutes": [{**MUTE_OK, "until": "2027-02-30"}]})},
         ["scan", "terraform", "{d}/main.tf", "--mute", "{d}/m.json"],
-        2,
+        0,
         "/mutes/0/until",
         None,
     ),
@@ -198,7 +199,7 @@ CASES = [
         "mute date 9999-99-99",
         {"main.tf": GOOD_TF, "m.json": json.dumps({"mutes": [{**MUTE_OK, "until": "9999-99-99"}]})},
         ["scan", "terraform", "{d}/main.tf", "--mute", "{d}/m.json"],
-        2,
+        0,
         "is no date",
         None,
     ),
@@ -206,7 +207,7 @@ CASES = [
         "mute date 0000-01-01",
         {"main.tf": GOOD_TF, "m.json": json.dumps({"mutes": [{**MUTE_OK, "until": "0000-01-01"}]})},
         ["scan", "terraform", "{d}/main.tf", "--mute", "{d}/m.json"],
-        2,
+        0,
         "/mutes/0/until",
         None,
     ),
@@ -425,7 +426,7 @@ def test_many_mutes_match_fast(tmp_path):
     ]
     entries.append({"policy": "storage-*", "resource": "*teaching*", "reason": "de-identified set"})
     (tmp_path / "m.json").write_text(json.dumps({"mutes": entries}))
-    mutes = load_mutes(tmp_path / "m.json")
+    mutes = load_mutes(tmp_path / "m.json").entries
     findings = [
         {
             "status": "FAIL",

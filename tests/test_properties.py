@@ -272,7 +272,7 @@ def test_mute_files_are_refused_before_the_scan_or_apply(tmp_path_factory, docum
     except MuteFileError:
         return
     finding = {"status": "FAIL", "policy_id": "p", "resource": {"id": "r", "name": "r", "source": None}}
-    apply_mutes([finding], mutes, date(2026, 11, 30))
+    apply_mutes([finding], mutes.entries, date(2026, 11, 30))
 
 
 @SLOW

@@ -14,16 +14,25 @@ from cloudscan.cli.groups import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageE
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
 
-def read_inputs(options: dict[str, Any]) -> None:
+def read_inputs(options: dict[str, Any], paths: list[Path] | None = None) -> None:
     """Read the mute file and the baseline before scanning: a broken one is a configuration
-    error (exit 2) found before the scan's minutes, not after."""
+    error (exit 2) found before the scan's minutes, not after. Without --mute, the mute file
+    is .cloudscan/mutes.json at the root of the repository under scan (for a live scan, the
+    one of the working directory), when there is one."""
     from cloudscan.baseline import BaselineError, load_baseline
-    from cloudscan.mutes import MuteFileError, load_mutes
+    from cloudscan.mutes import DEFAULT_MUTE_FILE, MuteFileError, load_mutes
+    from cloudscan.providers.scan_root import scan_root
 
-    options["mutes"] = []
-    if options.get("mute_file"):
+    options["mutes"] = None
+    mute_file = options.get("mute_file")
+    if mute_file is None and not options.get("no_default_mutes"):
+        default = scan_root(paths or [Path.cwd()]) / DEFAULT_MUTE_FILE
+        mute_file = default if default.is_file() else None
+        if mute_file is not None:
+            click.echo(f"cloudscan: accepted risks from {mute_file}", err=True)
+    if mute_file is not None:
         try:
-            options["mutes"] = load_mutes(options["mute_file"])
+            options["mutes"] = load_mutes(mute_file)
         except MuteFileError as exc:
             raise UsageError(str(exc)) from None
     options["baseline_report"] = None
@@ -53,8 +62,16 @@ def report_and_exit(result: Any, options: dict[str, Any]) -> None:
 
     from cloudscan import report
     from cloudscan.mutes import apply_mutes
+    from cloudscan.report.escape import escape
 
-    apply_mutes(result.findings, options.get("mutes") or [], date.today())
+    mutes = options.get("mutes")
+    if mutes is not None:
+        today = date.today()
+        apply_mutes(result.findings, mutes.entries, today)
+        # An entry that mutes nothing (malformed, or past its date) is said, not silently dropped.
+        result.warnings += mutes.warnings + mutes.expired(today)
+    for warning in result.warnings:
+        click.echo(f"cloudscan: warning: {escape(warning)}", err=True)
     result.fail_closed = options.get("on_unreadable") == "fail"
     if options.get("baseline_report") is not None:
         from cloudscan.baseline import compare

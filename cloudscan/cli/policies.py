@@ -48,6 +48,7 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
         "fail_on": "none",
         "strict": False,
         "mute_file": None,
+        "no_default_mutes": True,  # the demo's account is no one's: no accepted risk of theirs
         "trusted_account": (),
         "policy_dirs": (),
         "no_builtin_policies": False,

@@ -58,4 +58,5 @@ def _document(result: ScanResult) -> dict[str, Any]:
         "baseline": result.baseline,
         "resources": result.resources,
         "errors": result.errors,
+        "warnings": result.warnings,
     }
