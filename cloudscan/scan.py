@@ -20,6 +20,7 @@ from cloudscan.checks import (
 )
 from cloudscan.model import Document, load_schema, mark_unknown, split_pointer
 from cloudscan.policyset import Policy
+from cloudscan.progress import CURRENT
 from cloudscan.sources import (
     AwsSource,
     AzureSource,
@@ -71,11 +72,14 @@ NOT_FAILURES = {"ModuleNotRead"}
 
 
 def error_count(result: ScanResult) -> int:
-    """Scan errors, as reports list them, and resources cloudscan failed on. Why one field is
-    unknown is told with its UNKNOWN result and not counted again."""
-    return len(result.errors) + sum(
-        e.get("call") == "cloudscan:internal" for r in result.resources for e in r["_meta"]["errors"]
-    )
+    """Scan errors: what failed for the scan as a whole (a listing, a file), each listed."""
+    return len(result.errors)
+
+
+def resources_with_errors(result: ScanResult) -> int:
+    """Resources a read failed for, in part or whole, or cloudscan failed on: each says why
+    with its UNKNOWN results (or once, when nothing of it could be read)."""
+    return sum(bool(r["_meta"]["errors"]) for r in result.resources)
 
 
 # Fields a document has before anything is read: what was asked for (the URL of an endpoint,
@@ -136,7 +140,12 @@ def run(
     result = ScanResult(source=source, policies=policies, errors=errors)
     judgements = engine.Judgements()
     storage, waiting = StorageSeen(), []
+    progress = CURRENT.get()
+    if progress is not None:
+        progress.errors = errors
     for doc in documents:
+        if progress is not None:
+            progress.seen(doc["kind"])
         try:
             derive(doc, context)
         except Exception as exc:  # a check's bug must neither pass a resource nor end the scan

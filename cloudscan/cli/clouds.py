@@ -8,7 +8,7 @@ import click
 
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import sample_options, sampling_of, scan_options
-from cloudscan.cli.output import read_inputs, report_and_exit, selected_policies
+from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.model import CredentialsRefused
 
 
@@ -48,7 +48,7 @@ def scan_aws(
     import boto3  # heavy: imported only when an AWS scan runs
     from botocore.exceptions import BotoCoreError
 
-    read_inputs(options)
+    before_scan(options)
     try:
         session = boto3.Session(profile_name=profile)
         credentials = session.get_credentials()
@@ -155,7 +155,7 @@ def scan_gcp(
 
     if projects and organization:
         raise UsageError("give --project or --organization, not both")
-    read_inputs(options)
+    before_scan(options)
     try:
         credentials, default_project = load_credentials(
             anonymous=anonymous, impersonate=impersonate_service_account
@@ -262,7 +262,7 @@ def scan_azure(
 
     if subscriptions and all_subscriptions:
         raise UsageError("give --subscription or --all-subscriptions, not both")
-    read_inputs(options)
+    before_scan(options)
     try:
         credential = load_credential(tenant)
     except Exception as exc:  # azure-identity raises its own types for a broken environment

@@ -9,7 +9,7 @@ import click
 
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import scan_options
-from cloudscan.cli.output import read_inputs, report_and_exit, selected_policies
+from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.ports import DICOMWEB_BASES, DIMSE_PORTS, listed
 
 
@@ -118,7 +118,7 @@ def scan_dicomweb(
     from cloudscan.providers.dimse import DimseOptions
     from cloudscan.scan import scan_dicomweb as run_dicomweb
 
-    read_inputs(options)
+    before_scan(options)
     targets = Targets()
     try:
         for url in urls:

@@ -9,7 +9,7 @@ import click
 
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import on_unreadable_option, scan_options
-from cloudscan.cli.output import read_inputs, report_and_exit, selected_policies
+from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 
 
 @scan.command("terraform")
@@ -52,7 +52,7 @@ def scan_terraform(
 
     if not paths and not plans:
         raise UsageError("give Terraform files or directories to scan, or --plan plan.json")
-    read_inputs(options, list(paths) or list(plans))
+    before_scan(options, list(paths) or list(plans))
     from cloudscan.inputs import InputError, check_readable
     from cloudscan.providers.terraform.plan import MAX_PLAN_BYTES
 
@@ -93,6 +93,6 @@ def scan_config(paths: tuple[Path, ...], **options: Any) -> None:
             "no Orthanc configuration found: give a directory holding orthanc.json, "
             "orthanc*.json files, or a .json file with Orthanc settings"
         )
-    read_inputs(options, list(paths))
+    before_scan(options, list(paths))
     policies = selected_policies(options)
     report_and_exit(run_config(list(paths), policies), options)

@@ -47,16 +47,30 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--format",
             "fmt",
             type=click.Choice(FORMATS),
-            default="text",
+            multiple=True,
+            default=("text",),
             show_default=True,
             help="Report format: text for people, json for tickets and pipelines, "
-            "sarif for GitHub code scanning.",
+            "sarif for GitHub code scanning. Repeatable with --output-dir: one scan, every report.",
         ),
         click.option(
             "--output",
             "-o",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the report to FILE instead of standard output.",
+            help="Write the report to FILE instead of standard output (written whole or not at all).",
+        ),
+        click.option(
+            "--output-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Write each --format to DIR/cloudscan.<format's extension> (txt, json, sarif...), "
+            "each written whole or not at all.",
+        ),
+        click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help="No progress and no summary line on stderr (warnings and errors still go there). "
+            "Progress is only ever shown when stderr is a terminal.",
         ),
         click.option(
             "--fail-on",
@@ -110,6 +124,29 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--only-new",
             is_flag=True,
             help="With --baseline: report only the new problems (for pull requests).",
+        ),
+        click.option(
+            "--post",
+            metavar="URL",
+            help="Also send the FAIL and UNKNOWN findings (with --baseline: the new and the "
+            "resolved ones) as JSON to this webhook, in batches of 500, after the reports are "
+            "written; retried with back-off. https only (http to this machine). A failed "
+            "delivery is said on stderr and makes a clean run exit 3.",
+        ),
+        click.option(
+            "--post-auth-env",
+            metavar="VAR",
+            default="CLOUDSCAN_POST_AUTHORIZATION",
+            show_default=True,
+            help="Environment variable whose value is sent as the webhook's Authorization header "
+            "(e.g. 'Bearer ...'); never printed.",
+        ),
+        click.option(
+            "--post-timeout",
+            type=click.FloatRange(0.1, 300),
+            default=10.0,
+            show_default=True,
+            help="Seconds to wait for the webhook's answer, per attempt.",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
         policy_options,

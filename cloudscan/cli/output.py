@@ -14,11 +14,12 @@ from cloudscan.cli.groups import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageE
 from cloudscan.policyset import SEVERITIES, Policy, PolicyErrors, load_policies, select
 
 
-def read_inputs(options: dict[str, Any], paths: list[Path] | None = None) -> None:
+def before_scan(options: dict[str, Any], paths: list[Path] | None = None) -> None:
     """Read the mute file and the baseline before scanning: a broken one is a configuration
     error (exit 2) found before the scan's minutes, not after. Without --mute, the mute file
     is .cloudscan/mutes.json at the root of the repository under scan (for a live scan, the
-    one of the working directory), when there is one."""
+    one of the working directory), when there is one. Then show progress, on a terminal."""
+    _check_outputs(options)
     from cloudscan.baseline import BaselineError, load_baseline
     from cloudscan.mutes import DEFAULT_MUTE_FILE, MuteFileError, load_mutes
     from cloudscan.providers.scan_root import scan_root
@@ -44,6 +45,7 @@ def read_inputs(options: dict[str, Any], paths: list[Path] | None = None) -> Non
             options["baseline_report"] = load_baseline(options["baseline"], source)
         except BaselineError as exc:
             raise UsageError(str(exc)) from None
+    _start_progress(options)
 
 
 def selected_policies(options: dict[str, Any]) -> list[Policy]:
@@ -57,12 +59,48 @@ def selected_policies(options: dict[str, Any]) -> list[Policy]:
     return selected
 
 
-def report_and_exit(result: Any, options: dict[str, Any]) -> None:
+def _check_outputs(options: dict[str, Any]) -> None:
+    if options.get("post"):
+        from cloudscan.report.post import check_url
+
+        problem = check_url(options["post"])
+        if problem:
+            raise UsageError(f"--post: {problem}")
+    formats = options.get("fmt") or ("text",)
+    if isinstance(formats, str):
+        formats = (formats,)
+    options["formats"] = tuple(dict.fromkeys(formats))
+    if len(options["formats"]) > 1 and options.get("output_dir") is None:
+        raise UsageError("several --format need --output-dir DIR: each report is written there")
+    if options.get("output") is not None and options.get("output_dir") is not None:
+        raise UsageError("give --output FILE or --output-dir DIR, not both")
+
+
+def _start_progress(options: dict[str, Any]) -> None:
+    from cloudscan.progress import CURRENT, Progress, shown
+
+    stderr = click.get_text_stream("stderr")
+    if shown(stderr, options.get("quiet", False)):
+        progress = Progress(stderr)
+        progress.start()
+        CURRENT.set(progress)
+
+
+def _stop_progress() -> None:
+    from cloudscan.progress import CURRENT
+
+    progress = CURRENT.get()
+    if progress is not None:
+        progress.stop()
+        CURRENT.set(None)
+
+
+def settle(result: Any, options: dict[str, Any]) -> None:
+    """What the run's options do to a scan's result before it is reported: mutes (and the
+    warnings of entries that mute nothing), failing closed on unread input, the baseline."""
     from datetime import date
 
-    from cloudscan import report
     from cloudscan.mutes import apply_mutes
-    from cloudscan.report.escape import escape
 
     mutes = options.get("mutes")
     if mutes is not None:
@@ -70,8 +108,6 @@ def report_and_exit(result: Any, options: dict[str, Any]) -> None:
         apply_mutes(result.findings, mutes.entries, today)
         # An entry that mutes nothing (malformed, or past its date) is said, not silently dropped.
         result.warnings += mutes.warnings + mutes.expired(today)
-    for warning in result.warnings:
-        click.echo(f"cloudscan: warning: {escape(warning)}", err=True)
     result.fail_closed = options.get("on_unreadable") == "fail"
     if options.get("baseline_report") is not None:
         from cloudscan.baseline import compare
@@ -80,16 +116,58 @@ def report_and_exit(result: Any, options: dict[str, Any]) -> None:
         if options.get("only_new"):
             result.findings = [f for f in result.findings if f.get("change") == "new"]
 
-    fmt = report.Format(options["fmt"])
+
+def report_and_exit(result: Any, options: dict[str, Any]) -> None:
+    from cloudscan import report
+    from cloudscan.report.escape import escape
+
+    _stop_progress()
+    settle(result, options)
+    for warning in result.warnings:
+        click.echo(f"cloudscan: warning: {escape(warning)}", err=True)
+    formats = [report.Format(f) for f in options.get("formats") or [options["fmt"]]]
+    verbose = options["verbose"]
+    output_dir: Path | None = options.get("output_dir")
     output: Path | None = options["output"]
-    color = output is None and fmt is report.Format.TEXT and sys.stdout.isatty()
-    if output is None:
-        click.echo(report.render(fmt, result, color=color, verbose=options["verbose"]), nl=False)
+
+    def writer(fmt: report.Format) -> Callable[[Any], None]:
+        return lambda stream: report.write(fmt, result, stream, verbose=verbose)
+
+    if output_dir is not None:
+        for fmt in formats:
+            _write_atomically(output_dir / f"cloudscan.{report.EXTENSIONS[fmt]}", writer(fmt))
+    elif output is not None:
+        _write_atomically(output, writer(formats[0]))
     else:
-        verbose = options["verbose"]
-        _write_atomically(output, lambda stream: report.write(fmt, result, stream, verbose=verbose))
-    _summary_line(result)
-    sys.exit(exit_code(result, options["fail_on"], options["strict"]))
+        color = formats[0] is report.Format.TEXT and sys.stdout.isatty()
+        click.echo(report.render(formats[0], result, color=color, verbose=verbose), nl=False)
+    if not options.get("quiet"):
+        _summary_line(result)
+    code = exit_code(result, options["fail_on"], options["strict"])
+    if options.get("post") and not _posted(result, options):
+        code = EXIT_INCOMPLETE if code == EXIT_OK else code
+    sys.exit(code)
+
+
+def _posted(result: Any, options: dict[str, Any]) -> bool:
+    """Send the findings to --post; False (said on stderr) when they did not all arrive."""
+    import os
+
+    from cloudscan.report.post import Delivery, PostError, post
+
+    delivery = Delivery(
+        options["post"],
+        authorization=os.environ.get(options.get("post_auth_env") or "") or None,
+        timeout=options.get("post_timeout") or 10.0,
+    )
+    try:
+        sent = post(result, delivery)
+    except PostError as exc:
+        click.echo(f"cloudscan: error: findings not posted (the reports are written): {exc}", err=True)
+        return False
+    if not options.get("quiet"):
+        click.echo(f"cloudscan: {sent} findings posted", err=True)
+    return True
 
 
 def _write_atomically(output: Path, write: Callable[[Any], None]) -> None:
@@ -140,19 +218,22 @@ def exit_code(result: Any, fail_on: str, strict: bool) -> int:
 def _summary_line(result: Any) -> None:
     from cloudscan.report.escape import escape
     from cloudscan.report.summary import summarise
-    from cloudscan.scan import error_count, read_nothing
+    from cloudscan.scan import error_count, read_nothing, resources_with_errors
 
-    errors = error_count(result)
-    s = summarise(result.findings, len(result.resources), errors)
+    errors, noted = error_count(result), resources_with_errors(result)
+    s = summarise(result.findings, len(result.resources), errors, noted)
     failed = ", ".join(f"{n} {sev}" for sev, n in s["failed_by_severity"].items() if n)
     counts = s["results"]
+    baseline = result.baseline["counts"] if result.baseline else None
     click.echo(
         f"cloudscan: {s['resources']} resources, {len(result.policies)} policies: "
         f"{counts['FAIL']} FAIL"
         + (f" ({failed})" if failed else "")
         + f", {counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
         + (f", {counts['MUTED']} MUTED" if counts["MUTED"] else "")
-        + f", {errors} error{'' if errors == 1 else 's'}",
+        + (f"; {baseline['new']} new, {baseline['resolved']} resolved" if baseline else "")
+        + f"; {errors} scan error{'' if errors == 1 else 's'}"
+        + (f", {noted} resource{'' if noted == 1 else 's'} partly unknown" if noted else ""),
         err=True,
     )
     nothing = read_nothing(result)

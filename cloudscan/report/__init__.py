@@ -16,6 +16,10 @@ class Format(StrEnum):
     SARIF = "sarif"
 
 
+# The file name each format takes in --output-dir: cloudscan.<extension>
+EXTENSIONS = {Format.TEXT: "txt", Format.JSON: "json", Format.SARIF: "sarif"}
+
+
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:

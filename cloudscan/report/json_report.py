@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from cloudscan import __version__
 from cloudscan.report.summary import summarise
-from cloudscan.scan import ScanResult, error_count
+from cloudscan.scan import ScanResult, error_count, resources_with_errors
 
 REPORT_VERSION = "1.0"
 
@@ -53,7 +53,9 @@ def _document(result: ScanResult) -> dict[str, Any]:
             "finished_at": result.finished_at or result.started_at,
             "policies": [p.id for p in result.policies],
         },
-        "summary": summarise(result.findings, len(result.resources), error_count(result)),
+        "summary": summarise(
+            result.findings, len(result.resources), error_count(result), resources_with_errors(result)
+        ),
         "findings": result.findings,
         "baseline": result.baseline,
         "resources": result.resources,
