@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import json_report, sarif, text_report
+from cloudscan.report import csv_report, json_report, jsonl, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -14,19 +15,27 @@ class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    JSONL = "jsonl"
+    CSV = "csv"
 
 
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:
-    """Write the report to `stream`. JSON and SARIF are written as they are encoded, so a report
-    of thousands of resources never exists whole in memory as a string."""
-    if fmt is Format.JSON:
-        json_report.write(result, stream)
-    elif fmt is Format.SARIF:
-        sarif.write(result, stream)
-    else:
+    """Write the report to `stream`. JSON, JSON Lines and CSV are written as they are encoded,
+    so a report of thousands of resources never exists whole in memory as a string."""
+    if fmt is Format.TEXT:
         stream.write(text_report.render(result, color=color, verbose=verbose))
+    else:
+        WRITERS[fmt](result, stream)
+
+
+WRITERS: dict[Format, Callable[[ScanResult, TextIO], None]] = {
+    Format.JSON: json_report.write,
+    Format.SARIF: sarif.write,
+    Format.JSONL: jsonl.write,
+    Format.CSV: csv_report.write,
+}
 
 
 def render(fmt: Format, result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:
