@@ -1,4 +1,4 @@
-"""Reports for queues (jsonl) and spreadsheets (csv).
+"""Reports for queues (jsonl), spreadsheets (csv) and CI test reports (junit).
 
 Each format is checked three ways: on the scan of every Terraform fixture (all five statuses and
 scan errors), on a scan of Terraform whose names and strings are hostile, and on a result
@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import json
+import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -22,11 +23,12 @@ from cloudscan.cli import cli
 from cloudscan.cli.options import FORMATS
 from cloudscan.model import schema_registry
 from cloudscan.mutes import apply_mutes
-from cloudscan.report import Format, csv_report, jsonl, render
+from cloudscan.report import Format, csv_report, jsonl, junit, render
 from cloudscan.report.json_report import REPORT_VERSION
 from cloudscan.scan import ScanResult, scan_terraform
 
 ROOT = Path(__file__).resolve().parent.parent
+JUNIT_XSD = Path(__file__).parent / "schemas" / "junit-cloudscan.xsd"
 
 # Names a bucket can be given in Terraform: each would start a formula in a spreadsheet, forge a
 # line, break XML or recolour a terminal if it were shown as it is.
@@ -259,6 +261,108 @@ def test_csv_with_a_baseline_says_what_changed(compared_result):
     assert changes[""] == sum(statuses(compared_result)[s] for s in ("PASS", "NOT_APPLICABLE"))
 
 
+# -- junit -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def junit_schema():
+    import xmlschema
+
+    return xmlschema.XMLSchema11(str(JUNIT_XSD))
+
+
+def junit_document(result: ScanResult, schema) -> ET.Element:
+    text = junit.render(result)
+    assert text.isascii()
+    schema.validate(text)
+    return ET.fromstring(text)
+
+
+def test_junit_is_a_suite_per_policy_and_a_test_per_resource(fixtures_result, junit_schema):
+    root = junit_document(fixtures_result, junit_schema)
+    counts = statuses(fixtures_result)
+    errors = len(fixtures_result.errors)
+    assert int(root.get("tests")) == len(fixtures_result.findings) + errors
+    assert int(root.get("failures")) == counts["FAIL"]
+    assert int(root.get("errors")) == counts["UNKNOWN"] + errors
+    assert int(root.get("skipped")) == counts["NOT_APPLICABLE"] + counts["MUTED"]
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {f["policy_id"] for f in fixtures_result.findings} | {"scan-errors"}
+    suite = suites["storage-no-public-read"]
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["severity"] == "critical" and properties["category"] == "public-exposure"
+    case = next(
+        c
+        for c in suite.iter("testcase")
+        if c.get("name") == "terraform-fixtures/public-pacs-export/aws_s3_bucket.exports"
+    )
+    assert case.get("classname") == "cloudscan.public-exposure.storage-no-public-read"
+    assert case.get("file") == "terraform-fixtures/public-pacs-export/main.tf" and int(case.get("line")) >= 1
+    failure = case.find("failure")
+    assert failure.get("message") == "Anyone on the internet can read objects in this bucket."
+    assert "fix: " in failure.text and "resource: aws_s3_bucket.exports" in failure.text
+
+
+def test_junit_unknown_is_an_error_and_muted_is_skipped(fixtures_result, junit_schema):
+    root = junit_document(fixtures_result, junit_schema)
+    by_test = {(c.get("classname").rsplit(".", 1)[-1], c.get("name")): c for c in root.iter("testcase")}
+    for finding in fixtures_result.findings:
+        case = by_test[(finding["policy_id"], finding["resource"]["id"])]
+        outcome = [child.tag for child in case]
+        expected = {"FAIL": ["failure"], "UNKNOWN": ["error"], "PASS": [], "NOT_APPLICABLE": ["skipped"]}
+        assert outcome == expected.get(finding["status"], ["skipped"]), finding["status"]
+        if finding["status"] == "UNKNOWN":
+            assert case.find("error").get("message").startswith("could not evaluate")
+        if finding["status"] == "MUTED":
+            assert case.find("skipped").get("message").startswith("muted")
+    unread = [c for c in root.iter("testcase") if c.get("classname") == "cloudscan.scan-errors"]
+    assert "terraform-fixtures/broken-hcl/broken.tf:3" in {c.get("name") for c in unread}
+
+
+def test_junit_reads_in_junitparser(fixtures_result):
+    from junitparser import Error, Failure, JUnitXml, Skipped
+
+    report = JUnitXml.fromstring(junit.render(fixtures_result))
+    kinds = {Failure: "failure", Error: "error", Skipped: "skipped"}
+    outcomes = Counter(
+        next((kinds[type(r)] for r in case.result), "pass") for suite in report for case in suite
+    )
+    counts = statuses(fixtures_result)
+    assert outcomes["failure"] == counts["FAIL"]
+    assert outcomes["error"] == counts["UNKNOWN"] + len(fixtures_result.errors)
+    assert outcomes["pass"] == counts["PASS"]
+
+
+def test_junit_hostile_strings_make_well_formed_xml(hostile_result, junit_schema):
+    root = junit_document(hostile_result, junit_schema)
+    names = {c.get("name") for c in root.iter("testcase")}
+    assert any(n.endswith("aws_s3_bucket.=cmd\\x00<b>]]>\\x0aFORGED") for n in names)
+    details = "\n".join(e.text or "" for e in root.iter() if e.tag in ("failure", "error"))
+    assert "<script>alert(1)</script>]]>&amp;\\x00\\x1b[31mred\\ud800\\x0aFORGED LINE" in details
+    assert "(Sid -1+1\\x00]]><x/>\\ud800\\x1b[0m)" in details
+    assert not any(line.startswith("FORGED") for line in details.splitlines())
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00", "\x1b[31m", "\ud800", "\udfff", "]]>", "\ufffe", "\uffff", "a\u202eb"]
+)
+def test_junit_text_is_what_xml_can_hold(text):
+    shown = junit.xml_text(text)
+    element = ET.Element("testcase", name=shown)
+    element.text = shown
+    parsed = ET.fromstring(ET.tostring(element, encoding="us-ascii"))
+    assert parsed.get("name") == parsed.text == shown
+
+
+def test_junit_with_a_baseline_says_which_failures_are_new(compared_result, junit_schema):
+    root = junit_document(compared_result, junit_schema)
+    texts = [e.text for e in root.iter() if e.tag in ("failure", "error")]
+    assert any("change: new since the baseline previous-report.json" in t for t in texts)
+    assert any("change: unchanged since the baseline" in t for t in texts)
+    # Resolved findings are no tests: the same tests as without a baseline.
+    assert int(root.get("tests")) == len(compared_result.findings) + len(compared_result.errors)
+
+
 # -- every format --------------------------------------------------------------------------------
 
 
@@ -270,6 +374,7 @@ def test_the_command_line_offers_every_format():
 READS = {
     "jsonl": lambda text: all(json.loads(line)["policy_id"] for line in text.splitlines()),
     "csv": lambda text: next(csv.reader(io.StringIO(text))) == list(csv_report.COLUMNS),
+    "junit": lambda text: ET.fromstring(text).tag == "testsuites",
 }
 
 
@@ -294,8 +399,9 @@ def test_hostile_names_never_stop_a_report_from_being_written(fmt, hostile_terra
     assert output.read_text(encoding="utf-8")
 
 
-def test_a_result_without_findings(builtin_policies):
+def test_a_result_without_findings(builtin_policies, junit_schema):
     empty = ScanResult(source="terraform", policies=builtin_policies)
     assert jsonl.render(empty) == ""
     assert csv_report.render(empty) == ",".join(csv_report.COLUMNS) + "\r\n"
+    assert junit_document(empty, junit_schema).get("tests") == "0"
     assert all(render(fmt, empty) for fmt in Format if fmt is not Format.JSONL)

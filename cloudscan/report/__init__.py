@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import csv_report, json_report, jsonl, sarif, text_report
+from cloudscan.report import csv_report, json_report, jsonl, junit, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -17,6 +17,7 @@ class Format(StrEnum):
     SARIF = "sarif"
     JSONL = "jsonl"
     CSV = "csv"
+    JUNIT = "junit"
 
 
 def write(
@@ -35,6 +36,7 @@ WRITERS: dict[Format, Callable[[ScanResult, TextIO], None]] = {
     Format.SARIF: sarif.write,
     Format.JSONL: jsonl.write,
     Format.CSV: csv_report.write,
+    Format.JUNIT: junit.write,
 }
 
 
