@@ -1,4 +1,4 @@
-"""Reports for queues (jsonl), spreadsheets (csv) and CI test reports (junit).
+"""Reports for queues (jsonl), spreadsheets (csv), CI test reports (junit) and SIEMs (ocsf).
 
 Each format is checked three ways: on the scan of every Terraform fixture (all five statuses and
 scan errors), on a scan of Terraform whose names and strings are hostile, and on a result
@@ -23,7 +23,7 @@ from cloudscan.cli import cli
 from cloudscan.cli.options import FORMATS
 from cloudscan.model import schema_registry
 from cloudscan.mutes import apply_mutes
-from cloudscan.report import Format, csv_report, jsonl, junit, render
+from cloudscan.report import Format, csv_report, jsonl, junit, ocsf, render
 from cloudscan.report.json_report import REPORT_VERSION
 from cloudscan.scan import ScanResult, scan_terraform
 
@@ -363,6 +363,114 @@ def test_junit_with_a_baseline_says_which_failures_are_new(compared_result, juni
     assert int(root.get("tests")) == len(compared_result.findings) + len(compared_result.errors)
 
 
+# -- ocsf --------------------------------------------------------------------------------------
+
+# OCSF 1.5.0 account types (objects/account.json) that cloudscan writes. py-ocsf-models 0.10.0
+# knows AWS Account (10) but not GCP Project (11) nor Azure Subscription (13): those are checked
+# here, and the rest of the event through the model.
+OCSF_ACCOUNT_TYPES = {
+    "AWS": (10, "AWS Account"),
+    "GCP": (11, "GCP Project"),
+    "Azure": (13, "Azure Subscription"),
+}
+
+
+def validated(event: dict) -> None:
+    """Through py-ocsf-models' DetectionFinding: what the model cannot read fails, and so does
+    any field the model does not define (it would be dropped: the dump must give the event back)."""
+    from py_ocsf_models import OCSF_VERSION
+    from py_ocsf_models.events.findings.detection_finding import DetectionFinding
+
+    assert OCSF_VERSION == ocsf.OCSF_VERSION == event["metadata"]["version"]
+    checked = copy.deepcopy(event)
+    if "cloud" in checked:
+        account = checked["cloud"].get("account")
+        if account:
+            assert (account["type_id"], account["type"]) == OCSF_ACCOUNT_TYPES[checked["cloud"]["provider"]]
+            if account["type_id"] != 10:
+                account["type_id"] = 99  # Other: the model's enum stops at 10
+        assert checked["metadata"]["profiles"] == ["cloud"]
+    model = DetectionFinding.model_validate(checked)
+    assert model.model_dump(mode="json", exclude_none=True) == checked
+
+
+def ocsf_events(result: ScanResult) -> list[dict]:
+    text = ocsf.render(result)
+    assert text.isascii() and text.startswith("[\n") and text.endswith("\n]\n")
+    events = json.loads(text)
+    assert len(text.splitlines()) == len(events) + 2  # one event a line
+    for event in events:
+        validated(event)
+    return events
+
+
+def test_ocsf_is_a_detection_finding_per_failed_unknown_or_muted_result(fixtures_result):
+    events = ocsf_events(fixtures_result)
+    counts = statuses(fixtures_result)
+    assert len(events) == counts["FAIL"] + counts["UNKNOWN"] + counts["MUTED"]  # PASS is no detection
+    assert Counter(e["status_code"] for e in events) == {s: counts[s] for s in ("FAIL", "UNKNOWN", "MUTED")}
+    assert {(e["class_uid"], e["category_uid"], e["activity_id"], e["type_uid"]) for e in events} == {
+        (2004, 2, 1, 200401)
+    }
+    assert {(e["status_code"], e["status_id"]) for e in events} == {("FAIL", 1), ("UNKNOWN", 1), ("MUTED", 3)}
+    findings = {f["fingerprint"]: f for f in fixtures_result.findings}
+    for event in events:
+        finding = findings[event["finding_info"]["uid"]]
+        severity = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}[finding["severity"]]
+        assert event["severity_id"] == severity
+        assert event["finding_info"]["analytic"]["uid"] == finding["policy_id"]
+        assert event["resources"][0]["uid"] == finding["resource"]["id"]
+        assert event["unmapped"]["compliance"] == finding["compliance"]
+
+
+def test_ocsf_cloud_and_account(fixtures_result):
+    events = ocsf_events(fixtures_result)
+    (store,) = [
+        e
+        for e in events
+        if e["resources"][0]["uid"].endswith("google_healthcare_dicom_store.research")
+        and e["metadata"]["event_code"] == "dicom-store-no-public-access"
+    ]
+    assert store["cloud"] == {
+        "provider": "GCP",
+        "account": {"uid": "radiology-prod", "name": "radiology-prod", "type_id": 11, "type": "GCP Project"},
+    }
+    assert store["resources"][0]["type"] == "dicom.store"
+    assert store["unmapped"]["compliance"] == {"hipaa": ["164.312(a)(1)", "164.312(d)"]}
+    assert store["remediation"]["desc"].startswith("Remove IAM bindings for allUsers")
+    assert set(store["unmapped"]["remediation"]) == {"console", "cli", "terraform"}  # GCP's steps only
+    # An Orthanc configuration is no cloud's: no cloud object, no cloud profile.
+    orthanc = [e for e in events if e["resources"][0]["data"]["provider"] == "orthanc"]
+    assert orthanc and all("cloud" not in e and "profiles" not in e["metadata"] for e in orthanc)
+
+
+def test_ocsf_model_refuses_what_is_not_ocsf(fixtures_result):
+    """The check itself: a field OCSF's Detection Finding does not have, or a wrong type, fails."""
+    (event, *_) = ocsf_events(fixtures_result)
+    with pytest.raises(AssertionError):
+        validated({**event, "compliance": {"requirements": ["164.312(a)(1)"]}})
+    with pytest.raises(Exception, match="severity_id"):
+        validated({**event, "severity_id": 7})
+    with pytest.raises(Exception, match="finding_info"):
+        validated({k: v for k, v in event.items() if k != "finding_info"})
+
+
+def test_ocsf_hostile_strings_stay_data(hostile_result):
+    events = ocsf_events(hostile_result)
+    names = {e["resources"][0].get("name") for e in events}
+    assert set(HOSTILE_NAMES.values()) <= names
+
+
+def test_ocsf_with_a_baseline_closes_resolved_findings(compared_result):
+    events = ocsf_events(compared_result)
+    closed = [e for e in events if e["activity_id"] == 3]
+    assert {e["finding_info"]["uid"] for e in closed} == {"0" * 32, "1" * 32}
+    assert {(e["type_uid"], e["status_id"], e["status"]) for e in closed} == {(200403, 4, "Resolved")}
+    assert all("previous-report.json" in e["status_detail"] for e in closed)
+    opened = Counter(e["unmapped"].get("change") for e in events if e["activity_id"] == 1)
+    assert set(opened) == {"new", "unchanged"}
+
+
 # -- every format --------------------------------------------------------------------------------
 
 
@@ -375,6 +483,7 @@ READS = {
     "jsonl": lambda text: all(json.loads(line)["policy_id"] for line in text.splitlines()),
     "csv": lambda text: next(csv.reader(io.StringIO(text))) == list(csv_report.COLUMNS),
     "junit": lambda text: ET.fromstring(text).tag == "testsuites",
+    "ocsf": lambda text: all(event["class_uid"] == 2004 for event in json.loads(text)),
 }
 
 
@@ -403,5 +512,6 @@ def test_a_result_without_findings(builtin_policies, junit_schema):
     empty = ScanResult(source="terraform", policies=builtin_policies)
     assert jsonl.render(empty) == ""
     assert csv_report.render(empty) == ",".join(csv_report.COLUMNS) + "\r\n"
+    assert ocsf_events(empty) == []
     assert junit_document(empty, junit_schema).get("tests") == "0"
     assert all(render(fmt, empty) for fmt in Format if fmt is not Format.JSONL)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import csv_report, json_report, jsonl, junit, sarif, text_report
+from cloudscan.report import csv_report, json_report, jsonl, junit, ocsf, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -18,13 +18,14 @@ class Format(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     JUNIT = "junit"
+    OCSF = "ocsf"
 
 
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:
-    """Write the report to `stream`. JSON, JSON Lines and CSV are written as they are encoded,
-    so a report of thousands of resources never exists whole in memory as a string."""
+    """Write the report to `stream`. JSON, JSON Lines, CSV and OCSF are written as they are
+    encoded, so a report of thousands of resources never exists whole in memory as a string."""
     if fmt is Format.TEXT:
         stream.write(text_report.render(result, color=color, verbose=verbose))
     else:
@@ -37,6 +38,7 @@ WRITERS: dict[Format, Callable[[ScanResult, TextIO], None]] = {
     Format.JSONL: jsonl.write,
     Format.CSV: csv_report.write,
     Format.JUNIT: junit.write,
+    Format.OCSF: ocsf.write,
 }
 
 
