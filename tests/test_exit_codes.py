@@ -117,6 +117,9 @@ def test_formats_written_together_into_an_output_directory(tmp_path):
         r["partialFingerprints"]["cloudscan/v1"] for r in sarif["runs"][0]["results"] if r["kind"] == "fail"
     }
     assert "storage-no-public-read" in (out / "cloudscan.txt").read_text()
+    from cloudscan.report import EXTENSIONS, Format
+
+    assert set(EXTENSIONS) == set(Format), "every format has its file name in --output-dir"
     both = CliRunner().invoke(cli, [*args])
     assert both.exit_code == 2 and "several --format need --output-dir" in both.output
     clash = CliRunner().invoke(cli, [*args[:5], "-o", str(tmp_path / "r"), "--output-dir", str(out)])

@@ -11,7 +11,9 @@ import click
 
 from cloudscan.policyset import SEVERITIES
 
-FORMATS = ("text", "json", "sarif")
+# The names of cloudscan.report.Format, written out: importing the reports here would load the
+# scan machinery before any command is chosen (tests/test_report_formats.py keeps them equal).
+FORMATS = ("text", "json", "sarif", "jsonl", "csv", "junit", "ocsf")
 
 
 def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,7 +53,9 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default=("text",),
             show_default=True,
             help="Report format: text for people, json for tickets and pipelines, "
-            "sarif for GitHub code scanning. Repeatable with --output-dir: one scan, every report.",
+            "sarif for GitHub code scanning, jsonl for queues (a finding a line), csv for "
+            "spreadsheets, junit for CI test reports, ocsf for SIEMs (OCSF Detection Findings). "
+            "Repeatable with --output-dir: one scan, every report.",
         ),
         click.option(
             "--output",

@@ -76,7 +76,7 @@ def _load_for_listing(policy_dirs: tuple[Path, ...], no_builtin: bool) -> list[P
 
 @policies_group.command("list")
 @policy_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def policies_list(policy_dirs: tuple[Path, ...], no_builtin_policies: bool, fmt: str) -> None:
     """List every policy: id, severity, kind and title."""
     policies = _load_for_listing(policy_dirs, no_builtin_policies)

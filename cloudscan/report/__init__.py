@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import json_report, sarif, text_report
+from cloudscan.report import csv_report, json_report, jsonl, junit, ocsf, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -14,23 +15,43 @@ class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    JSONL = "jsonl"
+    CSV = "csv"
+    JUNIT = "junit"
+    OCSF = "ocsf"
 
 
 # The file name each format takes in --output-dir: cloudscan.<extension>
-EXTENSIONS = {Format.TEXT: "txt", Format.JSON: "json", Format.SARIF: "sarif"}
+EXTENSIONS = {
+    Format.TEXT: "txt",
+    Format.JSON: "json",
+    Format.SARIF: "sarif",
+    Format.JSONL: "jsonl",
+    Format.CSV: "csv",
+    Format.JUNIT: "junit.xml",
+    Format.OCSF: "ocsf.json",
+}
 
 
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:
-    """Write the report to `stream`. JSON and SARIF are written as they are encoded, so a report
-    of thousands of resources never exists whole in memory as a string."""
-    if fmt is Format.JSON:
-        json_report.write(result, stream)
-    elif fmt is Format.SARIF:
-        sarif.write(result, stream)
-    else:
+    """Write the report to `stream`. JSON, JSON Lines, CSV and OCSF are written as they are
+    encoded, so a report of thousands of resources never exists whole in memory as a string."""
+    if fmt is Format.TEXT:
         stream.write(text_report.render(result, color=color, verbose=verbose))
+    else:
+        WRITERS[fmt](result, stream)
+
+
+WRITERS: dict[Format, Callable[[ScanResult, TextIO], None]] = {
+    Format.JSON: json_report.write,
+    Format.SARIF: sarif.write,
+    Format.JSONL: jsonl.write,
+    Format.CSV: csv_report.write,
+    Format.JUNIT: junit.write,
+    Format.OCSF: ocsf.write,
+}
 
 
 def render(fmt: Format, result: ScanResult, *, color: bool = False, verbose: bool = False) -> str:

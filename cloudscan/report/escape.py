@@ -3,6 +3,8 @@
 A newline inside a policy's Sid must not forge a line in a report ("FAKE LINE: all checks
 passed"), and a terminal escape must not recolour one: control characters, Unicode line and
 paragraph separators and bidirectional overrides are shown as escapes, and the text is capped.
+A lone surrogate (a .tf.json string may hold "\\ud800") is shown as an escape too: no encoder
+can write it, so left as it is it would stop a report from being written at all.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 
 MAX_SHOWN = 2_000
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def escape(text: object, limit: int = MAX_SHOWN) -> str:
