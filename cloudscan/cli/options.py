@@ -11,7 +11,7 @@ import click
 
 from cloudscan.policyset import SEVERITIES
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "html")
 
 
 def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,7 +50,7 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default="text",
             show_default=True,
             help="Report format: text for people, json for tickets and pipelines, "
-            "sarif for GitHub code scanning.",
+            "sarif for GitHub code scanning, html for one self-contained page to share.",
         ),
         click.option(
             "--output",

@@ -6,7 +6,7 @@ import io
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import json_report, sarif, text_report
+from cloudscan.report import html, json_report, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -14,17 +14,20 @@ class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    HTML = "html"
 
 
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:
-    """Write the report to `stream`. JSON and SARIF are written as they are encoded, so a report
-    of thousands of resources never exists whole in memory as a string."""
+    """Write the report to `stream`. JSON, SARIF and HTML are written as they are encoded, so a
+    report of thousands of resources never exists whole in memory as a string."""
     if fmt is Format.JSON:
         json_report.write(result, stream)
     elif fmt is Format.SARIF:
         sarif.write(result, stream)
+    elif fmt is Format.HTML:
+        html.write(result, stream)
     else:
         stream.write(text_report.render(result, color=color, verbose=verbose))
 
