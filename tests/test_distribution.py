@@ -52,6 +52,8 @@ def test_wheel_carries_checks_policies_and_schemas(wheel):
     checks = {p.name for p in (ROOT / "checks").glob("*.py")}
     assert {f"cloudscan/checks/{c}" for c in checks} <= names
     assert "cloudscan/schemas/storage.bucket.json" in names
+    assets = {p.relative_to(ROOT).as_posix() for p in (ROOT / "cloudscan" / "report" / "assets").iterdir()}
+    assert assets and assets <= names, "the HTML report's style and script"
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "cloudscan").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
 
@@ -81,3 +83,9 @@ def test_installed_wheel_scans_in_a_clean_virtualenv(wheel, tmp_path):
     status = {(f["policy_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
     assert status["storage-no-public-identifiable-imaging", "radiology-pacs-exports"] == "FAIL"
     assert status["storage-no-public-list", "ct-research-deidentified"] == "PASS"
+
+    page = subprocess.run(
+        [cloudscan, "demo", "--format", "html"], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.startswith("<!DOCTYPE html>") and "radiology-pacs-exports" in page.stdout

@@ -13,7 +13,7 @@ from cloudscan.policyset import SEVERITIES
 
 # The names of cloudscan.report.Format, written out: importing the reports here would load the
 # scan machinery before any command is chosen (tests/test_report_formats.py keeps them equal).
-FORMATS = ("text", "json", "sarif", "jsonl", "csv", "junit", "ocsf")
+FORMATS = ("text", "json", "sarif", "jsonl", "csv", "junit", "ocsf", "html")
 
 
 def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,7 +54,8 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Report format: text for people, json for tickets and pipelines, "
             "sarif for GitHub code scanning, jsonl for queues (a finding a line), csv for "
-            "spreadsheets, junit for CI test reports, ocsf for SIEMs (OCSF Detection Findings). "
+            "spreadsheets, junit for CI test reports, ocsf for SIEMs (OCSF Detection Findings), "
+            "html for one self-contained page to share. "
             "Repeatable with --output-dir: one scan, every report.",
         ),
         click.option(

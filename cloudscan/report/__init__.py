@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TextIO
 
-from cloudscan.report import csv_report, json_report, jsonl, junit, ocsf, sarif, text_report
+from cloudscan.report import csv_report, html, json_report, jsonl, junit, ocsf, sarif, text_report
 from cloudscan.scan import ScanResult
 
 
@@ -19,6 +19,7 @@ class Format(StrEnum):
     CSV = "csv"
     JUNIT = "junit"
     OCSF = "ocsf"
+    HTML = "html"
 
 
 # The file name each format takes in --output-dir: cloudscan.<extension>
@@ -30,14 +31,15 @@ EXTENSIONS = {
     Format.CSV: "csv",
     Format.JUNIT: "junit.xml",
     Format.OCSF: "ocsf.json",
+    Format.HTML: "html",
 }
 
 
 def write(
     fmt: Format, result: ScanResult, stream: TextIO, *, color: bool = False, verbose: bool = False
 ) -> None:
-    """Write the report to `stream`. JSON, JSON Lines, CSV and OCSF are written as they are
-    encoded, so a report of thousands of resources never exists whole in memory as a string."""
+    """Write the report to `stream`. JSON, JSON Lines, CSV, OCSF and HTML are written as they
+    are encoded, so a report of thousands of resources never exists whole in memory as a string."""
     if fmt is Format.TEXT:
         stream.write(text_report.render(result, color=color, verbose=verbose))
     else:
@@ -51,6 +53,7 @@ WRITERS: dict[Format, Callable[[ScanResult, TextIO], None]] = {
     Format.CSV: csv_report.write,
     Format.JUNIT: junit.write,
     Format.OCSF: ocsf.write,
+    Format.HTML: html.write,
 }
 
 
