@@ -3,8 +3,10 @@ clients: Resource Manager in the local ArmFake (ARM's JSON wire shapes), blob da
 
 A spec (tests/scenarios/azure/*.json) describes the subscription:
   accounts: {name: {group, allow_public (null: unset), public_network, default_action, ip_rules,
-             versioning, cmk, logging, worm, containers: {name: {access: None|Blob|Container,
-             immutability, legal_hold}}}}
+             versioning, cmk, logging, worm,
+             blob_endpoint (none unless given: the data plane is out of reach),
+             data_plane ("azurite": its blobs are in Azurite, which `built` starts),
+             containers: {name: {access: None|Blob|Container, immutability, legal_hold}}}}
   nsgs: {name: {group, rules: [{name, priority, access, direction, protocol, source | sources,
          port | ports}], public_ips: [addresses of NICs that use it]}}
   dicom: {"GROUP/WORKSPACE": {name: {public: Enabled|Disabled, origins, allow_credentials, cmk}}}
@@ -12,27 +14,61 @@ A spec (tests/scenarios/azure/*.json) describes the subscription:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from arm_fake import ArmFake, FakeCredential, resource_id
+from azurite import Azurite, azurite_blob, require_azurite
 
 from cloudscan.providers.azure.clients import AzureClients, Endpoints
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
+# A container's public access as Resource Manager spells it -> as the data plane does
+DATA_PLANE_ACCESS = {"None": None, "Blob": "blob", "Container": "container"}
+
+
+@contextmanager
+def built(fake: ArmFake, spec: dict[str, Any]) -> Iterator[World]:
+    """A World built from `spec`, with Azurite running for the account whose blobs it holds
+    (one at most: a scan takes one connection string)."""
+    in_azurite = [name for name, a in spec.get("accounts", {}).items() if a.get("data_plane") == "azurite"]
+    if not in_azurite:
+        world = World(fake)
+        world.build(spec)
+        yield world
+        return
+    if len(in_azurite) > 1:
+        raise ValueError(f"one account of a spec can be in Azurite, not {in_azurite}")
+    require_azurite()
+    with azurite_blob(accounts=(in_azurite[0],)) as azurite:
+        world = World(fake, azurite=azurite)
+        world.build(spec)
+        yield world
 
 
 class World:
-    def __init__(self, fake: ArmFake, subscription: str = SUBSCRIPTION) -> None:
-        self.fake, self.subscription = fake, subscription
+    def __init__(
+        self, fake: ArmFake, subscription: str = SUBSCRIPTION, azurite: Azurite | None = None
+    ) -> None:
+        self.fake, self.subscription, self.azurite = fake, subscription, azurite
         fake.put(f"/subscriptions/{subscription}")
 
-    def clients(self, blob_connection_string: str | None = None) -> AzureClients:
+    def clients(
+        self, blob_connection_string: str | None = None, credential: Any = None, **client_options: Any
+    ) -> AzureClients:
+        """Clients for the scan, without retries. The data plane of an Azurite served over http
+        is reached with its connection string (the account key) unless `blob_connection_string`
+        says otherwise ("": none); over https, with `credential`'s token."""
+        if blob_connection_string is None and self.azurite and self.azurite.scheme == "http":
+            blob_connection_string = self.azurite.connection_string
+        trust = self.azurite.client_options() if self.azurite else {}
         endpoints = Endpoints(
             arm=self.fake.url,
             blob_connection_string=blob_connection_string,
-            client_options={"retry_total": 0},
+            client_options={"retry_total": 0, **trust, **client_options},
         )
-        return AzureClients(FakeCredential(), endpoints)
+        return AzureClients(credential or FakeCredential(), endpoints)
 
     def build(self, spec: dict[str, Any]) -> None:
         for name, account in spec.get("accounts", {}).items():
@@ -60,7 +96,8 @@ class World:
                 ],
             },
             "encryption": {"keySource": "Microsoft.Keyvault" if spec.get("cmk") else "Microsoft.Storage"},
-            "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
+            # No blob endpoint unless the spec gives one: a scan of a spec never leaves this machine.
+            "primaryEndpoints": {"blob": endpoint} if (endpoint := self._blob_endpoint(name, spec)) else {},
             "supportsHttpsTrafficOnly": spec.get("https_only", True),
             "minimumTlsVersion": spec.get("tls", "TLS1_2"),
             "allowCrossTenantReplication": spec.get("cross_tenant", False),
@@ -122,6 +159,25 @@ class World:
                     }
                 },
             )
+            if spec.get("data_plane") == "azurite":
+                self.in_azurite(name, container, settings)
+
+    def _blob_endpoint(self, name: str, spec: dict[str, Any]) -> str | None:
+        if spec.get("data_plane") != "azurite":
+            return spec.get("blob_endpoint")
+        if not self.azurite or name not in (self.azurite.accounts or (self.azurite.account_name,)):
+            raise ValueError(f"account {name}: its data plane is Azurite, and this world's Azurite lacks it")
+        return self.azurite.url_of(name)
+
+    def in_azurite(self, account: str, container: str, settings: dict[str, Any]) -> None:
+        """Make the container in Azurite, as its owner would, with its public access level."""
+        from azure.storage.blob import BlobServiceClient
+
+        assert self.azurite is not None
+        blobs = BlobServiceClient.from_connection_string(
+            self.azurite.connection_string_of(account), retry_total=0, **self.azurite.client_options()
+        )
+        blobs.create_container(container, public_access=DATA_PLANE_ACCESS[settings.get("access", "None")])
 
     def _nsg(self, name: str, spec: dict[str, Any]) -> None:
         group = spec.get("group", "imaging")
