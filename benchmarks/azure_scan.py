@@ -12,8 +12,8 @@ container. A benchmark, not a test: nothing here asserts.
 By default the accounts have no blob endpoint: the identity of a scan with `Reader` alone, whose
 containers are listed through Resource Manager. With --data-plane every account's blobs are in
 one Azurite (https, --oauth basic) and the scan's token passes there as Storage Blob Data Reader
-does: containers are listed through the data plane. Azurite's own time is then in the wall time,
-so compare requests more than seconds.
+does: containers are listed through the data plane, and Get Container ACL is refused once per
+account. Azurite's own time is then in the wall time, so compare requests more than seconds.
 """
 
 from __future__ import annotations

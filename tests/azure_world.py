@@ -3,10 +3,12 @@ clients: Resource Manager in the local ArmFake (ARM's JSON wire shapes), blob da
 
 A spec (tests/scenarios/azure/*.json) describes the subscription:
   accounts: {name: {group, allow_public (null: unset), public_network, default_action, ip_rules,
-             versioning, cmk, logging, worm,
+             versioning, cmk, logging, worm, shared_key (false: Shared Key access off),
              blob_endpoint (none unless given: the data plane is out of reach),
              data_plane ("azurite": its blobs are in Azurite, which `built` starts),
-             containers: {name: {access: None|Blob|Container, immutability, legal_hold}}}}
+             containers: {name: {access: None|Blob|Container, immutability, legal_hold,
+                                 stored_access_policies (Azurite only): [{id, permissions ("rl"),
+                                 expires_in_days (absent or null: no expiry)}]}}}}
   nsgs: {name: {group, rules: [{name, priority, access, direction, protocol, source | sources,
          port | ports}], public_ips: [addresses of NICs that use it]}}
   dicom: {"GROUP/WORKSPACE": {name: {public: Enabled|Disabled, origins, allow_credentials, cmk}}}
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arm_fake import ArmFake, FakeCredential, resource_id
@@ -109,6 +112,8 @@ class World:
             }
         if spec.get("allow_public") is not None:
             properties["allowBlobPublicAccess"] = spec["allow_public"]
+        if spec.get("shared_key") is not None:
+            properties["allowSharedKeyAccess"] = spec["shared_key"]
         if spec.get("worm"):
             properties["immutableStorageWithVersioning"] = {"enabled": True}
         self.fake.put(
@@ -161,6 +166,8 @@ class World:
             )
             if spec.get("data_plane") == "azurite":
                 self.in_azurite(name, container, settings)
+            elif settings.get("stored_access_policies"):
+                raise ValueError(f"{name}/{container}: stored access policies are made in Azurite only")
 
     def _blob_endpoint(self, name: str, spec: dict[str, Any]) -> str | None:
         if spec.get("data_plane") != "azurite":
@@ -170,14 +177,26 @@ class World:
         return self.azurite.url_of(name)
 
     def in_azurite(self, account: str, container: str, settings: dict[str, Any]) -> None:
-        """Make the container in Azurite, as its owner would, with its public access level."""
-        from azure.storage.blob import BlobServiceClient
+        """Make the container in Azurite, as its owner would: its public access level and its
+        stored access policies (Set Container ACL, with the account key)."""
+        from azure.storage.blob import AccessPolicy, BlobServiceClient
 
         assert self.azurite is not None
         blobs = BlobServiceClient.from_connection_string(
             self.azurite.connection_string_of(account), retry_total=0, **self.azurite.client_options()
         )
-        blobs.create_container(container, public_access=DATA_PLANE_ACCESS[settings.get("access", "None")])
+        access = DATA_PLANE_ACCESS[settings.get("access", "None")]
+        client = blobs.create_container(container, public_access=access)
+        now = datetime.now(UTC)
+        policies = {}
+        for policy in settings.get("stored_access_policies", []):
+            days = policy.get("expires_in_days")
+            # An hour past the whole days: the scan a moment later still counts them all.
+            expiry = None if days is None else now + timedelta(days=days, hours=1)
+            policies[policy["id"]] = AccessPolicy(permission=policy.get("permissions", "r"), expiry=expiry)
+        if policies:
+            # Set Container ACL replaces the public access level too: give it again.
+            client.set_container_access_policy(policies, public_access=access)
 
     def _nsg(self, name: str, spec: dict[str, Any]) -> None:
         group = spec.get("group", "imaging")

@@ -5,6 +5,7 @@ makes them. Never a call that returns a secret (listKeys, listAccountSas, listSe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudscan.model import (
@@ -18,11 +19,20 @@ from cloudscan.model import (
 )
 from cloudscan.providers.azure import containers
 from cloudscan.providers.azure.clients import AzureClients, error_of, value
-from cloudscan.providers.azure.containers import Container, Listing, ListingFailed
+from cloudscan.providers.azure.containers import Container, Listing, ListingFailed, StoredPolicies
 from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
 
-BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+BUCKET_FIELDS = (
+    "access",
+    "encryption",
+    "versioning",
+    "object_lock",
+    "logging",
+    "labels",
+    "objects",
+    "shared_access",
+)
 DIAGNOSTICS_API = "2021-05-01-preview"
 PERIMETER = "a network security perimeter decides who reaches the account; its rules are not read"
 
@@ -150,6 +160,7 @@ class _Account:
     service_error: tuple[str, str] | None
     logging: dict[str, Any] | tuple[str, str] | None
     listing: Listing
+    stored_policies: StoredPolicies | None
     sampling: Sampling
 
 
@@ -171,6 +182,7 @@ def describe_containers(
     )
     if not listing.containers:
         return []
+    reading_policies = "shared_access" in fields and listing.blob is not None and not listing.refused
     context = _Account(
         account=account,
         subscription=subscription,
@@ -179,6 +191,7 @@ def describe_containers(
         service_error=service_error,
         logging=_logging(client, account) if "logging" in fields else None,
         listing=listing,
+        stored_policies=StoredPolicies(listing.blob, datetime.now(UTC)) if reading_policies else None,
         sampling=sampling,
     )
     return [_container(context, item) for item in listing.containers]
@@ -257,7 +270,32 @@ def _container(context: _Account, item: Container) -> Document:
     else:
         fields = fields - {"objects"}
     leave_out(doc, BUCKET_FIELDS, fields | {"access", "encryption", "labels"})
+    if "shared_access" in fields:
+        _shared_access(doc, context, item)  # after leave_out, which rewrites what was not collected
     return doc
+
+
+def _shared_access(doc: Document, context: _Account, item: Container) -> None:
+    """Whether the account honours SAS signed with its key, and the container's stored access
+    policies, which such a SAS can reference. With Shared Key off no SAS can use them, so they
+    are not read: one request a container saved, and nothing left unknown that cannot matter."""
+    signing = context.account.allow_shared_key_access is not False  # unset: allowed
+    doc["shared_access"] = {"account_key_signing": signing, "stored_access_policies": None}
+    pointer = "/shared_access/stored_access_policies"
+    if not signing:
+        doc["_meta"]["not_collected"].append(pointer)
+        return
+    if context.listing.refused:
+        code, _ = context.listing.refused
+        message = containers.needs_a_data_role(context.listing.refused)
+        mark_unknown(doc, [pointer], call=containers.GET_ACL, code=code, message=message)
+        return
+    assert context.stored_policies is not None
+    read = context.stored_policies.read(item.name)
+    if isinstance(read, tuple):
+        mark_unknown(doc, [pointer], call=containers.GET_ACL, code=read[0], message=read[1])
+    else:
+        doc["shared_access"]["stored_access_policies"] = read
 
 
 def _logging(client: Any, account: Any) -> dict[str, Any] | tuple[str, str]:
