@@ -3,8 +3,12 @@ clients: Resource Manager in the local ArmFake (ARM's JSON wire shapes), blob da
 
 A spec (tests/scenarios/azure/*.json) describes the subscription:
   accounts: {name: {group, allow_public (null: unset), public_network, default_action, ip_rules,
-             versioning, cmk, logging, worm, containers: {name: {access: None|Blob|Container,
-             immutability, legal_hold}}}}
+             versioning, cmk, logging, worm, shared_key (false: Shared Key access off),
+             blob_endpoint (none unless given: the data plane is out of reach),
+             data_plane ("azurite": its blobs are in Azurite, which `built` starts),
+             containers: {name: {access: None|Blob|Container, immutability, legal_hold,
+                                 stored_access_policies (Azurite only): [{id, permissions ("rl"),
+                                 expires_in_days (absent or null: no expiry)}]}}}}
   nsgs: {name: {group, rules: [{name, priority, access, direction, protocol, source | sources,
          port | ports}], public_ips: [addresses of NICs that use it]}}
   network: {vnets: {vnet: {subnet: {nsg, others: count of IP configurations that are not NICs}}},
@@ -18,27 +22,62 @@ A spec (tests/scenarios/azure/*.json) describes the subscription:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arm_fake import ArmFake, FakeCredential, resource_id
+from azurite import Azurite, azurite_blob, require_azurite
 
 from cloudscan.providers.azure.clients import AzureClients, Endpoints
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
+# A container's public access as Resource Manager spells it -> as the data plane does
+DATA_PLANE_ACCESS = {"None": None, "Blob": "blob", "Container": "container"}
+
+
+@contextmanager
+def built(fake: ArmFake, spec: dict[str, Any]) -> Iterator[World]:
+    """A World built from `spec`, with Azurite running for the account whose blobs it holds
+    (one at most: a scan takes one connection string)."""
+    in_azurite = [name for name, a in spec.get("accounts", {}).items() if a.get("data_plane") == "azurite"]
+    if not in_azurite:
+        world = World(fake)
+        world.build(spec)
+        yield world
+        return
+    if len(in_azurite) > 1:
+        raise ValueError(f"one account of a spec can be in Azurite, not {in_azurite}")
+    require_azurite()
+    with azurite_blob(accounts=(in_azurite[0],)) as azurite:
+        world = World(fake, azurite=azurite)
+        world.build(spec)
+        yield world
 
 
 class World:
-    def __init__(self, fake: ArmFake, subscription: str = SUBSCRIPTION) -> None:
-        self.fake, self.subscription = fake, subscription
+    def __init__(
+        self, fake: ArmFake, subscription: str = SUBSCRIPTION, azurite: Azurite | None = None
+    ) -> None:
+        self.fake, self.subscription, self.azurite = fake, subscription, azurite
         fake.put(f"/subscriptions/{subscription}")
 
-    def clients(self, blob_connection_string: str | None = None) -> AzureClients:
+    def clients(
+        self, blob_connection_string: str | None = None, credential: Any = None, **client_options: Any
+    ) -> AzureClients:
+        """Clients for the scan, without retries. The data plane of an Azurite served over http
+        is reached with its connection string (the account key) unless `blob_connection_string`
+        says otherwise ("": none); over https, with `credential`'s token."""
+        if blob_connection_string is None and self.azurite and self.azurite.scheme == "http":
+            blob_connection_string = self.azurite.connection_string
+        trust = self.azurite.client_options() if self.azurite else {}
         endpoints = Endpoints(
             arm=self.fake.url,
             blob_connection_string=blob_connection_string,
-            client_options={"retry_total": 0},
+            client_options={"retry_total": 0, **trust, **client_options},
         )
-        return AzureClients(FakeCredential(), endpoints)
+        return AzureClients(credential or FakeCredential(), endpoints)
 
     def build(self, spec: dict[str, Any]) -> None:
         for name, account in spec.get("accounts", {}).items():
@@ -68,7 +107,8 @@ class World:
                 ],
             },
             "encryption": {"keySource": "Microsoft.Keyvault" if spec.get("cmk") else "Microsoft.Storage"},
-            "primaryEndpoints": {"blob": spec.get("blob_endpoint", f"https://{name}.blob.core.windows.net/")},
+            # No blob endpoint unless the spec gives one: a scan of a spec never leaves this machine.
+            "primaryEndpoints": {"blob": endpoint} if (endpoint := self._blob_endpoint(name, spec)) else {},
             "supportsHttpsTrafficOnly": spec.get("https_only", True),
             "minimumTlsVersion": spec.get("tls", "TLS1_2"),
             "allowCrossTenantReplication": spec.get("cross_tenant", False),
@@ -80,6 +120,8 @@ class World:
             }
         if spec.get("allow_public") is not None:
             properties["allowBlobPublicAccess"] = spec["allow_public"]
+        if spec.get("shared_key") is not None:
+            properties["allowSharedKeyAccess"] = spec["shared_key"]
         if spec.get("worm"):
             properties["immutableStorageWithVersioning"] = {"enabled": True}
         self.fake.put(
@@ -130,6 +172,39 @@ class World:
                     }
                 },
             )
+            if spec.get("data_plane") == "azurite":
+                self.in_azurite(name, container, settings)
+            elif settings.get("stored_access_policies"):
+                raise ValueError(f"{name}/{container}: stored access policies are made in Azurite only")
+
+    def _blob_endpoint(self, name: str, spec: dict[str, Any]) -> str | None:
+        if spec.get("data_plane") != "azurite":
+            return spec.get("blob_endpoint")
+        if not self.azurite or name not in (self.azurite.accounts or (self.azurite.account_name,)):
+            raise ValueError(f"account {name}: its data plane is Azurite, and this world's Azurite lacks it")
+        return self.azurite.url_of(name)
+
+    def in_azurite(self, account: str, container: str, settings: dict[str, Any]) -> None:
+        """Make the container in Azurite, as its owner would: its public access level and its
+        stored access policies (Set Container ACL, with the account key)."""
+        from azure.storage.blob import AccessPolicy, BlobServiceClient
+
+        assert self.azurite is not None
+        blobs = BlobServiceClient.from_connection_string(
+            self.azurite.connection_string_of(account), retry_total=0, **self.azurite.client_options()
+        )
+        access = DATA_PLANE_ACCESS[settings.get("access", "None")]
+        client = blobs.create_container(container, public_access=access)
+        now = datetime.now(UTC)
+        policies = {}
+        for policy in settings.get("stored_access_policies", []):
+            days = policy.get("expires_in_days")
+            # An hour past the whole days: the scan a moment later still counts them all.
+            expiry = None if days is None else now + timedelta(days=days, hours=1)
+            policies[policy["id"]] = AccessPolicy(permission=policy.get("permissions", "r"), expiry=expiry)
+        if policies:
+            # Set Container ACL replaces the public access level too: give it again.
+            client.set_container_access_policy(policies, public_access=access)
 
     def _nsg(self, name: str, spec: dict[str, Any]) -> None:
         group = spec.get("group", "imaging")

@@ -65,11 +65,10 @@ def run(world: azure_world.World, builtin_policies, **kwargs):
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario(path, fake, builtin_policies):
     scenario = json.loads(path.read_text())
-    world = azure_world.World(fake)
-    world.build(scenario["spec"])
-    fake.page_limit = 1  # every list the adapter reads comes a page at a time
+    with azure_world.built(fake, scenario["spec"]) as world:  # with Azurite if the spec has blobs
+        fake.page_limit = 1  # every list the adapter reads comes a page at a time
 
-    result = run(world, builtin_policies)
+        result = run(world, builtin_policies)
 
     assert result.errors == []
     found = statuses_by_name(result)

@@ -146,11 +146,16 @@ class AzureClients:
         ]
 
     def blob_service(self, account: str, blob_endpoint: str | None) -> Any | None:
-        """The data plane of one account, or None when there is no way to reach it."""
+        """The data plane of one account, or None when there is no way to reach it. Raises
+        ValueError for an endpoint a token cannot be sent to (plain http)."""
         from azure.storage.blob import BlobServiceClient
 
         connection = self.endpoints.blob_connection_string
-        options: dict[str, Any] = {"retry_total": RETRIES, "raw_request_hook": read_only}
+        options: dict[str, Any] = {
+            "retry_total": RETRIES,
+            "raw_request_hook": read_only,
+            **self.endpoints.client_options,
+        }
         if connection and f"AccountName={account};" in connection + ";":
             return BlobServiceClient.from_connection_string(connection, **options)
         if blob_endpoint:
@@ -218,7 +223,9 @@ def error_of(exc: Exception, *, data_plane: bool = False) -> tuple[str, str]:
         raise CredentialsRefused(no_token(exc)) from None
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
-        code = getattr(error, "code", None) or f"HTTP{exc.status_code}"
+        # Resource Manager's JSON error, or the data plane's x-ms-error-code.
+        code = getattr(error, "code", None) or value(getattr(exc, "error_code", None))
+        code = code or f"HTTP{exc.status_code}"
         message = getattr(error, "message", None) or exc.reason or str(exc)
         return str(code), str(message)[:500]
     return type(exc).__name__, str(exc)[:500]

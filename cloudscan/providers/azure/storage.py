@@ -4,6 +4,8 @@ makes them. Never a call that returns a secret (listKeys, listAccountSas, listSe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudscan.model import (
@@ -15,11 +17,22 @@ from cloudscan.model import (
     new_resource,
     scan_error,
 )
+from cloudscan.providers.azure import containers
 from cloudscan.providers.azure.clients import AzureClients, error_of, value
+from cloudscan.providers.azure.containers import Container, Listing, ListingFailed, StoredPolicies
 from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
 
-BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+BUCKET_FIELDS = (
+    "access",
+    "encryption",
+    "versioning",
+    "object_lock",
+    "logging",
+    "labels",
+    "objects",
+    "shared_access",
+)
 DIAGNOSTICS_API = "2021-05-01-preview"
 PERIMETER = "a network security perimeter decides who reaches the account; its rules are not read"
 
@@ -74,11 +87,13 @@ def describe_account_and_containers(
             out += describe_containers(
                 clients, account, subscription, fields, sampling, service, service_error
             )
+        except ListingFailed as exc:
+            errors.append(scan_error(containers.LIST_BY_MANAGEMENT, exc.code, exc.message, account.id))
         except CredentialsRefused:
             raise
         except Exception as exc:
             code, message = error_of(exc)
-            errors.append(scan_error("storage.blobContainers.list", code, message, account.id))
+            errors.append(scan_error(containers.LIST_BY_MANAGEMENT, code, message, account.id))
     return out
 
 
@@ -134,6 +149,21 @@ def describe_account(
     return doc
 
 
+@dataclass(frozen=True)
+class _Account:
+    """What every container of one account is described with, read once for the account."""
+
+    account: Any
+    subscription: str
+    fields: frozenset[str]
+    service: Any
+    service_error: tuple[str, str] | None
+    logging: dict[str, Any] | tuple[str, str] | None
+    listing: Listing
+    stored_policies: StoredPolicies | None
+    sampling: Sampling
+
+
 def describe_containers(
     clients: AzureClients,
     account: Any,
@@ -143,42 +173,41 @@ def describe_containers(
     service: Any,
     service_error: tuple[str, str] | None,
 ) -> list[Document]:
-    """Every container of the account, listed through the management plane (no data access
-    needed), with the account's blob service settings as read for the account."""
+    """Every container of the account, listed through the data plane where the identity may
+    and through the management plane where it may not (containers.py says why and how), with
+    the account's blob service settings as read for the account."""
     client = clients.storage(subscription)
-    containers = list(client.blob_containers.list(resource_group(account.id), account.name))
-    if not containers:
+    listing = containers.list_containers(
+        clients, account, lambda: client.blob_containers.list(resource_group(account.id), account.name)
+    )
+    if not listing.containers:
         return []
-    logging = _logging(client, account) if "logging" in fields else None
-    blob = clients.blob_service(account.name, (account.primary_endpoints and account.primary_endpoints.blob))
-    return [
-        _container(account, item, subscription, fields, service, service_error, logging, blob, sampling)
-        for item in containers
-    ]
+    reading_policies = "shared_access" in fields and listing.blob is not None and not listing.refused
+    context = _Account(
+        account=account,
+        subscription=subscription,
+        fields=fields,
+        service=service,
+        service_error=service_error,
+        logging=_logging(client, account) if "logging" in fields else None,
+        listing=listing,
+        stored_policies=StoredPolicies(listing.blob, datetime.now(UTC)) if reading_policies else None,
+        sampling=sampling,
+    )
+    return [_container(context, item) for item in listing.containers]
 
 
-def _container(
-    account: Any,
-    item: Any,
-    subscription: str,
-    fields: frozenset[str],
-    service: Any,
-    service_error: tuple[str, str] | None,
-    logging: dict[str, Any] | tuple[str, str] | None,
-    blob: Any,
-    sampling: Sampling,
-) -> Document:
+def _container(context: _Account, item: Container) -> Document:
+    account, fields = context.account, context.fields
     doc = new_resource(
         "storage.bucket",
         "azure",
         f"{account.id}/blobServices/default/containers/{item.name}",
         name=f"{account.name}/{item.name}",
-        account=subscription,
+        account=context.subscription,
         region=account.location,
         labels=dict(account.tags or {}),
     )
-    level = str(value(item.public_access) or "None").lower()
-    level = "private" if level == "none" else level
     doc["access"] = bucket_access(
         {
             "account_allows_public_access": allows_public_containers(account),
@@ -189,17 +218,18 @@ def _container(
     if doc["access"]["guards"]["account_network"] is None:
         pointer, call = "/access/guards/account_network", "storage.storageAccounts.list"
         mark_unknown(doc, [pointer], call=call, code="SecuredByPerimeter", message=PERIMETER)
-    if level in CONTAINER_ACCESS:
-        origin, action = f"container {item.name} public access", f"publicAccess = {value(item.public_access)}"
-        doc["access"]["grants"] = container_grants(level, origin, action)
+    if item.access in CONTAINER_ACCESS:
+        # Resource Manager's spelling (Blob, Container), whichever plane listed the container.
+        origin, action = f"container {item.name} public access", f"publicAccess = {item.access.title()}"
+        doc["access"]["grants"] = container_grants(item.access, origin, action)
         doc["access"]["acl"] = {"owner": None, "grant_count": len(doc["access"]["grants"])}
     else:
         mark_unknown(
             doc,
             ["/access/acl"],
-            call="storage.blobContainers.list",
+            call=context.listing.call,
             code="UnknownAccessLevel",
-            message=f"unknown public access level {level!r}",
+            message=f"unknown public access level {item.access!r}",
         )
     key = account.encryption and account.encryption.key_vault_properties
     # Azure Storage always encrypts; a customer-managed key is the stronger form.
@@ -212,8 +242,12 @@ def _container(
     }
     account_worm = account.immutable_storage_with_versioning
     locked = bool(
-        item.has_immutability_policy or item.has_legal_hold or (account_worm and account_worm.enabled)
+        item.immutability_policy
+        or item.legal_hold
+        or item.version_immutability
+        or (account_worm and account_worm.enabled)
     )
+    service, service_error = context.service, context.service_error
     if service_error:
         code, message = service_error
         call = "storage.blobServices.getServiceProperties"
@@ -224,18 +258,44 @@ def _container(
         doc["versioning"] = {"enabled": bool(service.is_versioning_enabled), "mfa_delete": None}
     if service is not None or locked:
         doc["object_lock"] = {"enabled": locked, "mode": None, "retention_days": None}
+    logging = context.logging
     if isinstance(logging, tuple):
         mark_unknown(
             doc, ["/logging"], call="insights.diagnosticSettings.list", code=logging[0], message=logging[1]
         )
     elif logging is not None:
         doc["logging"] = logging
-    if "objects" in fields and sampling.size > 0:
-        _sample(doc, blob, item.name, sampling)
+    if "objects" in fields and context.sampling.size > 0:
+        _sample(doc, context.listing.blob, item.name, context.sampling)
     else:
         fields = fields - {"objects"}
     leave_out(doc, BUCKET_FIELDS, fields | {"access", "encryption", "labels"})
+    if "shared_access" in fields:
+        _shared_access(doc, context, item)  # after leave_out, which rewrites what was not collected
     return doc
+
+
+def _shared_access(doc: Document, context: _Account, item: Container) -> None:
+    """Whether the account honours SAS signed with its key, and the container's stored access
+    policies, which such a SAS can reference. With Shared Key off no SAS can use them, so they
+    are not read: one request a container saved, and nothing left unknown that cannot matter."""
+    signing = context.account.allow_shared_key_access is not False  # unset: allowed
+    doc["shared_access"] = {"account_key_signing": signing, "stored_access_policies": None}
+    pointer = "/shared_access/stored_access_policies"
+    if not signing:
+        doc["_meta"]["not_collected"].append(pointer)
+        return
+    if context.listing.refused:
+        code, _ = context.listing.refused
+        message = containers.needs_a_data_role(context.listing.refused)
+        mark_unknown(doc, [pointer], call=containers.GET_ACL, code=code, message=message)
+        return
+    assert context.stored_policies is not None
+    read = context.stored_policies.read(item.name)
+    if isinstance(read, tuple):
+        mark_unknown(doc, [pointer], call=containers.GET_ACL, code=read[0], message=read[1])
+    else:
+        doc["shared_access"]["stored_access_policies"] = read
 
 
 def _logging(client: Any, account: Any) -> dict[str, Any] | tuple[str, str]:

@@ -11,6 +11,23 @@ from cloudscan.providers.rules import ALL_PORTS, covers, merge, subtract
 
 # A container's public access level -> what anyone on the internet may do in it
 CONTAINER_ACCESS = {"private": [], "blob": ["read"], "container": ["read", "list"]}
+# A stored access policy's permission letters (those of a container SAS) -> their words, in
+# the order Azure writes them
+SAS_PERMISSIONS = {
+    "r": "read",
+    "a": "add",
+    "c": "create",
+    "w": "write",
+    "d": "delete",
+    "x": "delete_previous_version",
+    "y": "permanent_delete",
+    "l": "list",
+    "t": "tag",
+    "f": "filter_by_tags",
+    "m": "move",
+    "e": "execute",
+    "i": "set_immutability_policy",
+}
 # Service tags and wildcards of a security rule that mean every address of both families
 ANYONE = {"*", "internet", "any"}
 # Tags that mean "anyone who rents a machine in Azure" or "any customer's Front Door": the
@@ -33,6 +50,14 @@ def container_grants(level: str, origin: str, action: str) -> list[dict[str, Any
             actions=[action],
         )
     ]
+
+
+def sas_permissions(letters: str | None) -> list[str]:
+    """The words of a stored access policy's permission letters; a letter Azure adds later
+    stays a letter rather than being dropped."""
+    given = letters or ""
+    words = [word for letter, word in SAS_PERMISSIONS.items() if letter in given]
+    return words + sorted({letter for letter in given if letter not in SAS_PERMISSIONS})
 
 
 def rule_source(source: str) -> tuple[str, str]:

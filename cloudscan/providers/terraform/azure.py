@@ -108,6 +108,9 @@ def _container(module: Module, container: Instance, accounts: dict[Any, Instance
     )
     _access(doc, container, account)
     _settings(doc, module, container, account)
+    # azurerm_storage_container cannot declare stored access policies (only the data plane's Set
+    # Container ACL makes them): what a SAS can do is not in the configuration, not judged here.
+    doc["shared_access"] = None
     if module.unreadable:
         # Network rules and the account's own settings can sit in another file of the directory.
         unresolved(
