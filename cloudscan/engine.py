@@ -25,7 +25,9 @@ MAX_SUBSTITUTED = 4  # unknown true/false fields tried both ways: at most 16 eva
 
 def fingerprint(policy_id: str, provider: str, resource_id: str) -> str:
     """Stable across scans: the same problem on the same resource always has the same id."""
-    return hashlib.sha256(f"{policy_id}\x1f{provider}\x1f{resource_id}".encode()).hexdigest()[:32]
+    # surrogatepass: a lone surrogate from a .tf.json label is part of the id, not a crash.
+    text = f"{policy_id}\x1f{provider}\x1f{resource_id}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class Judgements:

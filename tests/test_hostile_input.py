@@ -369,6 +369,15 @@ CASES = [
         "SslMinimumProtocolVersion must be a whole number",
         None,
     ),
+    # A lone surrogate in a resource label is part of the resource's id and fingerprint.
+    (
+        "lone surrogate in a .tf.json label",
+        {"main.tf.json": '{"resource": {"aws_s3_bucket": {"x\\ud800": {"bucket": "b"}}}}'},
+        ["scan", "terraform", "{d}", "--format", "json"],
+        0,
+        '"aws_s3_bucket.x\\ud800"',
+        None,
+    ),
     # 9. A scan that read nothing is no clean result.
     (
         "terraform path with no file",
