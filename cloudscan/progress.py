@@ -1,9 +1,11 @@
-"""Progress of a long scan on stderr, when stderr is a terminal: resources read, errors so far,
-time elapsed, on one line rewritten in place. Nothing when stderr is a file or a pipe (CI logs,
-a SIEM collector) or with --quiet. The scan counts (scan.run); a thread draws."""
+"""Progress of a long scan on stderr, when stderr is a terminal: resources read, requests sent
+(where the cloud's SDK tells: AWS, Azure), errors so far, time elapsed, on one line rewritten in
+place. Nothing when stderr is a file or a pipe (CI logs, a SIEM collector) or with --quiet. The
+scan counts (scan.run); a thread draws."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from contextvars import ContextVar
@@ -18,19 +20,25 @@ class Progress:
         self.started = time.monotonic()
         self.resources = 0
         self.errors: list[Any] = []
+        self._calls = itertools.count()
+        self.calls = 0
         self._stop = threading.Event()
         self._drawn = False
 
     def seen(self, kind: str) -> None:
         self.resources += 1
 
+    def call(self, **_: Any) -> None:
+        """One request sent (the SDKs' hooks call it from their threads)."""
+        self.calls = next(self._calls) + 1
+
     def line(self) -> str:
         elapsed = int(time.monotonic() - self.started)
         errors = len(self.errors)
-        return (
-            f"cloudscan: scanning: {self.resources} resources, {errors} error{'' if errors == 1 else 's'}, "
-            f"{elapsed // 60}:{elapsed % 60:02d}"
-        )
+        calls = f"{self.calls} calls, " if self.calls else ""
+        said = f"{errors} error{'' if errors == 1 else 's'}"
+        clock = f"{elapsed // 60}:{elapsed % 60:02d}"
+        return f"cloudscan: scanning: {self.resources} resources, {calls}{said}, {clock}"
 
     def _draw(self) -> None:
         while True:

@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,5 +172,8 @@ def test_progress_is_shown_on_a_terminal_only_and_not_with_quiet():
     )
 
     assert "cloudscan: scanning: " in on_terminal and " resources, " in on_terminal
+    # The AWS SDK tells of each call it makes: the demo's account, in moto.
+    demo = run_with_stderr_on_a_terminal("demo", "--format", "json", "-o", os.devnull)
+    assert re.search(r"scanning: \d+ resources, [1-9]\d* calls, ", demo), demo[-500:]
     assert "scanning: " not in quiet and "policies:" not in quiet
     assert "scanning: " not in piped.stderr and "policies:" in piped.stderr

@@ -10,6 +10,7 @@ from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import sample_options, sampling_of, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.model import CredentialsRefused
+from cloudscan.progress import CURRENT
 
 
 @scan.command("aws")
@@ -190,6 +191,9 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
 
     from cloudscan.scan import scan_aws
 
+    progress = CURRENT.get()
+    if progress is not None:  # every API call the scan's clients make, for the progress line
+        session.events.register("before-call.*.*", progress.call)
     policies = selected_policies(options)
     try:
         result = scan_aws(
@@ -267,8 +271,11 @@ def scan_azure(
         credential = load_credential(tenant)
     except Exception as exc:  # azure-identity raises its own types for a broken environment
         raise UsageError(f"Azure credentials: {exc}") from None
+    progress = CURRENT.get()
     clients = AzureClients(
-        credential, Endpoints(arm=arm_endpoint, blob_connection_string=blob_connection_string)
+        credential,
+        Endpoints(arm=arm_endpoint, blob_connection_string=blob_connection_string),
+        on_request=progress.call if progress else None,
     )
     policies = selected_policies(options)
     try:

@@ -11,7 +11,7 @@ import click
 from cloudscan.cli.clouds import run_aws
 from cloudscan.cli.groups import UsageError, cli
 from cloudscan.cli.options import FORMATS, policy_options
-from cloudscan.cli.output import selected_policies
+from cloudscan.cli.output import before_scan, selected_policies
 from cloudscan.policyset import Policy
 
 
@@ -61,6 +61,7 @@ def demo(fmt: str, output: Path | None, verbose: bool) -> None:
         "(no cloud account is used; the patient in its studies is fictitious)",
         err=True,
     )
+    before_scan(options)
     with demo_account() as (session, regions):
         run_aws(session, regions, 8, options)
 

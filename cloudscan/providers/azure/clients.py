@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,7 +82,12 @@ def load_credential(tenant: str | None = None) -> Any:
 class AzureClients:
     """Management clients cached per (kind, subscription); SDK clients are thread-safe."""
 
-    def __init__(self, credential: Any, endpoints: Endpoints | None = None) -> None:
+    def __init__(
+        self,
+        credential: Any,
+        endpoints: Endpoints | None = None,
+        on_request: Callable[[], None] | None = None,
+    ) -> None:
         # At DEBUG azure-core logs whole requests and responses.
         for name in ("azure", "urllib3"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
@@ -91,13 +97,19 @@ class AzureClients:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         self.credential = credential
         self.endpoints = endpoints or Endpoints()
+        self.on_request = on_request  # told of every request that leaves (a progress count)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
+
+    def _before_request(self, request: Any) -> None:
+        read_only(request)
+        if self.on_request is not None:
+            self.on_request()
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
             "retry_total": RETRIES,
-            "raw_request_hook": read_only,
+            "raw_request_hook": self._before_request,
             **self.endpoints.client_options,
         }
         if self.endpoints.arm:
@@ -153,7 +165,7 @@ class AzureClients:
         connection = self.endpoints.blob_connection_string
         options: dict[str, Any] = {
             "retry_total": RETRIES,
-            "raw_request_hook": read_only,
+            "raw_request_hook": self._before_request,
             **self.endpoints.client_options,
         }
         if connection and f"AccountName={account};" in connection + ";":
