@@ -23,7 +23,7 @@ class Progress:
         self._calls = itertools.count()
         self.calls = 0
         self._stop = threading.Event()
-        self._drawn = False
+        self._thread: threading.Thread | None = None
 
     def seen(self, kind: str) -> None:
         self.resources += 1
@@ -44,20 +44,24 @@ class Progress:
         while True:
             self.stream.write("\r" + self.line() + "\x1b[K")
             self.stream.flush()
-            self._drawn = True
             if self._stop.wait(INTERVAL):
                 return
 
     def start(self) -> None:
+        self.started = time.monotonic()
         self._thread = threading.Thread(target=self._draw, name="cloudscan-progress", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop drawing and clear the line (nothing when it never started)."""
+        if self._thread is None:
+            return
         self._stop.set()
         self._thread.join()
-        if self._drawn:
-            self.stream.write("\r\x1b[K")  # the summary line takes its place
-            self.stream.flush()
+        self._thread = None
+        # The final tally, then the summary line takes its place.
+        self.stream.write("\r" + self.line() + "\x1b[K\r\x1b[K")
+        self.stream.flush()
 
 
 # The progress of the scan running in this context, if it is shown (see cli.output).

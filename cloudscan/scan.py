@@ -138,11 +138,28 @@ def run(
 ) -> ScanResult:
     """Judge each document as it arrives; `errors` is the adapter's sink for scan-wide failures."""
     result = ScanResult(source=source, policies=policies, errors=errors)
-    judgements = engine.Judgements()
-    storage, waiting = StorageSeen(), []
     progress = CURRENT.get()
     if progress is not None:
         progress.errors = errors
+        progress.start()
+    try:
+        _judge_all(documents, policies, context, result, progress)
+    finally:
+        if progress is not None:
+            progress.stop()
+    result.finished_at = _now()
+    return result
+
+
+def _judge_all(
+    documents: Iterable[Document],
+    policies: list[Policy],
+    context: CheckContext,
+    result: ScanResult,
+    progress: Any,
+) -> None:
+    judgements = engine.Judgements()
+    storage, waiting = StorageSeen(), []
     for doc in documents:
         if progress is not None:
             progress.seen(doc["kind"])
@@ -161,8 +178,6 @@ def run(
         fold_storage(doc, storage)
         result.resources.append(doc)
         result.findings.extend(engine.evaluate(policies, doc, judgements))
-    result.finished_at = _now()
-    return result
 
 
 def scan(source: Source, policies: list[Policy], *, trusted_accounts: Iterable[str] = ()) -> ScanResult:

@@ -77,13 +77,12 @@ def _check_outputs(options: dict[str, Any]) -> None:
 
 
 def _start_progress(options: dict[str, Any]) -> None:
+    """Progress for the scan to come, on a terminal: scan.run draws it while it reads."""
     from cloudscan.progress import CURRENT, Progress, shown
 
     stderr = click.get_text_stream("stderr")
     if shown(stderr, options.get("quiet", False)):
-        progress = Progress(stderr)
-        progress.start()
-        CURRENT.set(progress)
+        CURRENT.set(Progress(stderr))
 
 
 def _stop_progress() -> None:
