@@ -215,6 +215,12 @@ def scan_error(call: str, code: str, message: str, resource: str | None = None) 
     return {"call": call, "code": code, "message": message, "resource": resource}
 
 
+def scan_warning(call: str, message: str) -> dict[str, Any]:
+    """What a source says that is no failure (a fallback it took), put in the error sink: the
+    scan moves it to the result's warnings."""
+    return {**scan_error(call, "Warning", message), "warning": True}
+
+
 def mark_unknown(doc: Document, pointers: list[str], *, call: str, code: str, message: str) -> None:
     """Record that `call` failed and left the fields at `pointers` unknown (set them to None)."""
     for pointer in pointers:

@@ -147,6 +147,9 @@ def run(
     finally:
         if progress is not None:
             progress.stop()
+    said = [e for e in errors if e.get("warning")]
+    errors[:] = [e for e in errors if not e.get("warning")]
+    result.warnings += [f"{e['call']}: {e['message']}" for e in said]
     result.finished_at = _now()
     return result
 
@@ -195,9 +198,11 @@ def scan_aws(
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
     sampling: Any = None,
+    source: str = "api",
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
-    (providers.sampling.Sampling) says how much of each bucket's content to read."""
+    (providers.sampling.Sampling) says how much of each bucket's content to read; `source`
+    whether bucket settings come from the S3 API or AWS Config ("inventory", "auto")."""
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.sampling import Sampling
 
@@ -206,6 +211,7 @@ def scan_aws(
         fields=needed_fields(policies),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
+        source=source,
     )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 

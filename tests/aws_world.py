@@ -145,7 +145,7 @@ def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
 
 # -- watching a scan -------------------------------------------------------------------------
 
-READ_ONLY = re.compile(r"^(List|Get|Describe|Head)")
+READ_ONLY = re.compile(r"^(List|Get|Describe|Head|BatchGet|Select)")  # reads by their name
 
 
 class _Raw(io.BytesIO):

@@ -30,12 +30,24 @@ from cloudscan.progress import CURRENT
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@click.option(
+    "--source",
+    "settings_source",
+    type=click.Choice(["api", "inventory", "auto"]),
+    default="api",
+    show_default=True,
+    help="Where bucket settings come from: the S3 API (about ten calls a bucket), or AWS Config's "
+    "recordings (one call per hundred buckets; each document says when it was recorded, and what "
+    "Config does not carry is read live). A region whose Config cannot answer is read through the "
+    "API: with a warning for 'inventory', silently for 'auto'.",
+)
 @sample_options
 @scan_options
 def scan_aws(
     profile: str | None,
     regions: tuple[str, ...],
     concurrency: int,
+    settings_source: str,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -61,6 +73,7 @@ def scan_aws(
             "or run where an instance or SSO role is available"
         )
     options["sampling"] = sampling_of(sample, deep, show_object_keys)
+    options["settings_source"] = settings_source
     run_aws(session, regions, concurrency, options)
 
 
@@ -203,6 +216,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
             concurrency=concurrency,
             trusted_accounts=options["trusted_account"],
             sampling=options.get("sampling"),
+            source=options.get("settings_source", "api"),
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cloudscan.model import CredentialsRefused, Document, scan_error
+from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
-from cloudscan.providers.aws import ec2, s3
+from cloudscan.providers.aws import ec2, inventory, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.fanout import read_safely
@@ -25,6 +25,9 @@ class AwsScope(ReadsFields):
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
     sampling: Sampling = field(default_factory=Sampling)
+    # Where bucket settings come from: the API; AWS Config's recordings, read live where it
+    # cannot answer, with a warning ("inventory"); or the same without the warning ("auto").
+    source: str = "api"
 
 
 def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -> Iterator[Document]:
@@ -68,6 +71,8 @@ def accounts(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Documen
 
 def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document]:
     regions = frozenset(reading.scope.regions) or None
+    listed = s3.list_buckets(reading.clients, reading.errors)
+    items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
     futures = [
         reading.pool.submit(
             read_safely,
@@ -75,9 +80,10 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
             f"arn:aws:s3:::{bucket['Name']}",
             partial(
                 _listed,
-                s3.describe_bucket,
+                _describe,
                 reading.clients,
                 bucket,
+                items.get(bucket["Name"]),
                 account=reading.account,
                 account_bpa=account_bpa,
                 fields=reading.bucket_fields,
@@ -86,10 +92,65 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
             ),
             error_of,
         )
-        for bucket in s3.list_buckets(reading.clients, reading.errors)
+        for bucket in listed
     ]
     for future in futures:
         yield from future.result()
+
+
+def recorded_buckets(reading: _Reading, listed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """AWS Config's latest item of each bucket, asked of the Config of the bucket's region; a
+    region whose Config cannot answer is read through the API (said as a warning)."""
+    by_region: dict[str, list[str]] = {}
+    for bucket in listed:
+        region = bucket.get("BucketRegion") or s3.location(reading.clients, bucket["Name"])
+        if region:
+            bucket["BucketRegion"] = region  # asked once: describe_bucket does not ask again
+            by_region.setdefault(region, []).append(bucket["Name"])
+    out: dict[str, dict[str, Any]] = {}
+    for region, names in sorted(by_region.items()):
+        try:
+            out.update(inventory.recorded(reading.clients.client("config", region), names))
+        except inventory.Unusable as exc:
+            if reading.scope.source == "inventory":
+                message = (
+                    f"AWS Config in {region} cannot answer ({exc}); its buckets are read through the API"
+                )
+                reading.errors.append(scan_warning("config:BatchGetResourceConfig", message))
+    return out
+
+
+def _describe(clients: AwsClients, bucket: dict[str, Any], item: dict[str, Any] | None, **kwargs: Any) -> Any:
+    """A bucket from the API, or from its recorded item where Config carries the setting."""
+    if item is None:
+        return s3.describe_bucket(clients, bucket, **kwargs)
+    doc = s3.describe_bucket(_Recorded(clients, item), bucket, **kwargs)
+    if doc is not None:
+        asked = {f"/{f}" for f in kwargs["fields"]}
+        answered = [p for p in inventory.RECORDED_CALLS.values() if any(p.startswith(a) for a in asked)]
+        doc["source"] = {
+            "type": "inventory",
+            "service": "aws-config",
+            "recorded_at": _iso(item.get("configurationItemCaptureTime")),
+            "recorded": answered,
+        }
+    return doc
+
+
+def _iso(when: Any) -> str | None:
+    """boto3 gives the capture time as a datetime."""
+    return when.isoformat() if hasattr(when, "isoformat") else (str(when) if when else None)
+
+
+class _Recorded:
+    """The scan's clients, with the bucket's S3 client answering from its recorded item."""
+
+    def __init__(self, clients: AwsClients, item: dict[str, Any]) -> None:
+        self.clients, self.item = clients, item
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        live = self.clients.client(service, region)
+        return inventory.RecordedS3(live, self.item) if service == "s3" else live
 
 
 def ingress_rules(reading: _Reading) -> Iterator[Document]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource, scan_error
 from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
@@ -25,6 +25,12 @@ BPA_FIELDS = {
 NO_BPA = "NoSuchPublicAccessBlockConfiguration"
 # Blocks of a bucket document, each filled by its own calls; a scan reads only those it needs.
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+
+
+class S3Clients(Protocol):
+    """Where describe_bucket gets its clients: the scan's, or ones that answer from a recording."""
+
+    def client(self, service: str, region: str | None = None) -> Any: ...
 
 
 def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,7 +78,7 @@ def describe_account(account: str | None, account_bpa: dict[str, Any]) -> Docume
 
 
 def describe_bucket(
-    clients: AwsClients,
+    clients: S3Clients,
     bucket: dict[str, Any],
     *,
     account: str | None,
@@ -156,16 +162,30 @@ def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
         return
 
 
-def _bucket_region(clients: AwsClients, doc: Document) -> str | None:
+def location(clients: AwsClients, name: str) -> str | None:
+    """The bucket's region, or None when it cannot be read (describe_bucket asks again, and
+    then says why)."""
+    try:
+        answer = clients.client("s3").get_bucket_location(Bucket=name)
+    except Exception:
+        return None
+    return _region_of(answer)
+
+
+def _region_of(answer: dict[str, Any]) -> str | None:
+    # us-east-1 answers null; buckets made long ago in eu-west-1 answer "EU".
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(
+        answer.get("LocationConstraint"), answer.get("LocationConstraint")
+    )
+
+
+def _bucket_region(clients: S3Clients, doc: Document) -> str | None:
     answer = read(
         doc, "s3:GetBucketLocation", ["/region"], clients.client("s3").get_bucket_location, Bucket=doc["name"]
     )
     if answer is FAILED:
         return None
-    # us-east-1 answers null; buckets made long ago in eu-west-1 answer "EU".
-    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(
-        answer.get("LocationConstraint"), answer.get("LocationConstraint")
-    )
+    return _region_of(answer)
 
 
 def _bpa(config: dict[str, Any]) -> dict[str, bool]:

@@ -1,0 +1,160 @@
+"""A local AWS Config (JSON 1.1, X-Amz-Target StarlingDoveService.*) for the real boto3 `config`
+client, and a recorder that writes what S3 answers into configuration items the way AWS
+Config records them. moto's own Config cannot stand in: it fails on a bucket ACL that grants
+AllUsers, and records neither encryption nor versioning.
+
+The item shape follows AWS Config's S3 bucket item: `configuration` and each
+`supplementaryConfiguration` value are JSON strings, `AccessControlList` is encoded twice,
+group grantees are named (AllUsers), a setting never made is left out or null. The region
+asked is the one the request was signed for (each region has its own Config).
+
+    with ConfigFake() as config:                      # AWS_ENDPOINT_URL_CONFIG_SERVICE=config.url
+        config.record(session, ["pacs-exports"])      # what S3 says now, recorded
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Any
+
+from loopback_server import LoopbackServer
+
+SIGNED_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/config/")
+CAPTURED_AT = "2026-11-29T04:12:33.000Z"
+GROUP_NAMES = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+    "http://acs.amazonaws.com/groups/s3/LogDelivery": "LogDelivery",
+}
+PERMISSION_NAMES = {
+    "FULL_CONTROL": "FullControl",
+    "READ": "Read",
+    "WRITE": "Write",
+    "READ_ACP": "ReadAcp",
+    "WRITE_ACP": "WriteAcp",
+}
+
+
+class ConfigFake(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}  # (region, bucket) -> item
+        self.refuse: dict[str, tuple[str, str]] = {}  # region -> (error type, message)
+        self.requests: list[tuple[str, str, int]] = []  # (operation, region, keys asked)
+        self._lock = threading.Lock()
+
+    def handle(self, method: str, path: str, query: Any, body: bytes, headers: Any) -> Any:
+        operation = str(headers.get("X-Amz-Target", "")).rpartition(".")[2]
+        found = SIGNED_REGION.search(str(headers.get("Authorization", "")))
+        region = found[1] if found else "?"
+        asked = json.loads(body or b"{}")
+        with self._lock:
+            self.requests.append((operation, region, len(asked.get("resourceKeys", []))))
+        if region in self.refuse:
+            kind, message = self.refuse[region]
+            return _json(400, {"__type": kind, "message": message})
+        if operation != "BatchGetResourceConfig":
+            return _json(400, {"__type": "InvalidAction", "message": f"ConfigFake does not do {operation}"})
+        keys = asked.get("resourceKeys", [])
+        if len(keys) > 100:
+            return _json(400, {"__type": "ValidationException", "message": "at most 100 resource keys"})
+        items = [self.items[region, k["resourceId"]] for k in keys if (region, k["resourceId"]) in self.items]
+        return _json(200, {"baseConfigurationItems": items, "unprocessedResourceKeys": []})
+
+    def record(self, session: Any, names: list[str]) -> None:
+        """Record each bucket as S3 answers now, in its region's Config."""
+        s3 = session.client("s3")
+        for name in names:
+            region = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+            self.items[region, name] = recorded_item(session.client("s3", region_name=region), name, region)
+
+
+def recorded_item(s3: Any, name: str, region: str) -> dict[str, Any]:
+    acl = s3.get_bucket_acl(Bucket=name)
+    grants = [
+        {
+            "grantee": GROUP_NAMES[g["Grantee"]["URI"]]
+            if g["Grantee"].get("Type") == "Group"
+            else {"id": g["Grantee"].get("ID"), "displayName": None},
+            "permission": PERMISSION_NAMES[g["Permission"]],
+        }
+        for g in acl.get("Grants", [])
+    ]
+    owner = {"displayName": None, "id": acl["Owner"]["ID"]}
+    supplementary: dict[str, Any] = {
+        "AccessControlList": json.dumps(json.dumps({"grantSet": None, "grantList": grants, "owner": owner})),
+        "BucketPolicy": json.dumps({"policyText": _or_none(s3.get_bucket_policy, "Policy", Bucket=name)}),
+        "BucketLoggingConfiguration": json.dumps(_logging(s3, name)),
+        "BucketVersioningConfiguration": json.dumps(_versioning(s3, name)),
+        "IsRequesterPaysEnabled": "false",
+    }
+    block = _or_none(s3.get_public_access_block, "PublicAccessBlockConfiguration", Bucket=name)
+    if block is not None:
+        supplementary["PublicAccessBlockConfiguration"] = json.dumps(
+            {k[0].lower() + k[1:]: v for k, v in block.items()}
+        )
+    encryption = _or_none(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration", Bucket=name)
+    if encryption is not None:
+        rules = [
+            {
+                "applyServerSideEncryptionByDefault": {
+                    "sseAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
+                    "kmsMasterKeyID": r["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID"),
+                },
+                "bucketKeyEnabled": r.get("BucketKeyEnabled", False),
+            }
+            for r in encryption.get("Rules", [])
+        ]
+        supplementary["ServerSideEncryptionConfiguration"] = json.dumps({"rules": rules})
+    tags = _or_none(s3.get_bucket_tagging, "TagSet", Bucket=name) or []
+    if tags:
+        supplementary["BucketTaggingConfiguration"] = json.dumps(
+            {"tagSets": [{"tags": {t["Key"]: t["Value"] for t in tags}}]}
+        )
+    return {
+        "version": "1.3",
+        "accountId": "123456789012",
+        "configurationItemCaptureTime": CAPTURED_AT,
+        "configurationItemStatus": "OK",
+        "configurationStateId": "1764389553000",
+        "arn": f"arn:aws:s3:::{name}",
+        "resourceType": "AWS::S3::Bucket",
+        "resourceId": name,
+        "resourceName": name,
+        "awsRegion": region,
+        "availabilityZone": "Regional",
+        "configuration": json.dumps({"name": name, "owner": owner}),
+        "supplementaryConfiguration": supplementary,
+    }
+
+
+def _or_none(call: Any, key: str, **kwargs: Any) -> Any:
+    try:
+        return call(**kwargs)[key]
+    except Exception as exc:  # "not configured" answers, which Config records as absent
+        if "NoSuch" in str(exc) or "NotFound" in str(exc):
+            return None
+        raise
+
+
+def _logging(s3: Any, name: str) -> dict[str, Any]:
+    enabled = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
+    return {
+        "destinationBucketName": enabled.get("TargetBucket"),
+        "logFilePrefix": enabled.get("TargetPrefix"),
+    }
+
+
+def _versioning(s3: Any, name: str) -> dict[str, Any]:
+    answer = s3.get_bucket_versioning(Bucket=name)
+    mfa = answer.get("MFADelete")
+    return {
+        "status": answer.get("Status", "Off"),
+        "isMfaDeleteEnabled": None if mfa is None else mfa == "Enabled",
+    }
+
+
+def _json(status: int, body: dict[str, Any]) -> Any:
+    return status, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(body).encode()
