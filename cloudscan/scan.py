@@ -226,6 +226,7 @@ def scan_gcp(
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
     sampling: Any = None,
+    source: str = "api",
 ) -> ScanResult:
     """Scan Google Cloud projects (or every project of `organization`) through `clients`
     (providers.gcp.clients.GcpClients)."""
@@ -239,6 +240,7 @@ def scan_gcp(
         fields=needed_fields(policies),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
+        source=source,
     )
     return scan(GcpSource(clients, scope), policies, trusted_accounts=trusted_accounts)
 

@@ -98,6 +98,9 @@ def read_only(monkeypatch: Any) -> Iterator[Guard]:
     monkeypatch.undo()
 
 
+RECORDED_AT = "2026-11-29T04:12:33.120Z"
+
+
 class World:
     """One project: storage in the emulator (or the fake), everything else in the fake."""
 
@@ -111,8 +114,29 @@ class World:
             healthcare=self.fake.url,
             compute=self.fake.url,
             resource_manager=self.fake.url,
+            asset=self.fake.url,
         )
         return GcpClients(AnonymousCredentials(), endpoints, max_pool=8)
+
+    def record_assets(self, project: str | None = None) -> None:
+        """Cloud Asset Inventory's IAM_POLICY assets of the project's buckets, as Cloud Storage
+        answers now (in the emulator or the fake), stored in the fake."""
+        project = project or self.project
+        client = storage.Client(
+            project=project,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=self.storage_url),
+        )
+        for bucket in client.list_buckets(project=project):
+            policy = bucket.get_iam_policy(requested_policy_version=3)
+            bindings = [{"role": b["role"], "members": sorted(b["members"])} for b in policy.bindings]
+            asset = {
+                "name": f"//storage.googleapis.com/{bucket.name}",
+                "assetType": "storage.googleapis.com/Bucket",
+                "iamPolicy": {"bindings": bindings, "etag": "BwXyz"},
+                "updateTime": RECORDED_AT,
+            }
+            self.fake.put(f"/v1/projects/{project}/assets/{bucket.name}", asset)
 
     def build(self, spec: dict[str, Any]) -> None:
         project = spec.get("project", self.project)

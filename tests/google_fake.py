@@ -39,6 +39,7 @@ LIST_KEYS = {
     "defaultObjectAcl": "items",
     "projects": "projects",
     "folders": "folders",
+    "assets": "assets",  # Cloud Asset Inventory: what gcp_world.World.record_assets stored
 }
 STATUS_NAMES = {
     400: "FAILED_PRECONDITION",

@@ -133,6 +133,23 @@ def scan_aws(
     help="Resource Manager API endpoint (env CLOUDSCAN_RESOURCE_MANAGER_ENDPOINT).",
 )
 @click.option(
+    "--asset-endpoint",
+    envvar="CLOUDSCAN_ASSET_ENDPOINT",
+    metavar="URL",
+    help="Cloud Asset Inventory endpoint, for --source (env CLOUDSCAN_ASSET_ENDPOINT).",
+)
+@click.option(
+    "--source",
+    "settings_source",
+    type=click.Choice(["api", "inventory", "auto"]),
+    default="api",
+    show_default=True,
+    help="Where buckets' IAM policies come from: Cloud Storage (a call a bucket), or Cloud Asset "
+    "Inventory (a paginated call a project; each document says when it was recorded). A project "
+    "whose inventory cannot answer is read through the API: with a warning for 'inventory', "
+    "silently for 'auto'.",
+)
+@click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
 @sample_options
@@ -147,6 +164,8 @@ def scan_gcp(
     healthcare_endpoint: str | None,
     compute_endpoint: str | None,
     resource_manager_endpoint: str | None,
+    asset_endpoint: str | None,
+    settings_source: str,
     concurrency: int,
     sample: int,
     deep: bool,
@@ -181,7 +200,9 @@ def scan_gcp(
         if default_project is None:
             raise UsageError("no project to scan: give --project or --organization")
         projects = (default_project,)
-    endpoints = Endpoints(storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint)
+    endpoints = Endpoints(
+        storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint, asset_endpoint
+    )
     clients = GcpClients(credentials, endpoints, max_pool=concurrency)
     policies = selected_policies(options)
     try:
@@ -194,6 +215,7 @@ def scan_gcp(
             concurrency=concurrency,
             trusted_accounts=options["trusted_account"],
             sampling=sampling_of(sample, deep, show_object_keys),
+            source=settings_source,
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

@@ -32,6 +32,7 @@ class Endpoints:
     healthcare: str | None = None
     compute: str | None = None
     resource_manager: str | None = None
+    asset: str | None = None  # Cloud Asset Inventory, for --source inventory|auto
 
 
 def load_credentials(*, anonymous: bool = False, impersonate: str | None = None) -> tuple[Any, str | None]:
@@ -102,18 +103,20 @@ class GcpClients:
             "healthcare": self.endpoints.healthcare,
             "compute": self.endpoints.compute,
             "cloudresourcemanager": self.endpoints.resource_manager,
+            "cloudasset": self.endpoints.asset,
         }
         return overrides.get(api) or f"https://{api}.googleapis.com"
 
     def api(self, name: str) -> Any:
-        """The discovery client of `healthcare`, `compute` or `cloudresourcemanager`."""
+        """The discovery client of `healthcare`, `compute`, `cloudresourcemanager` or `cloudasset`."""
         from googleapiclient import discovery
 
-        versions = {"healthcare": "v1", "compute": "v1", "cloudresourcemanager": "v3"}
+        versions = {"healthcare": "v1", "compute": "v1", "cloudresourcemanager": "v3", "cloudasset": "v1"}
         overrides = {
             "healthcare": self.endpoints.healthcare,
             "compute": self.endpoints.compute and self.endpoints.compute.rstrip("/") + "/compute/v1/",
             "cloudresourcemanager": self.endpoints.resource_manager,
+            "cloudasset": self.endpoints.asset,
         }
         with self._lock:
             if name not in self._apis:

@@ -36,7 +36,10 @@ def describe_bucket(
     project_policy: dict[str, Any],
     fields: frozenset[str],
     sampling: Sampling,
+    recorded: dict[str, Any] | None = None,
 ) -> Document:
+    """The bucket; `recorded`: its IAM policy as Cloud Asset Inventory recorded it, used
+    instead of asking Cloud Storage (providers/gcp/inventory.py)."""
     doc = new_resource(
         "storage.bucket",
         "gcp",
@@ -47,7 +50,14 @@ def describe_bucket(
     )
     uniform = bool(bucket.iam_configuration.uniform_bucket_level_access_enabled)
     if "access" in fields:
-        _access(doc, bucket, uniform, project_policy)
+        _access(doc, bucket, uniform, project_policy, recorded)
+        if recorded is not None:
+            doc["source"] = {
+                "type": "inventory",
+                "service": "cloud-asset-inventory",
+                "recorded_at": recorded.get("recorded_at"),
+                "recorded": ["/access/policy"],
+            }
     key = bucket.default_kms_key_name
     # Cloud Storage encrypts every object; a customer-managed key is the stronger form.
     doc["encryption"] = {
@@ -76,7 +86,9 @@ def describe_bucket(
     return doc
 
 
-def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str, Any]) -> None:
+def _access(
+    doc: Document, bucket: Any, uniform: bool, project_policy: dict[str, Any], recorded: dict[str, Any] | None
+) -> None:
     prevention = bucket.iam_configuration.public_access_prevention or "inherited"
     # "unspecified" is what older buckets answer for "inherited".
     guards = {
@@ -84,13 +96,30 @@ def _access(doc: Document, bucket: Any, uniform: bool, project_policy: dict[str,
         "uniform_access": uniform,
     }
     doc["access"] = bucket_access(guards)
-    try:
-        policy = bucket.get_iam_policy(requested_policy_version=3, retry=retry())
-    except Exception as exc:
-        code, message = error_of(exc)
-        mark_unknown(doc, ["/access/policy"], call="storage.buckets.getIamPolicy", code=code, message=message)
+    bindings: list[dict[str, Any]] | None = None
+    if recorded is not None:
+        written = recorded["policy"].get("bindings") or []
+        bindings = [dict(b) for b in written if isinstance(b, dict)] if isinstance(written, list) else None
+        if bindings is None or len(bindings) != len(written):
+            bindings = None
+            message = "the recorded IAM policy's bindings are not a list of bindings"
+            mark_unknown(
+                doc,
+                ["/access/policy"],
+                call="cloudasset.assets.list",
+                code="InventoryRecordUnreadable",
+                message=message,
+            )
     else:
-        bindings = [dict(b) for b in policy.bindings]
+        try:
+            policy = bucket.get_iam_policy(requested_policy_version=3, retry=retry())
+        except Exception as exc:
+            code, message = error_of(exc)
+            call = "storage.buckets.getIamPolicy"
+            mark_unknown(doc, ["/access/policy"], call=call, code=code, message=message)
+        else:
+            bindings = [dict(b) for b in policy.bindings]
+    if bindings is not None:
         doc["access"]["grants"] += policy_grants({"bindings": bindings}, "bucket IAM")
         doc["access"]["policy"] = {"present": bool(bindings), "statement_count": len(bindings)}
     # The project's IAM applies to every bucket in it.
