@@ -143,3 +143,24 @@ def test_cli_reads_from_config_and_says_when_it_was_recorded(aws, config, monkey
     [bucket] = [r for r in document["resources"] if r["kind"] == "storage.bucket"]
     assert bucket["source"]["recorded_at"] == RECORDED_AT
     assert "/access/acl" in bucket["source"]["recorded"] and "/objects" not in bucket["source"]["recorded"]
+
+
+def test_least_privilege_adds_what_the_inventory_sources_need():
+    from click.testing import CliRunner
+
+    from cloudscan.cli import cli
+
+    def actions(*args: str) -> set[str]:
+        outcome = CliRunner().invoke(cli, ["permissions", *args])
+        assert outcome.exit_code == 0, outcome.output
+        document = json.loads(outcome.output[outcome.output.index("{") :])
+        return (
+            set(document["Statement"][0]["Action"])
+            if "Statement" in document
+            else set(document["includedPermissions"])
+        )
+
+    assert "config:BatchGetResourceConfig" in actions("aws", "--source", "inventory")
+    assert "config:BatchGetResourceConfig" not in actions("aws")
+    assert "cloudasset.assets.listIamPolicy" in actions("gcp", "--source", "auto")
+    assert "cloudasset.assets.listIamPolicy" not in actions("gcp")

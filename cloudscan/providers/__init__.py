@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cloudscan.providers.permissions import Table
+
 
 class ReadsFields:
     """What a live scope shares: `fields` maps a kind to the blocks its enabled policies read
@@ -14,3 +16,7 @@ class ReadsFields:
 
     def fields_of(self, kind: str, every: tuple[str, ...]) -> frozenset[str]:
         return frozenset(every) if self.fields is None else self.fields.get(kind, frozenset())
+
+    def makes(self, table: Table, call: str) -> bool:
+        """Whether the cloud's permission table says the enabled policies need `call`."""
+        return call in table.calls_for(self.fields)

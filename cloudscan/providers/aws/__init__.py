@@ -13,6 +13,7 @@ from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, inventory, s3
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
+from cloudscan.providers.aws.permissions import TABLE
 from cloudscan.providers.fanout import read_safely
 from cloudscan.providers.sampling import Sampling
 
@@ -37,7 +38,7 @@ def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
         reading = _Reading(clients, pool, scope, account, errors)
         account_bpa = {}
-        if scope.wants("storage.account") or "access" in reading.bucket_fields:
+        if scope.makes(TABLE, "s3control:GetPublicAccessBlock"):
             account_bpa = s3.read_account_block_public_access(clients, account)
         if scope.wants("storage.account"):
             yield from accounts(reading, account_bpa)

@@ -14,6 +14,7 @@ from cloudscan.providers.aws.iam_policy import (
     policy_grants,
     statements,
 )
+from cloudscan.providers.aws.permissions import TABLE
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects
 
 BPA_FIELDS = {
@@ -23,8 +24,9 @@ BPA_FIELDS = {
     "RestrictPublicBuckets": "restrict_public_buckets",
 }
 NO_BPA = "NoSuchPublicAccessBlockConfiguration"
-# Blocks of a bucket document, each filled by its own calls; a scan reads only those it needs.
-BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+# Blocks of a bucket document, each filled by its own calls (permissions.py says which); a scan
+# reads only those it needs.
+BUCKET_FIELDS = TABLE.fields("storage.bucket")
 
 
 class S3Clients(Protocol):

@@ -18,6 +18,7 @@ from cloudscan.providers import ReadsFields
 from cloudscan.providers.azure import healthcare, network, storage
 from cloudscan.providers.azure import topology as topology_
 from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
+from cloudscan.providers.azure.permissions import SERVICE_PROPERTIES, TABLE
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.sampling import Sampling
 
@@ -102,6 +103,7 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
             fields,
             reading.scope.sampling,
             reading.errors,
+            reading.scope.makes(TABLE, SERVICE_PROPERTIES),
         )
         out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
     return out

@@ -20,19 +20,11 @@ from cloudscan.model import (
 from cloudscan.providers.azure import containers
 from cloudscan.providers.azure.clients import AzureClients, error_of, value
 from cloudscan.providers.azure.containers import Container, Listing, ListingFailed, StoredPolicies
+from cloudscan.providers.azure.permissions import TABLE
 from cloudscan.providers.azure.vocabulary import CONTAINER_ACCESS, container_grants
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
 
-BUCKET_FIELDS = (
-    "access",
-    "encryption",
-    "versioning",
-    "object_lock",
-    "logging",
-    "labels",
-    "objects",
-    "shared_access",
-)
+BUCKET_FIELDS = TABLE.fields("storage.bucket")  # permissions.py says which calls fill each
 DIAGNOSTICS_API = "2021-05-01-preview"
 PERIMETER = "a network security perimeter decides who reaches the account; its rules are not read"
 
@@ -68,15 +60,17 @@ def describe_account_and_containers(
     fields: frozenset[str],
     sampling: Sampling,
     errors: list[dict[str, Any]],
+    read_service: bool,
 ) -> list[Document]:
     """The account (if `wanted[0]`) and its containers (if `wanted[1]`), with the account's blob
-    service settings read once for all of them. Containers that cannot be listed are an error
-    of the scan; the account is judged all the same."""
+    service settings read once for all of them (if `read_service`: an enabled policy needs
+    them). Containers that cannot be listed are an error of the scan; the account is judged
+    all the same."""
     client = clients.storage(subscription)
     has_blobs = str(value(account.kind)) != "FileStorage"  # file shares only: no blob service
     service: Any = None
     service_error: tuple[str, str] | None = None
-    if has_blobs and (wanted[0] or (wanted[1] and fields & {"versioning", "object_lock"})):
+    if has_blobs and read_service:
         try:
             service = client.blob_services.get_service_properties(resource_group(account.id), account.name)
         except Exception as exc:

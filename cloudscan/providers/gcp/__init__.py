@@ -18,6 +18,7 @@ from cloudscan.providers import ReadsFields
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.gcp import firewall, healthcare, inventory, projects, storage
 from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of, stop_if_refused
+from cloudscan.providers.gcp.permissions import PROJECT_POLICY, TABLE
 from cloudscan.providers.gcp.projects import organization_projects
 from cloudscan.providers.sampling import Sampling
 
@@ -79,18 +80,14 @@ def _list_project(reading: _Reading, project: str) -> list[Any]:
     """The project's documents and, for reads still to do, futures of document lists."""
     # Only buckets' and stores' access inherits the project's IAM: a scan of firewalls alone
     # does not read it.
-    bucket_access = reading.scope.wants("storage.bucket") and "access" in reading.scope.fields_of(
-        "storage.bucket", storage.BUCKET_FIELDS
-    )
-    needed = bucket_access or reading.scope.wants("dicom.store")
+    needed = reading.scope.makes(TABLE, PROJECT_POLICY)
     policy = projects.read_policy(reading.clients, project) if needed else {"policy": {}}
     if "error" in policy:
         code, message = policy["error"]
         # Every bucket and store inherits the project's IAM: each of them says so, and so
         # does the scan, in case the project holds none.
-        call = "cloudresourcemanager.projects.getIamPolicy"
-        message = _explained(reading.clients, call, code, message)
-        reading.errors.append(scan_error(call, code, message, f"projects/{project}"))
+        message = _explained(reading.clients, PROJECT_POLICY, code, message)
+        reading.errors.append(scan_error(PROJECT_POLICY, code, message, f"projects/{project}"))
     out: list[Any] = []
     for reader in (buckets, ingress_rules, dicom_stores):
         try:

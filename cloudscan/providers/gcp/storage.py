@@ -10,9 +10,10 @@ from typing import Any
 from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource
 from cloudscan.providers.gcp.clients import GcpClients, error_of
 from cloudscan.providers.gcp.iam import acl_grants, policy_grants
+from cloudscan.providers.gcp.permissions import TABLE
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects, shown_name
 
-BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+BUCKET_FIELDS = TABLE.fields("storage.bucket")  # permissions.py says which calls fill each
 
 
 def retry() -> Any:
@@ -79,7 +80,8 @@ def describe_bucket(
     doc["logging"] = {"enabled": bool(target), "target": target}
     doc["labels"] = {str(k): str(v) for k, v in (bucket.labels or {}).items()}
     if "objects" in fields and sampling.size > 0:
-        _sample(doc, clients, bucket, sampling, read_acls=not uniform and "access" in fields)
+        object_acls = "storage.objectAccessControls.list" in TABLE.calls_for({"storage.bucket": fields})
+        _sample(doc, clients, bucket, sampling, read_acls=not uniform and object_acls)
     else:
         fields = fields - {"objects"}
     leave_out(doc, BUCKET_FIELDS, fields)
