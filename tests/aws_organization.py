@@ -129,3 +129,47 @@ def _role(acting: Any, kind: str) -> None:
     iam = acting.client("iam")
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(RoleName=ROLE, PolicyName="read", PolicyDocument=json.dumps(READ_ONLY_POLICY))
+
+
+# -- scanning it as the scanner, with IAM enforced ---------------------------------------------
+
+PUBLIC_READ = {"acl": "public-read"}
+PRIVATE = {"block_public_access": True, "encryption": "aws:kms", "versioning": True}
+PUBLIC_POLICY = {
+    "policy": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::BUCKET/*",
+            }
+        ],
+    }
+}
+
+
+def scan(organization: Organization, guard: Any, policies: Any, **kwargs: Any) -> Any:
+    """scan_aws_organization as the scanner, every session watched by `guard` (aws_world.CallGuard)."""
+    from moto.core import enable_iam_authentication
+
+    from cloudscan.providers.aws.assume import RoleAccess
+    from cloudscan.providers.aws.organization import choose, list_members
+    from cloudscan.providers.sampling import Sampling
+    from cloudscan.scan import scan_aws_organization
+
+    scanner = organization.scanner()
+    guard.install(scanner)
+    with enable_iam_authentication():
+        members = choose(list_members(scanner), kwargs.pop("accounts", ()), kwargs.get("shard"))
+        return scan_aws_organization(
+            scanner,
+            policies,
+            members=members,
+            access=RoleAccess(ROLE, external_id=kwargs.pop("external_id", EXTERNAL_ID)),
+            regions=(aws_world.REGION,),
+            sampling=Sampling(size=0),
+            watch=kwargs.pop("watch", guard.install),
+            **kwargs,
+        )

@@ -1,69 +1,19 @@
-"""scan aws --organization: an AWS Organization of 20 accounts in moto, with IAM enforced. The role
-is assumed in each account, the accounts are scanned side by side, and each account's failure
-stays its own: the management account's role does not trust the scanner (moto refuses the
-AssumeRole), and one member has no role at all (every call made as it fails)."""
+"""scan aws --organization on a small organization in moto, IAM enforced: which accounts are
+scanned, with which session and external id, and what the command line checks and says. The
+20-account organization is in test_aws_twenty_accounts.py."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import aws_organization
 import pytest
-from aws_organization import EXTERNAL_ID, MANAGEMENT, ROLE
+from aws_organization import MANAGEMENT, PRIVATE, PUBLIC_READ, ROLE, scan
 from click.testing import CliRunner
-from judged import statuses_by_name
 from moto.core import enable_iam_authentication
 
 from cloudscan.cli import cli
-from cloudscan.providers.aws.assume import RoleAccess
 from cloudscan.providers.aws.organization import OrganizationError, choose, list_members
-from cloudscan.providers.sampling import Sampling
-from cloudscan.scan import scan_aws_organization
-
-PUBLIC_READ = {"acl": "public-read"}
-PRIVATE = {"block_public_access": True, "encryption": "aws:kms", "versioning": True}
-PUBLIC_POLICY = {
-    "policy": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::BUCKET/*",
-            }
-        ],
-    }
-}
-# Members with buckets of known exposure; the other members hold nothing.
-WITH_BUCKETS = {
-    "radiology": {"radiology-pacs-exports": PUBLIC_READ, "radiology-archive": PRIVATE},
-    "teleradiology": {"telerad-shared-studies": PUBLIC_POLICY},
-    "research": {"research-deidentified": PRIVATE},
-    "cardiology": {"cardiology-echo-exports": PUBLIC_READ},
-}
-ORGANIZATION = {
-    # The management account's role trusts another principal: moto refuses the AssumeRole.
-    "management": {"role": "trusts-someone-else", "buckets": {"management-billing-exports": PUBLIC_READ}},
-    "accounts": {
-        **{name: {"buckets": buckets} for name, buckets in WITH_BUCKETS.items()},
-        # No role in this member: the credentials are issued, every call made with them fails.
-        "sandbox": {"role": "missing", "buckets": {"sandbox-scratch": PUBLIC_READ}},
-        **{f"workload-{n:02d}": {} for n in range(1, 15)},
-    },
-}
-LIST, READ = "storage-no-public-list", "storage-no-public-read"
-# bucket -> its statuses for LIST and READ: a public-read ACL lists, a public policy reads
-EXPECTED = {
-    "radiology-pacs-exports": ("FAIL", "PASS"),
-    "radiology-archive": ("PASS", "PASS"),
-    "telerad-shared-studies": ("PASS", "FAIL"),
-    "research-deidentified": ("PASS", "PASS"),
-    "cardiology-echo-exports": ("FAIL", "PASS"),
-}
-ACCOUNT_BPA = "aws-s3-account-block-public-access"
-
 
 # A small organization for what needs no twenty accounts: the management account, whose own
 # role trusts the scanner (so moto checks its external id), and two members.
@@ -77,86 +27,9 @@ SMALL = {
 
 
 @pytest.fixture
-def organization(aws, monkeypatch):
-    # moto loads its default AMIs into each account's EC2 on first use: a third of a second an
-    # account that no scan needs.
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    return aws_organization.build(ORGANIZATION)
-
-
-@pytest.fixture
 def small(aws, monkeypatch):
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     return aws_organization.build(SMALL)
-
-
-def scan(organization, guard, policies, **kwargs):
-    scanner = organization.scanner()
-    guard.install(scanner)
-    with enable_iam_authentication():
-        members = choose(list_members(scanner), kwargs.pop("accounts", ()), kwargs.pop("shard", None))
-        return scan_aws_organization(
-            scanner,
-            policies,
-            members=members,
-            access=RoleAccess(ROLE, external_id=kwargs.pop("external_id", EXTERNAL_ID)),
-            regions=(aws_organization.aws_world.REGION,),
-            sampling=Sampling(size=0),
-            watch=kwargs.pop("watch", guard.install),
-            **kwargs,
-        )
-
-
-def test_twenty_accounts_are_scanned_and_the_one_that_refuses_the_role_is_named(
-    organization, guard, builtin_policies
-):
-    started = time.monotonic()
-    result = scan(organization, guard, builtin_policies, concurrency=8, account_concurrency=4)
-    elapsed = time.monotonic() - started
-
-    assert len(organization.ids) == 20
-    found = statuses_by_name(result)
-    account_of = {r["name"]: r["account"] for r in result.resources}
-    # Every bucket of the members that let the scanner in, judged, in its own account.
-    for name, buckets in WITH_BUCKETS.items():
-        for bucket in buckets:
-            assert account_of[bucket] == organization.ids[name], bucket
-    assert {bucket: found[bucket][LIST] for bucket in account_of if bucket in EXPECTED} == {
-        bucket: statuses[0] for bucket, statuses in EXPECTED.items()
-    }
-    assert {bucket: found[bucket][READ] for bucket in account_of if bucket in EXPECTED} == {
-        bucket: statuses[1] for bucket, statuses in EXPECTED.items()
-    }
-    # Each account's own settings are read in that account: 19 of them.
-    settings = {r["account"]: r for r in result.resources if r["kind"] == "storage.account"}
-    assert set(settings) == set(organization.ids.values())
-    for name, account in organization.ids.items():
-        expected = {"management": "UNKNOWN", "sandbox": "UNKNOWN"}.get(name, "FAIL")  # no account BPA set
-        assert found[settings[account]["name"]][ACCOUNT_BPA] == expected, name
-
-    # The management account refused the role: an error names it, its buckets are not seen,
-    # and its account-wide settings are UNKNOWN for that reason.
-    refused = [e for e in result.errors if e["call"] == "sts:AssumeRole"]
-    assert [(e["code"], e["resource"]) for e in refused] == [("AccessDenied", f"aws-account/{MANAGEMENT}")]
-    assert refused[0]["message"].startswith(f"account {MANAGEMENT} (")
-    assert "management-billing-exports" not in found
-    why = next(f for f in result.findings if f["resource"]["account"] == MANAGEMENT)["evidence"][0]["message"]
-    assert "sts:AssumeRole AccessDenied" in why
-
-    # The member without the role: its calls fail, each error names it, nothing passes there.
-    sandbox = organization.ids["sandbox"]
-    assert {e["resource"] for e in result.errors if sandbox in e["resource"]} >= {f"aws-account/{sandbox}"}
-    assert "sandbox-scratch" not in found
-    others = {e["resource"].split(":")[0] for e in result.errors} - {
-        f"aws-account/{MANAGEMENT}",
-        f"aws-account/{sandbox}",
-    }
-    assert others == set(), f"errors in accounts that let the scanner in: {result.errors}"
-
-    # What the scan called: the listing, 20 AssumeRoles, reads; nothing else (the guard).
-    assert guard.count("organizations", "ListAccounts") == 1
-    assert guard.count("sts", "AssumeRole") == 20
-    print(f"\n20-account organization scanned in {elapsed:.1f} s ({len(result.resources)} resources)")
 
 
 def test_an_account_list_limits_the_scan_and_an_account_outside_the_organization_is_refused(
