@@ -109,8 +109,7 @@ def load_report(path: Path) -> Report:
 def merge(reports: list[Report]) -> Merged:
     if not reports:
         raise MergeError("no report to merge")
-    _same(reports, lambda r: r.body["tool"]["version"], "written by cloudscan", now=__version__)
-    _same(reports, lambda r: r.scan["source"], "a scan of")
+    _same_version_and_source(reports)
     _same_policies(reports)
     if any(r.body.get("baseline") is not None for r in reports):
         with_baseline = next(r for r in reports if r.body.get("baseline") is not None)
@@ -146,16 +145,20 @@ def merge(reports: list[Report]) -> Merged:
     )
 
 
-def _same(reports: list[Report], value: Any, said: str, now: str | None = None) -> None:
-    first = reports[0]
-    expected = now if now is not None else value(first)
+def _same_version_and_source(reports: list[Report]) -> None:
     for report in reports:
-        if value(report) != expected:
-            other = "this cloudscan" if now is not None else first.shown
+        version = report.body["tool"]["version"]
+        if version != __version__:
             raise MergeError(
-                f"{report.shown} is {said} {json.dumps(value(report))}, {other} is {said} "
-                f"{json.dumps(expected)}: merge reports of one scan"
-                + (", made by the version that merges them" if now is not None else "")
+                f"{report.shown} was written by cloudscan {json.dumps(version)}, this is {__version__}: "
+                "fingerprints and policies may differ between versions; merge with the version that scanned"
+            )
+    first = reports[0]
+    for report in reports[1:]:
+        if report.scan["source"] != first.scan["source"]:
+            raise MergeError(
+                f"{report.shown} is a scan of {json.dumps(report.scan['source'])} and {first.shown} of "
+                f"{json.dumps(first.scan['source'])}: merge the reports of one scan"
             )
 
 

@@ -8,11 +8,12 @@ import json
 
 import aws_organization
 import pytest
-from aws_organization import MANAGEMENT, PRIVATE, PUBLIC_READ, ROLE, scan
+from aws_organization import EXTERNAL_ID, MANAGEMENT, PRIVATE, PUBLIC_READ, ROLE, scan
 from click.testing import CliRunner
 from moto.core import enable_iam_authentication
 
 from cloudscan.cli import cli
+from cloudscan.providers.aws.assume import Assumer, RoleAccess
 from cloudscan.providers.aws.organization import OrganizationError, choose, list_members
 
 # A small organization for what needs no twenty accounts: the management account, whose own
@@ -98,6 +99,7 @@ def test_cli_scans_the_organization_and_names_the_account_that_refused(small, mo
     assert [(e["call"], e["resource"]) for e in scanned["errors"]] == [
         ("sts:AssumeRole", f"aws-account/{MANAGEMENT}")
     ]
+    assert f"1 of 2 accounts scanned; the role was refused in {MANAGEMENT} (AccessDenied)" in outcome.stderr
     assert "not-the-one" not in outcome.output + report.read_text()  # the external id is never shown
     assert scanned["scan"]["shard"] is None
 
@@ -105,8 +107,12 @@ def test_cli_scans_the_organization_and_names_the_account_that_refused(small, mo
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--role-name", ROLE], "--role-name need --organization"),
-        (["--shard", "1/4"], "--shard need --organization"),
+        (["--role-name", ROLE], "--role-name needs --organization"),
+        (["--shard", "1/4"], "--shard needs --organization"),
+        (
+            ["--accounts", "111122223333", "--external-id", "xy"],
+            "--external-id, --accounts need --organization",
+        ),
         (["--organization"], "--organization needs --role-name"),
         (["--organization", "--role-name", "no spaces"], "not an IAM role name"),
         (["--organization", "--role-name", ROLE, "--accounts", "1234"], "not a 12-digit AWS account id"),
@@ -143,3 +149,27 @@ def test_an_organization_that_lists_no_account_is_no_clean_scan(aws):
 
     assert outcome.exit_code == 2, outcome.output
     assert "listed no active account" in outcome.output
+
+
+def test_assumed_credentials_are_refreshed_through_assume_role_before_they_expire(small, guard, monkeypatch):
+    # Sessions of 15 minutes (AWS's shortest) are inside botocore's refresh window from the start:
+    # the next use of the credentials asks for new ones, through the same AssumeRole.
+    monkeypatch.setattr("cloudscan.providers.aws.assume.DURATION_SECONDS", 900)
+    scanner = small.scanner()
+    guard.install(scanner)
+    with enable_iam_authentication():
+        credentials = Assumer(scanner, RoleAccess(ROLE, EXTERNAL_ID)).credentials(small.ids["radiology"])
+        assert guard.count("sts", "AssumeRole") == 1
+        used = credentials.get_frozen_credentials()
+
+    assert guard.count("sts", "AssumeRole") == 2
+    assert used.token and credentials.method == "sts-assume-role"
+
+
+def test_aws_out_of_reach_stops_an_organization_scan_at_once(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+
+    outcome = CliRunner().invoke(cli, ["scan", "aws", "--organization", "--role-name", ROLE])
+
+    assert outcome.exit_code == 2, outcome.output
+    assert "sts:GetCallerIdentity EndpointConnectionError" in outcome.output

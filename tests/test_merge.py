@@ -177,8 +177,8 @@ def shard_files(tmp_path: Path, report: dict, *shards: str) -> list[str]:
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        (lambda r: {**r, "tool": {**r["tool"], "version": "0.0.1"}}, 'is written by cloudscan "0.0.1"'),
-        (lambda r: {**r, "scan": {**r["scan"], "source": "aws"}}, 'is a scan of "aws"'),
+        (lambda r: {**r, "tool": {**r["tool"], "version": "0.0.1"}}, 'was written by cloudscan "0.0.1"'),
+        (lambda r: {**r, "scan": {**r["scan"], "source": "aws"}}, 'is a scan of "aws" and'),
         (
             lambda r: {**r, "scan": {**r["scan"], "policies": r["scan"]["policies"][1:]}},
             "ran different policies",

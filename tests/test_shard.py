@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 
+import gcp_world
 import pytest
+from google_fake import GoogleFake
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cloudscan.scan import scan_gcp
 from cloudscan.shard import Shard, ShardError, shard_of
 
 ACCOUNT_IDS = [f"{n:012d}" for n in range(111111111111, 111111111111 + 7 * 997, 997)]
@@ -62,3 +65,34 @@ def test_the_shard_of_an_id_is_a_hash_of_it_alone_not_of_a_listing():
 def test_azure_subscription_ids_are_sharded_whatever_their_case():
     sub = "0000AAAA-1111-2222-3333-44445555FFFF"
     assert shard_of(sub, 7) == shard_of(sub.lower(), 7)
+
+
+def test_the_shards_of_a_gcp_organization_scan_read_each_project_once(builtin_policies):
+    firewall = {
+        "name": "dicom",
+        "allowed": [{"IPProtocol": "tcp", "ports": ["104"]}],
+        "sourceRanges": ["0.0.0.0/0"],
+    }
+    projects = [f"pacs-{n:02d}" for n in range(10)]
+    with GoogleFake() as google:
+        live = gcp_world.World(google, google.url, "unused")
+        for project in projects:
+            live.build({"project": project, "firewalls": [firewall]})
+            google.put(f"/v3/projects/{project}", {"projectId": project, "parent": "organizations/42"})
+
+        whole = scan_gcp(live.clients(), builtin_policies, organization="42", shard=None)
+        shards = [
+            scan_gcp(live.clients(), builtin_policies, organization="42", shard=Shard(i, 3))
+            for i in (1, 2, 3)
+        ]
+
+    read = [{r["account"] for r in shard.resources} for shard in shards]
+    assert (
+        sorted(p for projects_ in read for p in projects_)
+        == projects
+        == sorted({r["account"] for r in whole.resources})
+    )
+    assert [shard.shard for shard in shards] == ["1/3", "2/3", "3/3"] and whole.shard is None
+    assert sorted(f["fingerprint"] for s in shards for f in s.findings) == sorted(
+        f["fingerprint"] for f in whole.findings
+    )

@@ -113,7 +113,7 @@ def organization_scope(options: dict[str, Any]) -> OrganizationScope | None:
         if shard is not None:
             given.append("--shard")
         if given:
-            raise UsageError(f"{', '.join(given)} need --organization")
+            raise UsageError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --organization")
         return None
     if not role:
         raise UsageError("--organization needs --role-name: the role to assume in each account")
@@ -173,4 +173,15 @@ def run_aws_organization(
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
+    refused = [e for e in result.errors if e["call"] == "sts:AssumeRole"]
+    if refused and not options.get("quiet"):
+        from cloudscan.report.escape import escape
+
+        names = ", ".join(f"{e['resource'].removeprefix('aws-account/')} ({e['code']})" for e in refused[:10])
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        click.echo(
+            f"cloudscan: {len(members) - len(refused)} of {len(members)} accounts scanned; the role was "
+            f"refused in {escape(names)}{more}: see the report's errors",
+            err=True,
+        )
     report_and_exit(result, options)

@@ -44,9 +44,14 @@ class Member:
 
 def list_members(session: Any) -> list[Member]:
     """The active accounts of the organization the session's account manages, by account id."""
-    client = AwsClients(session).first_call_client("organizations")
-    try:
-        pages = client.get_paginator("list_accounts").paginate()
+    clients = AwsClients(session)
+    try:  # quickly, whether AWS answers and takes the credentials at all
+        clients.first_call_client("sts").get_caller_identity()
+    except Exception as exc:
+        code, message = error_of(exc)
+        raise OrganizationError(f"sts:GetCallerIdentity {code}: {message}") from None
+    try:  # with the scan's retries: Organizations allows few requests a second
+        pages = clients.client("organizations").get_paginator("list_accounts").paginate()
         accounts = [account for page in pages for account in page.get("Accounts", [])]
     except Exception as exc:
         code, message = error_of(exc)
