@@ -48,6 +48,8 @@ class ScanResult:
     # Inputs that were not judged at all (see blocking_errors) fail the run and are alerts in
     # SARIF, not notifications: a pull request cannot go green past a file nobody read.
     fail_closed: bool = False
+    # "I/N" when the scan read one shard of the accounts, projects or subscriptions (shard.py).
+    shard: str | None = None
 
 
 # Errors that leave part of the input under scan unjudged: a file that could not be read or
@@ -216,33 +218,70 @@ def scan_aws(
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 
 
+def scan_aws_organization(
+    session: Any,
+    policies: list[Policy],
+    *,
+    members: list[Any],
+    access: Any,
+    regions: tuple[str, ...] = (),
+    trusted_accounts: Iterable[str] = (),
+    concurrency: int = 16,
+    account_concurrency: int = 4,
+    sampling: Any = None,
+    shard: Any = None,
+    watch: Any = None,
+    settings_source: str = "api",
+) -> ScanResult:
+    """Scan `members` of an AWS Organization (providers.aws.organization.list_members and
+    choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
+    account: `account_concurrency` accounts at a time, each with `concurrency` parallel calls."""
+    from cloudscan.providers.aws import AwsScope
+    from cloudscan.providers.sampling import Sampling
+    from cloudscan.sources import AwsOrganizationSource
+
+    scope = AwsScope(
+        regions=regions,
+        fields=needed_fields(policies),
+        concurrency=concurrency,
+        sampling=sampling or Sampling(),
+        source=settings_source,
+    )
+    source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
+    return _sharded(scan(source, policies, trusted_accounts=trusted_accounts), shard)
+
+
 def scan_gcp(
     clients: Any,
     policies: list[Policy],
     *,
     projects: tuple[str, ...] = (),
     organization: str | None = None,
+    folder: str | None = None,
     locations: tuple[str, ...] = (),
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
     sampling: Any = None,
     source: str = "api",
+    shard: Any = None,
 ) -> ScanResult:
-    """Scan Google Cloud projects (or every project of `organization`) through `clients`
-    (providers.gcp.clients.GcpClients)."""
+    """Scan Google Cloud projects (and every project below `organization` or `folder`) through
+    `clients` (providers.gcp.clients.GcpClients); with `shard` (shard.Shard), only its projects."""
     from cloudscan.providers.gcp import GcpScope
     from cloudscan.providers.sampling import Sampling
 
     scope = GcpScope(
         projects=projects,
         organization=organization,
+        folder=folder,
         locations=locations,
         fields=needed_fields(policies),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=source,
+        shard=shard,
     )
-    return scan(GcpSource(clients, scope), policies, trusted_accounts=trusted_accounts)
+    return _sharded(scan(GcpSource(clients, scope), policies, trusted_accounts=trusted_accounts), shard)
 
 
 def scan_azure(
@@ -250,22 +289,32 @@ def scan_azure(
     policies: list[Policy],
     *,
     subscriptions: tuple[str, ...] = (),
+    management_group: str | None = None,
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
     sampling: Any = None,
+    shard: Any = None,
 ) -> ScanResult:
-    """Scan Azure subscriptions (every enabled one when none is given) through `clients`
-    (providers.azure.clients.AzureClients)."""
+    """Scan Azure subscriptions (those given; else those below `management_group`; else every
+    enabled one) through `clients` (providers.azure.clients.AzureClients); with `shard`
+    (shard.Shard), only its subscriptions."""
     from cloudscan.providers.azure import AzureScope
     from cloudscan.providers.sampling import Sampling
 
     scope = AzureScope(
         subscriptions=subscriptions,
+        management_group=management_group,
         fields=needed_fields(policies),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
+        shard=shard,
     )
-    return scan(AzureSource(clients, scope), policies, trusted_accounts=trusted_accounts)
+    return _sharded(scan(AzureSource(clients, scope), policies, trusted_accounts=trusted_accounts), shard)
+
+
+def _sharded(result: ScanResult, shard: Any) -> ScanResult:
+    result.shard = None if shard is None else str(shard)
+    return result
 
 
 def scan_terraform(

@@ -41,6 +41,32 @@ class AwsSource:
 
 
 @dataclass
+class AwsOrganizationSource:
+    """Accounts of an AWS Organization, each through a role assumed from `session`'s account."""
+
+    session: Any
+    scope: Any  # providers.aws.AwsScope, for every account
+    members: list[Any]  # providers.aws.organization.Member, chosen beforehand
+    access: Any  # providers.aws.assume.RoleAccess
+    parallel: int = 4
+    watch: Any = None  # called with each member account's session
+    name: str = "aws"
+
+    def documents(self, errors: ErrorSink) -> Iterator[Document]:
+        from cloudscan.providers.aws.organization import enumerate_organization
+
+        return enumerate_organization(
+            self.session,
+            self.scope,
+            self.members,
+            self.access,
+            errors,
+            parallel=self.parallel,
+            watch=self.watch,
+        )
+
+
+@dataclass
 class GcpSource:
     """Google Cloud projects through injected credentials (providers.gcp.clients.GcpClients)."""
 

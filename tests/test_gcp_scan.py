@@ -204,7 +204,7 @@ def test_cli_scans_an_emulated_project_and_fails_on_findings(fake, emulator, mon
 def test_cli_needs_a_project(monkeypatch):
     outcome = CliRunner().invoke(cli, ["scan", "gcp", "--anonymous"])
     assert outcome.exit_code == 2
-    assert "--project or --organization" in outcome.output
+    assert "--project, --organization or --folder" in outcome.output
 
 
 def test_an_organization_is_every_active_project_below_it_through_its_folders(fake, builtin_policies):

@@ -91,10 +91,20 @@ def test_the_command_takes_the_scan_s_policy_options(tmp_path):
     assert "s3:GetBucketAcl" not in actions
 
 
+def test_an_aws_organization_adds_listing_its_accounts_and_assuming_the_role():
+    outcome = CliRunner().invoke(cli, ["permissions", "aws", "--organization"])
+    plain = CliRunner().invoke(cli, ["permissions", "aws"])
+    actions = set(json.loads(outcome.output)["Statement"][0]["Action"])
+    assert {"organizations:ListAccounts", "sts:AssumeRole"} <= actions
+    assert not {"organizations:ListAccounts", "sts:AssumeRole"} & set(
+        json.loads(plain.output)["Statement"][0]["Action"]
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["aws", "--organization"], "--organization"),
+        (["azure", "--organization"], "--organization"),
         (["gcp", "--only", "no-such-policy"], "no policy left"),
         (["oracle"], "Invalid value"),
     ],

@@ -12,7 +12,7 @@ import sys
 import click
 
 # Each module registers its commands on the groups.
-from cloudscan.cli import clouds, endpoints, files, mutes, permissions, policies  # noqa: F401
+from cloudscan.cli import clouds, endpoints, files, merge, mutes, permissions, policies  # noqa: F401
 from cloudscan.cli.groups import EXIT_INTERNAL, cli
 from cloudscan.cli.output import exit_code
 

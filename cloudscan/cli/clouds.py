@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from cloudscan.cli.estate import organization_options, organization_scope, run_aws_organization, shard_option
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import sample_options, sampling_of, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
@@ -28,7 +29,11 @@ from cloudscan.progress import CURRENT
     "Repeatable. Default: every region enabled for the account, and all buckets.",
 )
 @click.option(
-    "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Parallel API calls (per account, with --organization).",
 )
 @click.option(
     "--source",
@@ -41,6 +46,7 @@ from cloudscan.progress import CURRENT
     "Config does not carry is read live). A region whose Config cannot answer is read through the "
     "API: with a warning for 'inventory', silently for 'auto'.",
 )
+@organization_options
 @sample_options
 @scan_options
 def scan_aws(
@@ -53,14 +59,17 @@ def scan_aws(
     show_object_keys: bool,
     **options: Any,
 ) -> None:
-    """Scan an AWS account: S3 buckets and EC2 security groups.
+    """Scan an AWS account, or every account of an AWS Organization: S3 buckets and EC2 security
+    groups.
 
     Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
-    (the SecurityAudit managed policy covers them).
+    (the SecurityAudit managed policy covers them); with --organization, organizations:ListAccounts
+    and sts:AssumeRole on the role in each account, which needs the same read-only permissions.
     """
     import boto3  # heavy: imported only when an AWS scan runs
     from botocore.exceptions import BotoCoreError
 
+    organization = organization_scope(options)
     before_scan(options)
     try:
         session = boto3.Session(profile_name=profile)
@@ -74,7 +83,10 @@ def scan_aws(
         )
     options["sampling"] = sampling_of(sample, deep, show_object_keys)
     options["settings_source"] = settings_source
-    run_aws(session, regions, concurrency, options)
+    if organization is not None:
+        run_aws_organization(session, organization, regions, concurrency, options)
+    else:
+        run_aws(session, regions, concurrency, options)
 
 
 @scan.command("gcp")
@@ -89,6 +101,11 @@ def scan_aws(
     "--organization",
     metavar="ORG",
     help="Scan every active project below this organization id, through its folders.",
+)
+@click.option(
+    "--folder",
+    metavar="FOLDER",
+    help="Scan every active project below this folder id, through the folders beneath it.",
 )
 @click.option(
     "--impersonate-service-account",
@@ -152,11 +169,13 @@ def scan_aws(
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@shard_option("projects")
 @sample_options
 @scan_options
 def scan_gcp(
     projects: tuple[str, ...],
     organization: str | None,
+    folder: str | None,
     impersonate_service_account: str | None,
     locations: tuple[str, ...],
     anonymous: bool,
@@ -167,6 +186,7 @@ def scan_gcp(
     asset_endpoint: str | None,
     settings_source: str,
     concurrency: int,
+    shard: Any,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -179,15 +199,16 @@ def scan_gcp(
     GOOGLE_APPLICATION_CREDENTIALS) with the read-only cloud-platform scope. Needs
     roles/iam.securityReviewer (the IAM policies), roles/storage.objectViewer (the content
     sample), roles/healthcare.datasetViewer and dicomStoreViewer, roles/compute.networkViewer,
-    and roles/browser for --organization; every call is a read. Against an emulator, add
+    and roles/browser for --organization and --folder; every call is a read. Against an emulator, add
     --anonymous and point the APIs it does not serve at a local server: an API out of reach is
     an error naming it, and what it hides is UNKNOWN.
     """
     from cloudscan.providers.gcp.clients import Endpoints, GcpClients, load_credentials
     from cloudscan.scan import scan_gcp as run_gcp
 
-    if projects and organization:
-        raise UsageError("give --project or --organization, not both")
+    below = [name for name, value in (("--organization", organization), ("--folder", folder)) if value]
+    if (projects and below) or len(below) > 1:
+        raise UsageError("give --project, --organization or --folder, one of them")
     before_scan(options)
     try:
         credentials, default_project = load_credentials(
@@ -196,9 +217,9 @@ def scan_gcp(
     except CredentialsRefused as exc:
         hint = " (against an emulator, add --anonymous)" if storage_endpoint else ""
         raise UsageError(f"{exc}{hint}") from None
-    if not projects and not organization:
+    if not projects and not below:
         if default_project is None:
-            raise UsageError("no project to scan: give --project or --organization")
+            raise UsageError("no project to scan: give --project, --organization or --folder")
         projects = (default_project,)
     endpoints = Endpoints(
         storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint, asset_endpoint
@@ -211,11 +232,13 @@ def scan_gcp(
             policies,
             projects=projects,
             organization=organization,
+            folder=folder,
             locations=locations,
             concurrency=concurrency,
             trusted_accounts=options["trusted_account"],
             sampling=sampling_of(sample, deep, show_object_keys),
             source=settings_source,
+            shard=shard,
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
@@ -258,6 +281,12 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     is_flag=True,
     help="Scan every enabled subscription the credentials see (the default without --subscription).",
 )
+@click.option(
+    "--management-group",
+    metavar="ID",
+    help="Scan every subscription below this management group, through its child groups "
+    "(needs Reader on the group).",
+)
 @click.option("--tenant", metavar="ID", help="Entra ID tenant to ask tokens of (multi-tenant identities).")
 @click.option(
     "--arm-endpoint",
@@ -276,15 +305,18 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@shard_option("subscriptions")
 @sample_options
 @scan_options
 def scan_azure(
     subscriptions: tuple[str, ...],
     all_subscriptions: bool,
+    management_group: str | None,
     tenant: str | None,
     arm_endpoint: str | None,
     blob_connection_string: str | None,
     concurrency: int,
+    shard: Any,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -300,8 +332,17 @@ def scan_azure(
     from cloudscan.providers.azure.clients import AzureClients, Endpoints, load_credential
     from cloudscan.scan import scan_azure as run_azure
 
-    if subscriptions and all_subscriptions:
-        raise UsageError("give --subscription or --all-subscriptions, not both")
+    chosen = [
+        name
+        for name, value in (
+            ("--subscription", subscriptions),
+            ("--all-subscriptions", all_subscriptions),
+            ("--management-group", management_group),
+        )
+        if value
+    ]
+    if len(chosen) > 1:
+        raise UsageError(f"give one of {', '.join(chosen)}")
     before_scan(options)
     try:
         credential = load_credential(tenant)
@@ -319,9 +360,11 @@ def scan_azure(
             clients,
             policies,
             subscriptions=subscriptions,
+            management_group=management_group,
             concurrency=concurrency,
             trusted_accounts=options["trusted_account"],
             sampling=sampling_of(sample, deep, show_object_keys),
+            shard=shard,
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

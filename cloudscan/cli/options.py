@@ -43,14 +43,24 @@ def on_unreadable_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
-def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _apply(options: list[Decorator], fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def output_options(default_format: str = "text") -> Decorator:
+    """Where the report goes and in which formats (scan and merge)."""
+    options: list[Decorator] = [
         click.option(
             "--format",
             "fmt",
             type=click.Choice(FORMATS),
             multiple=True,
-            default=("text",),
+            default=(default_format,),
             show_default=True,
             help="Report format: text for people, json for tickets and pipelines, "
             "sarif for GitHub code scanning, jsonl for queues (a finding a line), csv for "
@@ -77,6 +87,13 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="No progress and no summary line on stderr (warnings and errors still go there). "
             "Progress is only ever shown when stderr is a terminal.",
         ),
+    ]
+    return lambda fn: _apply(options, fn)
+
+
+def judging_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What fails the run: the exit code's options."""
+    options: list[Decorator] = [
         click.option(
             "--fail-on",
             type=click.Choice([*SEVERITIES, "none"]),
@@ -90,6 +107,33 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Exit 3 when any result is UNKNOWN or an input could not be read (incomplete "
             "scan), unless exit 1 applies.",
         ),
+    ]
+    return _apply(options, fn)
+
+
+def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options: list[Decorator] = [
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A previous JSON report (--format json) of the same kind of scan and cloudscan "
+            "version. Each FAIL and UNKNOWN is marked new or unchanged, problems of the baseline "
+            "that are gone are listed as resolved (so tickets can close), and --fail-on counts "
+            "new FAILs only.",
+        ),
+        click.option(
+            "--only-new",
+            is_flag=True,
+            help="With --baseline: report only the new problems (for pull requests).",
+        ),
+    ]
+    return _apply(options, fn)
+
+
+def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options: list[Decorator] = [
+        output_options(),
+        judging_options,
         click.option(
             "--only",
             multiple=True,
@@ -117,19 +161,7 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             '"reason", "until"}]}): matching findings are reported as MUTED '
             "with their reason and no longer fail the run.",
         ),
-        click.option(
-            "--baseline",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="A previous JSON report (--format json) of the same kind of scan and cloudscan "
-            "version. Each FAIL and UNKNOWN is marked new or unchanged, problems of the baseline "
-            "that are gone are listed as resolved (so tickets can close), and --fail-on counts "
-            "new FAILs only.",
-        ),
-        click.option(
-            "--only-new",
-            is_flag=True,
-            help="With --baseline: report only the new problems (for pull requests).",
-        ),
+        baseline_options,
         click.option(
             "--post",
             metavar="URL",
@@ -156,9 +188,7 @@ def scan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--verbose", "-v", is_flag=True, help="Text format: list PASS results too."),
         policy_options,
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _apply(options, fn)
 
 
 def sample_options(fn: Callable[..., Any]) -> Callable[..., Any]:

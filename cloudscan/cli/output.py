@@ -19,7 +19,7 @@ def before_scan(options: dict[str, Any], paths: list[Path] | None = None) -> Non
     error (exit 2) found before the scan's minutes, not after. Without --mute, the mute file
     is .cloudscan/mutes.json at the root of the repository under scan (for a live scan, the
     one of the working directory), when there is one. Then show progress, on a terminal."""
-    _check_outputs(options)
+    check_outputs(options)
     from cloudscan.baseline import BaselineError, load_baseline
     from cloudscan.mutes import DEFAULT_MUTE_FILE, MuteFileError, load_mutes
     from cloudscan.providers.scan_root import scan_root
@@ -59,7 +59,8 @@ def selected_policies(options: dict[str, Any]) -> list[Policy]:
     return selected
 
 
-def _check_outputs(options: dict[str, Any]) -> None:
+def check_outputs(options: dict[str, Any]) -> None:
+    """The output options, checked before anything is read (exit 2)."""
     if options.get("post"):
         from cloudscan.report.post import check_url
 

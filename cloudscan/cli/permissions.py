@@ -35,7 +35,8 @@ DOCUMENTS = {
 @click.option(
     "--organization",
     is_flag=True,
-    help="gcp: add what scan gcp --organization needs (listing the organization's folders and projects).",
+    help="aws: add what scan aws --organization needs (listing the accounts, assuming the role in "
+    "each); gcp: what --organization or --folder needs (listing folders and projects).",
 )
 @click.option(
     "--source",
@@ -80,8 +81,8 @@ def permissions(
     """
     from cloudscan.scan import needed_fields
 
-    if organization and cloud != "gcp":
-        raise UsageError(f"--organization: scan {cloud} reads no organization yet")
+    if organization and cloud == "azure":
+        raise UsageError("--organization: scan azure reads management groups with Reader alone")
     options = {"policy_dirs": policy_dirs, "no_builtin_policies": no_builtin_policies}
     policies = selected_policies({**options, "only": only, "skip": skip})
     chosen = {"sample"} if sample > 0 else set()

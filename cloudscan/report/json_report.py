@@ -52,6 +52,7 @@ def _document(result: ScanResult) -> dict[str, Any]:
             "started_at": result.started_at,
             "finished_at": result.finished_at or result.started_at,
             "policies": [p.id for p in result.policies],
+            "shard": result.shard,
         },
         "summary": summarise(
             result.findings, len(result.resources), error_count(result), resources_with_errors(result)

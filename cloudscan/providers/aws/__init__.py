@@ -31,10 +31,14 @@ class AwsScope(ReadsFields):
     source: str = "api"
 
 
-def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -> Iterator[Document]:
-    """Yield documents as they are read; account-wide failures go to `errors`."""
+def enumerate_aws(
+    session: Any, scope: AwsScope, errors: list[dict[str, Any]], *, account: str | None = None
+) -> Iterator[Document]:
+    """Yield documents as they are read; account-wide failures go to `errors`. `account` is the
+    account the session acts in when it is known beforehand (a member of an organization): the
+    documents carry it even when sts:GetCallerIdentity fails."""
     clients = AwsClients(session, max_pool=scope.concurrency)
-    account = _account_id(clients, errors)
+    account = _account_id(clients, errors) or account
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
         reading = _Reading(clients, pool, scope, account, errors)
         account_bpa = {}

@@ -16,6 +16,10 @@ TABLE = Table(
     "aws",
     calls={
         "sts:GetCallerIdentity": Call(("sts:GetCallerIdentity",)),
+        # --organization: the management (or delegated administrator) account lists the members
+        # and assumes the role in each; the role then needs the rest of this table.
+        "organizations:ListAccounts": Call(("organizations:ListAccounts",), option="organization"),
+        "sts:AssumeRole": Call(("sts:AssumeRole",), option="organization"),
         "s3control:GetPublicAccessBlock": Call(("s3:GetAccountPublicAccessBlock",)),
         "s3:ListBuckets": Call(("s3:ListAllMyBuckets",)),
         "s3:GetBucketLocation": Call(("s3:GetBucketLocation",), when=ANY_REGION),
@@ -40,7 +44,7 @@ TABLE = Table(
     },
     reads={
         # The account id names every document, and the account's Block Public Access.
-        ALWAYS: ("sts:GetCallerIdentity",),
+        ALWAYS: ("sts:GetCallerIdentity", "organizations:ListAccounts", "sts:AssumeRole"),
         ("storage.account", "*"): ("s3control:GetPublicAccessBlock",),
         ("storage.bucket", "*"): ("s3:ListBuckets", "s3:GetBucketLocation", "config:BatchGetResourceConfig"),
         ("storage.bucket", "access"): (

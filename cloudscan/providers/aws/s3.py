@@ -71,9 +71,9 @@ def describe_account(account: str | None, account_bpa: dict[str, Any]) -> Docume
     )
     if "error" in account_bpa:
         code, message = account_bpa["error"]
-        mark_unknown(
-            doc, ["/block_public_access"], call="s3control:GetPublicAccessBlock", code=code, message=message
-        )
+        # The call that failed: the read itself, or what kept the scan out of the account.
+        call = account_bpa.get("call", "s3control:GetPublicAccessBlock")
+        mark_unknown(doc, ["/block_public_access"], call=call, code=code, message=message)
     else:
         doc["block_public_access"] = account_bpa["value"]
     return doc

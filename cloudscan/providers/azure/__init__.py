@@ -21,37 +21,62 @@ from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistere
 from cloudscan.providers.azure.permissions import SERVICE_PROPERTIES, TABLE
 from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.sampling import Sampling
+from cloudscan.shard import Shard
 
 
 @dataclass(frozen=True)
 class AzureScope(ReadsFields):
-    """What to read (see ReadsFields for `fields`); no subscription means every enabled one."""
+    """What to read (see ReadsFields for `fields`): the subscriptions given, and those below
+    `management_group`; with neither, every enabled one."""
 
     subscriptions: tuple[str, ...] = ()
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
     sampling: Sampling = field(default_factory=Sampling)
+    management_group: str | None = None
+    shard: Shard | None = None  # only the subscriptions of this shard (shard.py)
 
 
 def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink) -> Iterator[Document]:
     """Yield documents as they are read; subscription-wide failures go to `errors`."""
     subscriptions = list(scope.subscriptions)
     clients.check(subscriptions[0] if subscriptions else None)
-    if not subscriptions:
-        try:
-            subscriptions = clients.subscriptions()
-        except CredentialsRefused:
-            raise
-        except Exception as exc:
-            code, message = error_of(exc)
-            errors.append(scan_error("subscriptions.list", code, message))
-        if not subscriptions and not errors:
-            errors.append(
-                scan_error("subscriptions.list", "NothingToScan", "no enabled subscription is visible")
-            )
+    group = scope.management_group
+    if group is not None:
+        subscriptions += _listed(
+            lambda: clients.management_group_subscriptions(group),
+            "managementGroups.descendants",
+            f"managementGroups/{group}",
+            f"no subscription below management group {group} is visible",
+            errors,
+        )
+    elif not subscriptions:
+        subscriptions = _listed(
+            clients.subscriptions, "subscriptions.list", None, "no enabled subscription is visible", errors
+        )
+    subscriptions = list(dict.fromkeys(subscriptions))
+    if scope.shard is not None:
+        subscriptions = scope.shard.take(subscriptions)
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-azure")
     reading = _Reading(clients, pool, scope, errors)
     yield from fan_out(pool, subscriptions, partial(_list_subscription, reading))
+
+
+def _listed(
+    list_: Callable[[], list[str]], call: str, where: str | None, nothing: str, errors: ErrorSink
+) -> list[str]:
+    """The subscriptions a listing gives, or none with its failure (or its emptiness) an error."""
+    try:
+        found = list_()
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        code, message = error_of(exc)
+        errors.append(scan_error(call, code, message, where))
+        return []
+    if not found:
+        errors.append(scan_error(call, "NothingToScan", nothing, where))
+    return found
 
 
 @dataclass

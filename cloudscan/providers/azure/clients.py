@@ -10,11 +10,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cloudscan.model import CredentialsRefused
 
 RETRIES = 3
+MANAGEMENT_GROUPS_API = "2020-05-01"
+# How Get Descendants types a subscription (and how the group's own subscription list does).
+SUBSCRIPTION_TYPES = ("/subscriptions", "microsoft.management/managementgroups/subscriptions")
+MAX_PAGES = 10_000  # a bound against a nextLink that loops, not a real limit
 REGISTER = re.compile(r"/providers/([^/?]+)/register$", re.IGNORECASE)
 # Subscriptions in these states serve no data; Warned and PastDue ones still do.
 CLOSED_STATES = ("Disabled", "Deleted")
@@ -156,6 +160,38 @@ class AzureClients:
         return [
             str(s.subscription_id) for s in found if value(s.state) not in CLOSED_STATES and s.subscription_id
         ]
+
+    def management_group_subscriptions(self, group: str) -> list[str]:
+        """The subscriptions anywhere below a management group, through its child groups.
+
+        One Resource Manager GET (Management Groups - Get Descendants, paged by nextLink) sent
+        through the subscription client's own pipeline: its retries, token, read-only guard and
+        endpoint, without a management-groups SDK for one call. It needs Reader (or Management
+        Group Reader) on the group."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        client = SubscriptionClient(self.credential, **self._options())
+        url: str | None = (
+            f"/providers/Microsoft.Management/managementGroups/{quote(group, safe='')}/descendants"
+        )
+        params: dict[str, str] | None = {"api-version": MANAGEMENT_GROUPS_API}
+        found: list[str] = []
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            response = client.send_request(HttpRequest("GET", url, params=params))
+            if response.status_code != 200:
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            page = response.json()
+            for item in page.get("value") or []:
+                kind = str(item.get("type") or "").lower()
+                if kind in SUBSCRIPTION_TYPES and item.get("name"):
+                    found.append(str(item["name"]))
+            url, params = page.get("nextLink") or None, None  # a nextLink carries its query
+        return list(dict.fromkeys(found))
 
     def blob_service(self, account: str, blob_endpoint: str | None) -> Any | None:
         """The data plane of one account, or None when there is no way to reach it. Raises

@@ -19,8 +19,9 @@ from cloudscan.providers.fanout import fan_out, read_safely
 from cloudscan.providers.gcp import firewall, healthcare, inventory, projects, storage
 from cloudscan.providers.gcp.clients import GcpClients, error_of, pages, status_of, stop_if_refused
 from cloudscan.providers.gcp.permissions import PROJECT_POLICY, TABLE
-from cloudscan.providers.gcp.projects import organization_projects
+from cloudscan.providers.gcp.projects import projects_below
 from cloudscan.providers.sampling import Sampling
+from cloudscan.shard import Shard
 
 API_NAMES = {
     "storage": "Cloud Storage",
@@ -47,6 +48,7 @@ class GcpScope(ReadsFields):
 
     projects: tuple[str, ...] = ()
     organization: str | None = None
+    folder: str | None = None  # every project below it, as for an organization
     locations: tuple[str, ...] = ()  # Healthcare API locations; all it offers when empty
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
@@ -54,13 +56,19 @@ class GcpScope(ReadsFields):
     # Where buckets' IAM policies come from: the API, or Cloud Asset Inventory ("inventory":
     # read through the API with a warning where it cannot answer; "auto": without it).
     source: str = "api"
+    shard: Shard | None = None  # only the projects of this shard (shard.py)
 
 
 def enumerate_gcp(clients: GcpClients, scope: GcpScope, errors: ErrorSink) -> Iterator[Document]:
     """Yield documents as they are read; project-wide failures go to `errors`."""
     project_ids = list(scope.projects)
     if scope.organization is not None:
-        project_ids += organization_projects(clients, scope.organization, errors)
+        project_ids += projects_below(clients, f"organizations/{scope.organization}", errors)
+    if scope.folder is not None:
+        project_ids += projects_below(clients, f"folders/{scope.folder}", errors)
+    project_ids = list(dict.fromkeys(project_ids))
+    if scope.shard is not None:
+        project_ids = scope.shard.take(project_ids)
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-gcp")
     reading = _Reading(clients, pool, scope, errors)
     yield from fan_out(pool, project_ids, partial(_list_project, reading))

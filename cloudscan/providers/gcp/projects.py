@@ -22,28 +22,26 @@ def read_policy(clients: GcpClients, project: str) -> dict[str, Any]:
         return {"error": error_of(exc)}
 
 
-def organization_projects(clients: GcpClients, organization: str, errors: list[dict[str, Any]]) -> list[str]:
-    """The active projects below an organization, through every folder; a listing that fails is
-    an error naming the folder, and the walk goes on."""
+def projects_below(clients: GcpClients, parent: str, errors: list[dict[str, Any]]) -> list[str]:
+    """The active projects below `parent` (`organizations/ID` or `folders/ID`), through every
+    folder beneath it; a listing that fails is an error naming the folder, and the walk goes on."""
     api = clients.api("cloudresourcemanager")
     projects: list[str] = []
-    parents, seen = [f"organizations/{organization}"], set[str]()
+    parents, seen = [parent], set[str]()
     while parents:
         if len(seen) >= MAX_CONTAINERS:
-            message = (
-                f"more than {MAX_CONTAINERS} folders below organizations/{organization}: the rest is not read"
-            )
+            message = f"more than {MAX_CONTAINERS} folders below {parent}: the rest is not read"
             errors.append(scan_error("cloudresourcemanager.folders.list", "LimitExceeded", message))
             break
-        parent = parents.pop(0)
-        seen.add(parent)
+        below = parents.pop(0)
+        seen.add(below)
         try:
-            found = list(pages(clients, api.projects(), "projects", parent=parent))
-            folders = list(pages(clients, api.folders(), "folders", parent=parent))
+            found = list(pages(clients, api.projects(), "projects", parent=below))
+            folders = list(pages(clients, api.folders(), "folders", parent=below))
         except Exception as exc:
             stop_if_refused(exc)
             code, message = error_of(exc)
-            errors.append(scan_error("cloudresourcemanager.projects.list", code, message, parent))
+            errors.append(scan_error("cloudresourcemanager.projects.list", code, message, below))
             continue
         projects += [p["projectId"] for p in found if _active(p) and p.get("projectId")]
         parents += [f["name"] for f in folders if _active(f) and f.get("name") not in seen]
@@ -52,7 +50,7 @@ def organization_projects(clients: GcpClients, organization: str, errors: list[d
             scan_error(
                 "cloudresourcemanager.projects.list",
                 "NothingToScan",
-                f"no active project below organizations/{organization} that these credentials can list",
+                f"no active project below {parent} that these credentials can list",
             )
         )
     return projects
