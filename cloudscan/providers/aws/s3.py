@@ -25,13 +25,24 @@ BPA_FIELDS = {
 NO_BPA = "NoSuchPublicAccessBlockConfiguration"
 # Blocks of a bucket document, each filled by its own calls; a scan reads only those it needs.
 BUCKET_FIELDS = ("access", "encryption", "versioning", "object_lock", "logging", "labels", "objects")
+BUCKET_PAGE = 10_000  # the most buckets S3 lists in one page
 
 
 def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # No PageSize: without MaxBuckets real S3 pages by itself, and moto drops the token.
+    """Every bucket of the account, each with its `BucketRegion` where S3 gives it.
+
+    S3 answers BucketRegion only to a listing with a parameter, so the listing always pages with
+    MaxBuckets: that saves a GetBucketLocation per bucket. An emulator that cuts a page at
+    MaxBuckets and gives no ContinuationToken (moto does) would lose the rest, so a full last
+    page is followed by one listing without parameters."""
+    s3 = clients.client("s3")
     try:
-        pages = clients.client("s3").get_paginator("list_buckets").paginate()
-        return [bucket for page in pages for bucket in page.get("Buckets", [])]
+        pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": BUCKET_PAGE}))
+        buckets = [bucket for page in pages for bucket in page.get("Buckets", [])]
+        if pages and len(pages[-1].get("Buckets", [])) >= BUCKET_PAGE:
+            seen = {bucket["Name"] for bucket in buckets}
+            buckets += [b for b in s3.list_buckets().get("Buckets", []) if b["Name"] not in seen]
+        return buckets
     except Exception as exc:
         code, message = error_of(exc)
         errors.append(scan_error("s3:ListBuckets", code, message))
