@@ -195,10 +195,13 @@ def scan_aws(
     trusted_accounts: Iterable[str] = (),
     concurrency: int = 16,
     sampling: Any = None,
+    pacing: Any = None,
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
-    (providers.sampling.Sampling) says how much of each bucket's content to read."""
+    (providers.sampling.Sampling) says how much of each bucket's content to read, `pacing`
+    (providers.pacing.Pacing) how fast to ask and how often to retry."""
     from cloudscan.providers.aws import AwsScope
+    from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
 
     scope = AwsScope(
@@ -206,6 +209,7 @@ def scan_aws(
         fields=needed_fields(policies),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
+        pacing=pacing or Pacing(),
     )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 

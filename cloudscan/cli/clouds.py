@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cloudscan.cli.groups import UsageError, scan
-from cloudscan.cli.options import sample_options, sampling_of, scan_options
+from cloudscan.cli.options import pacing_of, pacing_options, sample_options, sampling_of, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.model import CredentialsRefused
 from cloudscan.progress import CURRENT
@@ -30,12 +30,15 @@ from cloudscan.progress import CURRENT
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@pacing_options
 @sample_options
 @scan_options
 def scan_aws(
     profile: str | None,
     regions: tuple[str, ...],
     concurrency: int,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -61,6 +64,7 @@ def scan_aws(
             "or run where an instance or SSO role is available"
         )
     options["sampling"] = sampling_of(sample, deep, show_object_keys)
+    options["pacing"] = pacing_of(max_rate, max_attempts)
     run_aws(session, regions, concurrency, options)
 
 
@@ -122,6 +126,7 @@ def scan_aws(
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@pacing_options
 @sample_options
 @scan_options
 def scan_gcp(
@@ -135,6 +140,8 @@ def scan_gcp(
     compute_endpoint: str | None,
     resource_manager_endpoint: str | None,
     concurrency: int,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -169,7 +176,8 @@ def scan_gcp(
             raise UsageError("no project to scan: give --project or --organization")
         projects = (default_project,)
     endpoints = Endpoints(storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint)
-    clients = GcpClients(credentials, endpoints, max_pool=concurrency)
+    pacing = pacing_of(max_rate, max_attempts)
+    clients = GcpClients(credentials, endpoints, max_pool=concurrency, pacing=pacing)
     policies = selected_policies(options)
     try:
         result = run_gcp(
@@ -203,6 +211,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
             concurrency=concurrency,
             trusted_accounts=options["trusted_account"],
             sampling=options.get("sampling"),
+            pacing=options.get("pacing"),
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
@@ -240,6 +249,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
+@pacing_options
 @sample_options
 @scan_options
 def scan_azure(
@@ -249,6 +259,8 @@ def scan_azure(
     arm_endpoint: str | None,
     blob_connection_string: str | None,
     concurrency: int,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -276,6 +288,7 @@ def scan_azure(
         credential,
         Endpoints(arm=arm_endpoint, blob_connection_string=blob_connection_string),
         on_request=progress.call if progress else None,
+        pacing=pacing_of(max_rate, max_attempts),
     )
     policies = selected_policies(options)
     try:

@@ -11,9 +11,10 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, scan_error
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, s3
-from cloudscan.providers.aws.calls import error_of
+from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.fanout import read_safely
+from cloudscan.providers.pacing import Pacing
 from cloudscan.providers.sampling import Sampling
 
 
@@ -25,11 +26,12 @@ class AwsScope(ReadsFields):
     fields: dict[str, frozenset[str]] | None = None
     concurrency: int = 16
     sampling: Sampling = field(default_factory=Sampling)
+    pacing: Pacing = field(default_factory=Pacing)
 
 
 def enumerate_aws(session: Any, scope: AwsScope, errors: list[dict[str, Any]]) -> Iterator[Document]:
     """Yield documents as they are read; account-wide failures go to `errors`."""
-    clients = AwsClients(session, max_pool=scope.concurrency)
+    clients = AwsClients(session, max_pool=scope.concurrency, pacing=scope.pacing)
     account = _account_id(clients, errors)
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
         reading = _Reading(clients, pool, scope, account, errors)
@@ -152,7 +154,7 @@ UNREACHABLE = frozenset(
 
 def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:
     try:
-        return clients.first_call_client("sts").get_caller_identity()["Account"]
+        return persist(clients.first_call_client("sts").get_caller_identity)["Account"]
     except Exception as exc:
         code, message = error_of(exc)
         if code in CREDENTIALS_REFUSED:

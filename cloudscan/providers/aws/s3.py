@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource, scan_error
-from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
+from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, persist, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
     PolicyParseError,
@@ -36,13 +36,17 @@ def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict
     MaxBuckets and gives no ContinuationToken (moto does) would lose the rest, so a full last
     page is followed by one listing without parameters."""
     s3 = clients.client("s3")
-    try:
+
+    def listing() -> list[dict[str, Any]]:
         pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": BUCKET_PAGE}))
         buckets = [bucket for page in pages for bucket in page.get("Buckets", [])]
         if pages and len(pages[-1].get("Buckets", [])) >= BUCKET_PAGE:
             seen = {bucket["Name"] for bucket in buckets}
             buckets += [b for b in s3.list_buckets().get("Buckets", []) if b["Name"] not in seen]
         return buckets
+
+    try:
+        return persist(listing)
     except Exception as exc:
         code, message = error_of(exc)
         errors.append(scan_error("s3:ListBuckets", code, message))
@@ -54,7 +58,7 @@ def read_account_block_public_access(clients: AwsClients, account: str | None) -
     if account is None:
         return {"error": ("AccountUnknown", "the account id could not be read (sts:GetCallerIdentity)")}
     try:
-        answer = clients.client("s3control").get_public_access_block(AccountId=account)
+        answer = persist(clients.client("s3control").get_public_access_block, AccountId=account)
         return {"value": _bpa(answer["PublicAccessBlockConfiguration"])}
     except Exception as exc:
         code, message = error_of(exc)
