@@ -165,53 +165,69 @@ def scan_env(url: str) -> dict[str, str]:
     }
 
 
-def bench(n: int, extra: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "moto.log"
-        proc, url = start_moto(log)
-        try:
-            fill(url, n)
-            before = log.read_text().count("\n")
-            started = time.perf_counter()
-            scan = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cloudscan",
-                    "scan",
-                    "aws",
-                    "--region",
-                    "us-east-1",
-                    "--format",
-                    "json",
-                    "--output",
-                    str(Path(tmp) / "report.json"),
-                    *extra,
-                ],
-                env=scan_env(url),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            _, status, usage = os.wait4(scan.pid, 0)  # this child's own peak RSS, not moto's
-            wall = time.perf_counter() - started
-            time.sleep(0.5)  # let moto_server flush its request log
-            lines = log.read_text().splitlines()[before:]
-        finally:
-            proc.terminate()
-            proc.wait(10)
-        by_call = calls_per_bucket(lines, n)
-        report = json.loads((Path(tmp) / "report.json").read_text())
+def measure(command: list[str], url: str, log: Path, n: int) -> dict:
+    """Run one scanner as a child process against moto_server at `url`, with `log` its request
+    log: wall time, the child's own peak RSS (not moto's), and the requests it made, all of them
+    and per bucket by S3 call."""
+    before = len(log.read_text().splitlines())
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=scan_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    time.sleep(0.5)  # let moto_server flush its request log
+    lines = log.read_text().splitlines()[before:]
+    by_call = calls_per_bucket(lines, n)
     return {
-        "buckets": n,
         "exit_code": os.waitstatus_to_exitcode(status),
         "wall_seconds": round(wall, 2),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "requests": sum(1 for line in lines if REQUEST_LINE.search(line)),
         "s3_requests_per_bucket": round(sum(by_call.values()), 2),
         "by_call": by_call,
-        "findings": len(report["findings"]),
-        "errors": report["summary"]["errors"],
     }
+
+
+def cloudscan_command(report: Path, extra: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "cloudscan",
+        "scan",
+        "aws",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--output",
+        str(report),
+        *extra,
+    ]
+
+
+def cloudscan_findings(report: Path) -> dict:
+    document = json.loads(report.read_text())
+    return {"findings": len(document["findings"]), "errors": document["summary"]["errors"]}
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def bench(n: int, extra: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        log, report = Path(tmp) / "moto.log", Path(tmp) / "report.json"
+        proc, url = start_moto(log)
+        try:
+            fill(url, n)
+            measured = measure(cloudscan_command(report, extra), url, log, n)
+        finally:
+            stop(proc)
+        return {"buckets": n, **measured, **cloudscan_findings(report)}
 
 
 if __name__ == "__main__":
