@@ -1,10 +1,11 @@
 """Time `cloudscan scan aws` against moto_server with N buckets of mixed settings.
 
-    python benchmarks/aws_scan.py 200 1000
+    python benchmarks/aws_scan.py 200 1000 [-- EXTRA CLI OPTIONS]
 
 Starts moto_server on a free loopback port, fills it, runs the CLI in a child process with
-AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS and S3 calls per bucket (counted
-from moto_server's request log). A benchmark, not a test: nothing here asserts.
+AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS, and the requests it made per
+bucket, by S3 call (read from moto_server's request log, so only what reached the server
+counts: a retry counts again). A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -18,11 +19,38 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import boto3
 
 REQUEST_LINE = re.compile(r'"(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP')
+# The query parameter that names the S3 call of a path-style request on a bucket.
+SUBRESOURCES = {
+    "location": "GetBucketLocation",
+    "publicAccessBlock": "GetPublicAccessBlock",
+    "ownershipControls": "GetBucketOwnershipControls",
+    "acl": "GetBucketAcl",
+    "policy": "GetBucketPolicy",
+    "policyStatus": "GetBucketPolicyStatus",
+    "encryption": "GetBucketEncryption",
+    "versioning": "GetBucketVersioning",
+    "object-lock": "GetObjectLockConfiguration",
+    "logging": "GetBucketLogging",
+    "tagging": "GetBucketTagging",
+    "list-type": "ListObjectsV2",
+    "cors": "GetBucketCors",
+    "website": "GetBucketWebsite",
+    "lifecycle": "GetBucketLifecycleConfiguration",
+    "replication": "GetBucketReplication",
+    "notification": "GetBucketNotificationConfiguration",
+    "requestPayment": "GetBucketRequestPayment",
+    "accelerate": "GetBucketAccelerateConfiguration",
+    "analytics": "ListBucketAnalyticsConfigurations",
+    "inventory": "ListBucketInventoryConfigurations",
+    "metrics": "ListBucketMetricsConfigurations",
+    "intelligent-tiering": "ListBucketIntelligentTieringConfigurations",
+}
 
 
 def free_port() -> int:
@@ -103,61 +131,107 @@ def fill(url: str, n: int) -> None:
     )
 
 
-def bench(n: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "moto.log"
-        proc, url = start_moto(log)
-        try:
-            fill(url, n)
-            before = log.read_text().count("\n")
-            env = {
-                **os.environ,
-                "AWS_ENDPOINT_URL": url,
-                "AWS_ACCESS_KEY_ID": "bench",
-                "AWS_SECRET_ACCESS_KEY": "bench",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-            started = time.perf_counter()
-            scan = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cloudscan",
-                    "scan",
-                    "aws",
-                    "--region",
-                    "us-east-1",
-                    "--format",
-                    "json",
-                    "--output",
-                    str(Path(tmp) / "report.json"),
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            _, status, usage = os.wait4(scan.pid, 0)  # this child's own peak RSS, not moto's
-            wall = time.perf_counter() - started
-            time.sleep(0.5)  # let moto_server flush its request log
-            lines = log.read_text().splitlines()[before:]
-        finally:
-            proc.terminate()
-            proc.wait(10)
-        paths = [m.group(2) for m in map(REQUEST_LINE.search, lines) if m]
-        bucket_calls = sum(1 for p in paths if p.startswith("/bench-"))
-        report = json.loads((Path(tmp) / "report.json").read_text())
+def s3_call(method: str, path: str) -> str | None:
+    """The S3 call of a request on a bench bucket, or None for a request on no bucket."""
+    if not path.startswith("/bench-"):
+        return None
+    resource, _, query = path.partition("?")
+    keys = [part.partition("=")[0] for part in query.split("&") if part]
+    for key in keys:
+        if key in SUBRESOURCES:
+            return SUBRESOURCES[key]
+    if resource.count("/") > 1:  # /bucket/key
+        return {"GET": "GetObject", "HEAD": "HeadObject"}.get(method, f"{method} object")
+    return {"GET": "ListObjects", "HEAD": "HeadBucket"}.get(method, f"{method} bucket")
+
+
+def calls_per_bucket(lines: list[str], n: int) -> dict[str, float]:
+    """Requests on buckets per bucket, by call, most frequent first."""
+    counts: Counter[str] = Counter()
+    for match in filter(None, map(REQUEST_LINE.search, lines)):
+        call = s3_call(match.group(1), match.group(2))
+        if call is not None:
+            counts[call] += 1
+    return {call: round(count / n, 2) for call, count in counts.most_common()}
+
+
+def scan_env(url: str) -> dict[str, str]:
     return {
-        "buckets": n,
-        "exit_code": os.waitstatus_to_exitcode(status),
-        "wall_seconds": round(wall, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "api_calls": len(paths),
-        "s3_calls_per_bucket": round(bucket_calls / n, 2),
-        "findings": len(report["findings"]),
-        "errors": report["summary"]["errors"],
+        **os.environ,
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
     }
 
 
+def measure(command: list[str], url: str, log: Path, n: int) -> dict:
+    """Run one scanner as a child process against moto_server at `url`, with `log` its request
+    log: wall time, the child's own peak RSS (not moto's), and the requests it made, all of them
+    and per bucket by S3 call."""
+    before = len(log.read_text().splitlines())
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=scan_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    time.sleep(0.5)  # let moto_server flush its request log
+    lines = log.read_text().splitlines()[before:]
+    by_call = calls_per_bucket(lines, n)
+    return {
+        "exit_code": os.waitstatus_to_exitcode(status),
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "requests": sum(1 for line in lines if REQUEST_LINE.search(line)),
+        "s3_requests_per_bucket": round(sum(by_call.values()), 2),
+        "by_call": by_call,
+    }
+
+
+def cloudscan_command(report: Path, extra: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "cloudscan",
+        "scan",
+        "aws",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--output",
+        str(report),
+        *extra,
+    ]
+
+
+def cloudscan_findings(report: Path) -> dict:
+    document = json.loads(report.read_text())
+    return {"findings": len(document["findings"]), "errors": document["summary"]["errors"]}
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def bench(n: int, extra: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        log, report = Path(tmp) / "moto.log", Path(tmp) / "report.json"
+        proc, url = start_moto(log)
+        try:
+            fill(url, n)
+            measured = measure(cloudscan_command(report, extra), url, log, n)
+        finally:
+            stop(proc)
+        return {"buckets": n, **measured, **cloudscan_findings(report)}
+
+
 if __name__ == "__main__":
-    for size in [int(a) for a in sys.argv[1:]] or [200]:
-        print(json.dumps(bench(size)), flush=True)
+    args = sys.argv[1:]
+    sizes, extra = (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
+    for size in [int(a) for a in sizes] or [200]:
+        print(json.dumps(bench(size, extra)), flush=True)

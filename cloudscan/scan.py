@@ -201,11 +201,14 @@ def scan_aws(
     concurrency: int = 16,
     sampling: Any = None,
     source: str = "api",
+    pacing: Any = None,
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
     (providers.sampling.Sampling) says how much of each bucket's content to read; `source`
-    whether bucket settings come from the S3 API or AWS Config ("inventory", "auto")."""
+    whether bucket settings come from the S3 API or AWS Config ("inventory", "auto"); `pacing`
+    (providers.pacing.Pacing) how fast to ask and how often to retry."""
     from cloudscan.providers.aws import AwsScope
+    from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
 
     scope = AwsScope(
@@ -214,6 +217,7 @@ def scan_aws(
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=source,
+        pacing=pacing or Pacing(),
     )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
 
@@ -232,11 +236,13 @@ def scan_aws_organization(
     shard: Any = None,
     watch: Any = None,
     settings_source: str = "api",
+    pacing: Any = None,
 ) -> ScanResult:
     """Scan `members` of an AWS Organization (providers.aws.organization.list_members and
     choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
     account: `account_concurrency` accounts at a time, each with `concurrency` parallel calls."""
     from cloudscan.providers.aws import AwsScope
+    from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
     from cloudscan.sources import AwsOrganizationSource
 
@@ -246,6 +252,7 @@ def scan_aws_organization(
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=settings_source,
+        pacing=pacing or Pacing(),
     )
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
     return _sharded(scan(source, policies, trusted_accounts=trusted_accounts), shard)

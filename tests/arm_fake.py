@@ -134,7 +134,14 @@ class ArmFake(LoopbackServer):
         self.violations: list[Request] = []
         # ARM pages at its own discretion: a small limit makes every list follow nextLink.
         self.page_limit: int | None = None
+        self.throttled = 0  # requests still to answer 429 TooManyRequests (see throttle)
         self._lock = threading.Lock()
+
+    def throttle(self, times: int) -> None:
+        """The next `times` requests, whatever they ask, get 429 TooManyRequests, as ARM answers a
+        subscription over its read limit (without Retry-After: azure-core backs off on its own)."""
+        with self._lock:
+            self.throttled = times
 
     def handle(self, method: str, path: str, query: Query, body: bytes, headers: Any) -> Answer:
         return self.answer(method, canonical(path), query, headers["Authorization"])
@@ -181,6 +188,9 @@ class ArmFake(LoopbackServer):
             self.authorizations.append(authorization)
             if method != "GET":
                 self.violations.append((method, path, query))
+            throttled, self.throttled = self.throttled > 0, max(self.throttled - 1, 0)
+        if throttled:
+            return _json(429, error_body("TooManyRequests", "ArmFake: too many requests"))
         if method != "GET":
             message = f"ArmFake is read-only: refused {method} {path}"
             return _json(405, error_body("MethodNotAllowed", message))

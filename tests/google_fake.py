@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -93,6 +94,13 @@ class GoogleFake(LoopbackServer):
         self.violations: list[Request] = []
         # Google may answer fewer items than asked for: a small limit makes every list page.
         self.page_limit: int | None = None
+        self.throttled = 0  # requests still to answer 429 rateLimitExceeded (see throttle)
+        self._throttle_lock = threading.Lock()
+
+    def throttle(self, times: int) -> None:
+        """The next `times` requests, whatever they ask, get 429 rateLimitExceeded."""
+        with self._throttle_lock:
+            self.throttled = times
 
     def handle(self, method: str, path: str, query: Query, body: bytes, headers: Any) -> Answer:
         return self.answer(method, canonical(path), query, body, headers["Range"])
@@ -137,6 +145,10 @@ class GoogleFake(LoopbackServer):
     def answer(self, method: str, path: str, query: Query, body: bytes, range_header: str | None) -> Answer:
         """Route one request; the order matters: guard, injected failures, media, IAM, resources."""
         self.requests.append((method, path, query))
+        with self._throttle_lock:
+            throttled, self.throttled = self.throttled > 0, max(self.throttled - 1, 0)
+        if throttled:
+            return _json(429, error_body(429, "rateLimitExceeded", "GoogleFake: too many requests"))
         last = path.rsplit("/", 1)[-1]
         if self.read_only and method != "GET" and not (method == "POST" and last.endswith(READ_VERBS)):
             self.violations.append((method, path, query))

@@ -181,6 +181,42 @@ def test_bucket_listing_follows_continuation_tokens(guard, builtin_policies):
     }
 
 
+def test_region_from_the_listing_saves_a_location_call_per_bucket(guard, builtin_policies):
+    # S3 gives BucketRegion to a listing with a parameter; moto never does, so it is canned here.
+    asked = []
+    session = guard.session()
+    session.events.register("before-parameter-build.s3.ListBuckets", lambda params, **_: asked.append(params))
+    guard.answers[("s3", "ListBuckets")] = [
+        {
+            "Buckets": [
+                {"Name": "pacs-public", "BucketRegion": "us-east-1"},
+                {"Name": "pacs-private"},  # no region given: asked for
+                {"Name": "pacs-frankfurt", "BucketRegion": "eu-central-1"},  # outside --region
+            ]
+        }
+    ]
+    aws_world.build(WORLD)
+    result = scan_aws(session, builtin_policies, regions=(aws_world.REGION,))
+    assert "MaxBuckets" in asked[0]
+    assert guard.count("s3", "GetBucketLocation") == 1
+    buckets = {r["name"]: r["region"] for r in result.resources if r["kind"] == "storage.bucket"}
+    assert buckets == {"pacs-public": "us-east-1", "pacs-private": "us-east-1"}
+    assert result.errors == []
+
+
+def test_a_full_page_without_a_token_is_listed_again_without_parameters(guard, builtin_policies, monkeypatch):
+    # moto cuts a listing at MaxBuckets and gives no ContinuationToken: nothing may be lost.
+    from cloudscan.providers.aws import s3
+
+    monkeypatch.setattr(s3, "BUCKET_PAGE", 1)
+    result = scan(guard, builtin_policies)
+    assert guard.count("s3", "ListBuckets") == 2
+    assert {r["name"] for r in result.resources if r["kind"] == "storage.bucket"} == {
+        "pacs-public",
+        "pacs-private",
+    }
+
+
 def test_the_guard_itself_stops_writes(guard):
     session = guard.session()
     with pytest.raises(AssertionError, match="not read-only: s3:CreateBucket"):

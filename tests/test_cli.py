@@ -74,6 +74,14 @@ def test_help_explains_exit_codes_and_options():
         assert option in help_text
 
 
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_every_live_scan_takes_a_rate_limit_and_refuses_a_rate_of_zero(cloud):
+    help_text = run("scan", cloud, "--help").output
+    assert "--max-rate" in help_text and "--max-attempts" in help_text
+    refused = run("scan", cloud, "--max-rate", "0")
+    assert refused.exit_code == 2 and "--max-rate" in refused.output
+
+
 def test_json_report_is_valid_and_complete(global_guard):
     result = run("scan", "aws", "--region", "us-east-1", "--format", "json")
     assert result.exit_code == 1  # findings at or above the default --fail-on low

@@ -115,3 +115,16 @@ def test_resources_judged_once_per_configuration_never_share_a_result_they_shoul
         assert statuses == expected
         failed = evaluate([sneaky], without_key, judgements)[0]
         assert "arn:key-a" not in json.dumps(failed["evidence"])
+
+
+def test_the_findings_of_a_resource_share_one_resource_block():
+    # A dozen findings a bucket: one copy of what they say of it, not a dozen (memory of a large scan).
+    from cloudscan.engine import evaluate
+
+    doc = copy.deepcopy(BASE)
+    findings = evaluate([policy(NOT_PUBLIC), policy(PHI_ONLY)], doc)
+    assert len(findings) == 2
+    assert findings[0]["resource"] is findings[1]["resource"]
+    assert findings[0]["resource"] == {
+        k: doc[k] for k in ("kind", "provider", "id", "name", "account", "region", "source")
+    }

@@ -8,7 +8,7 @@ import click
 
 from cloudscan.cli.estate import organization_options, organization_scope, run_aws_organization, shard_option
 from cloudscan.cli.groups import UsageError, scan
-from cloudscan.cli.options import sample_options, sampling_of, scan_options
+from cloudscan.cli.options import pacing_of, pacing_options, sample_options, sampling_of, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.model import CredentialsRefused
 from cloudscan.progress import CURRENT
@@ -47,6 +47,7 @@ from cloudscan.progress import CURRENT
     "API: with a warning for 'inventory', silently for 'auto'.",
 )
 @organization_options
+@pacing_options
 @sample_options
 @scan_options
 def scan_aws(
@@ -54,6 +55,8 @@ def scan_aws(
     regions: tuple[str, ...],
     concurrency: int,
     settings_source: str,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -83,6 +86,7 @@ def scan_aws(
         )
     options["sampling"] = sampling_of(sample, deep, show_object_keys)
     options["settings_source"] = settings_source
+    options["pacing"] = pacing_of(max_rate, max_attempts)
     if organization is not None:
         run_aws_organization(session, organization, regions, concurrency, options)
     else:
@@ -170,6 +174,7 @@ def scan_aws(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
 @shard_option("projects")
+@pacing_options
 @sample_options
 @scan_options
 def scan_gcp(
@@ -187,6 +192,8 @@ def scan_gcp(
     settings_source: str,
     concurrency: int,
     shard: Any,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -224,7 +231,8 @@ def scan_gcp(
     endpoints = Endpoints(
         storage_endpoint, healthcare_endpoint, compute_endpoint, resource_manager_endpoint, asset_endpoint
     )
-    clients = GcpClients(credentials, endpoints, max_pool=concurrency)
+    pacing = pacing_of(max_rate, max_attempts)
+    clients = GcpClients(credentials, endpoints, max_pool=concurrency, pacing=pacing)
     policies = selected_policies(options)
     try:
         result = run_gcp(
@@ -262,6 +270,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
             trusted_accounts=options["trusted_account"],
             sampling=options.get("sampling"),
             source=options.get("settings_source", "api"),
+            pacing=options.get("pacing"),
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
@@ -306,6 +315,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
 @shard_option("subscriptions")
+@pacing_options
 @sample_options
 @scan_options
 def scan_azure(
@@ -317,6 +327,8 @@ def scan_azure(
     blob_connection_string: str | None,
     concurrency: int,
     shard: Any,
+    max_rate: float | None,
+    max_attempts: int,
     sample: int,
     deep: bool,
     show_object_keys: bool,
@@ -353,6 +365,7 @@ def scan_azure(
         credential,
         Endpoints(arm=arm_endpoint, blob_connection_string=blob_connection_string),
         on_request=progress.call if progress else None,
+        pacing=pacing_of(max_rate, max_attempts),
     )
     policies = selected_policies(options)
     try:

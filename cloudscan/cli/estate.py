@@ -169,6 +169,7 @@ def run_aws_organization(
             trusted_accounts=options["trusted_account"],
             sampling=options.get("sampling"),
             settings_source=options.get("settings_source", "api"),
+            pacing=options.get("pacing"),
             shard=scope.shard,
             watch=watch,
         )

@@ -225,3 +225,29 @@ def sampling_of(sample: int, deep: bool, show_object_keys: bool) -> Any:
     from cloudscan.providers.sampling import Sampling
 
     return Sampling(size=sample, deep=deep, show_keys=show_object_keys)
+
+
+def pacing_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How fast a live scan asks a cloud, apart from how many requests run at once."""
+    fn = click.option(
+        "--max-attempts",
+        type=click.IntRange(1, 20),
+        default=8,
+        show_default=True,
+        help="Tries of one request, the first included, when the cloud throttles it (429, 503 SlowDown, "
+        "Throttling) or fails it for a moment (5xx). Throttled requests back off before each try.",
+    )(fn)
+    fn = click.option(
+        "--max-rate",
+        type=click.FloatRange(0, min_open=True),
+        metavar="N",
+        help="At most N requests a second to each service (S3, EC2, Cloud Storage, Resource Manager, "
+        "a storage account...), however many run at once. Default: no limit beyond --concurrency.",
+    )(fn)
+    return fn
+
+
+def pacing_of(max_rate: float | None, max_attempts: int) -> Any:
+    from cloudscan.providers.pacing import Pacing
+
+    return Pacing(max_rate=max_rate, max_attempts=max_attempts)

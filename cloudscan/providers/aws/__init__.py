@@ -11,10 +11,11 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, inventory, s3
-from cloudscan.providers.aws.calls import error_of
+from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
 from cloudscan.providers.fanout import read_safely
+from cloudscan.providers.pacing import Pacing
 from cloudscan.providers.sampling import Sampling
 
 
@@ -29,6 +30,7 @@ class AwsScope(ReadsFields):
     # Where bucket settings come from: the API; AWS Config's recordings, read live where it
     # cannot answer, with a warning ("inventory"); or the same without the warning ("auto").
     source: str = "api"
+    pacing: Pacing = field(default_factory=Pacing)
 
 
 def enumerate_aws(
@@ -37,7 +39,7 @@ def enumerate_aws(
     """Yield documents as they are read; account-wide failures go to `errors`. `account` is the
     account the session acts in when it is known beforehand (a member of an organization): the
     documents carry it even when sts:GetCallerIdentity fails."""
-    clients = AwsClients(session, max_pool=scope.concurrency)
+    clients = AwsClients(session, max_pool=scope.concurrency, pacing=scope.pacing)
     account = _account_id(clients, errors) or account
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
         reading = _Reading(clients, pool, scope, account, errors)
@@ -218,7 +220,7 @@ UNREACHABLE = frozenset(
 
 def _account_id(clients: AwsClients, errors: list[dict[str, Any]]) -> str | None:
     try:
-        return clients.first_call_client("sts").get_caller_identity()["Account"]
+        return persist(clients.first_call_client("sts").get_caller_identity)["Account"]
     except Exception as exc:
         code, message = error_of(exc)
         if code in CREDENTIALS_REFUSED:

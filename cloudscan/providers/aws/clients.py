@@ -9,21 +9,26 @@ from typing import Any
 
 from botocore.config import Config
 
+from cloudscan.providers.pacing import Pacing
+
 ACCOUNT_HOST_PREFIX = re.compile(r"^(https?://)\d{12}\.")
 
 
 class AwsClients:
     """Caches one client per (service, region). Client creation is locked: sessions are not
-    thread-safe, clients are."""
+    thread-safe, clients are. Every request waits for its turn under `pacing` (per service,
+    whichever region), and throttling is retried in botocore's adaptive mode, which also slows
+    a client down once it has been throttled."""
 
-    def __init__(self, session: Any, *, max_pool: int = 16, retry_attempts: int = 8) -> None:
+    def __init__(self, session: Any, *, max_pool: int = 16, pacing: Pacing | None = None) -> None:
         # At DEBUG, botocore and urllib3 log whole requests and responses: object keys, and the
         # bytes of sampled DICOM headers with patient names. A scan never lets them.
         for name in ("botocore", "boto3", "urllib3", "s3transfer"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
         self.session = session
+        self.pacing = pacing or Pacing()
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": retry_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": self.pacing.max_attempts},
             max_pool_connections=max_pool,
             connect_timeout=10,
             read_timeout=60,
@@ -43,7 +48,9 @@ class AwsClients:
     def first_call_client(self, service: str) -> Any:
         """A client that gives up quickly: for the call that tells whether AWS can be reached."""
         with self._lock:
-            return self.session.client(service, region_name=self.default_region, config=self._first_call)
+            client = self.session.client(service, region_name=self.default_region, config=self._first_call)
+        self._pace(client)
+        return client
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
@@ -55,8 +62,15 @@ class AwsClients:
                     # override (moto_server, a proxy) that host does not resolve, and the
                     # account-level Block Public Access would never be read.
                     client.meta.events.register("before-sign.s3-control.*", _strip_account_prefix)
+                self._pace(client)
                 self._cache[key] = client
             return self._cache[key]
+
+    def _pace(self, client: Any) -> None:
+        # before-send comes once per HTTP request, retries included; first, so that it also
+        # comes before an in-process emulator (moto's mock_aws) answers.
+        service = client.meta.service_model.service_name
+        client.meta.events.register_first("before-send", lambda **_: self.pacing.wait(service))
 
 
 def _is_endpoint_override(client: Any) -> bool:

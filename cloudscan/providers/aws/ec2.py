@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cloudscan.model import Document, ingress_rule, new_resource, scan_error
-from cloudscan.providers.aws.calls import error_of
+from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 
 ALL_PORTS = (0, 65535)
@@ -14,7 +14,7 @@ ALL_PORTS = (0, 65535)
 
 def enabled_regions(clients: AwsClients, errors: list[dict[str, Any]]) -> list[str]:
     try:
-        answer = clients.client("ec2").describe_regions()
+        answer = persist(clients.client("ec2").describe_regions)
         return sorted(r["RegionName"] for r in answer.get("Regions", []))
     except Exception as exc:
         code, message = error_of(exc)
@@ -28,11 +28,7 @@ def ingress_rules(
 ) -> Iterator[Document]:
     ec2 = clients.client("ec2", region)
     try:
-        groups = [
-            g
-            for page in ec2.get_paginator("describe_security_groups").paginate()
-            for g in page.get("SecurityGroups", [])
-        ]
+        groups = persist(_listed, ec2, "describe_security_groups", "SecurityGroups")
     except Exception as exc:
         code, message = error_of(exc)
         errors.append(scan_error("ec2:DescribeSecurityGroups", code, message, f"region {region}"))
@@ -84,15 +80,19 @@ def _attached_groups(ec2: Any) -> tuple[dict[str, set[str]], tuple[str, str] | N
     set: attached, private only)."""
     groups: dict[str, set[str]] = {}
     try:
-        for page in ec2.get_paginator("describe_network_interfaces").paginate():
-            for eni in page.get("NetworkInterfaces", []):
-                public = [(eni.get("Association") or {}).get("PublicIp")]
-                public += [a.get("Ipv6Address") for a in eni.get("Ipv6Addresses", [])]  # IPv6 is public
-                for g in eni.get("Groups", []):
-                    groups.setdefault(g["GroupId"], set()).update(a for a in public if a)
+        for eni in persist(_listed, ec2, "describe_network_interfaces", "NetworkInterfaces"):
+            public = [(eni.get("Association") or {}).get("PublicIp")]
+            public += [a.get("Ipv6Address") for a in eni.get("Ipv6Addresses", [])]  # IPv6 is public
+            for g in eni.get("Groups", []):
+                groups.setdefault(g["GroupId"], set()).update(a for a in public if a)
         return groups, None
     except Exception as exc:
         return {}, error_of(exc)
+
+
+def _listed(ec2: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated EC2 listing."""
+    return [item for page in ec2.get_paginator(operation).paginate(**params) for item in page.get(key, [])]
 
 
 class _PrefixLists:
@@ -106,10 +106,9 @@ class _PrefixLists:
     def entries(self, list_id: str) -> list[dict[str, Any]] | None:
         if list_id not in self._entries and list_id not in self.errors:
             try:
-                pages = self._ec2.get_paginator("get_managed_prefix_list_entries").paginate(
-                    PrefixListId=list_id
+                self._entries[list_id] = persist(
+                    _listed, self._ec2, "get_managed_prefix_list_entries", "Entries", PrefixListId=list_id
                 )
-                self._entries[list_id] = [e for page in pages for e in page.get("Entries", [])]
             except Exception as exc:
                 self.errors[list_id] = error_of(exc)
         return self._entries.get(list_id)

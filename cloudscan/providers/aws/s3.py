@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource, scan_error
-from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, read
+from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, persist, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
     PolicyParseError,
@@ -27,6 +27,7 @@ NO_BPA = "NoSuchPublicAccessBlockConfiguration"
 # Blocks of a bucket document, each filled by its own calls (permissions.py says which); a scan
 # reads only those it needs.
 BUCKET_FIELDS = TABLE.fields("storage.bucket")
+BUCKET_PAGE = 10_000  # the most buckets S3 lists in one page
 
 
 class S3Clients(Protocol):
@@ -36,10 +37,24 @@ class S3Clients(Protocol):
 
 
 def list_buckets(clients: AwsClients, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # No PageSize: without MaxBuckets real S3 pages by itself, and moto drops the token.
+    """Every bucket of the account, each with its `BucketRegion` where S3 gives it.
+
+    S3 answers BucketRegion only to a listing with a parameter, so the listing always pages with
+    MaxBuckets: that saves a GetBucketLocation per bucket. An emulator that cuts a page at
+    MaxBuckets and gives no ContinuationToken (moto does) would lose the rest, so a full last
+    page is followed by one listing without parameters."""
+    s3 = clients.client("s3")
+
+    def listing() -> list[dict[str, Any]]:
+        pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": BUCKET_PAGE}))
+        buckets = [bucket for page in pages for bucket in page.get("Buckets", [])]
+        if pages and len(pages[-1].get("Buckets", [])) >= BUCKET_PAGE:
+            seen = {bucket["Name"] for bucket in buckets}
+            buckets += [b for b in s3.list_buckets().get("Buckets", []) if b["Name"] not in seen]
+        return buckets
+
     try:
-        pages = clients.client("s3").get_paginator("list_buckets").paginate()
-        return [bucket for page in pages for bucket in page.get("Buckets", [])]
+        return persist(listing)
     except Exception as exc:
         code, message = error_of(exc)
         errors.append(scan_error("s3:ListBuckets", code, message))
@@ -51,7 +66,7 @@ def read_account_block_public_access(clients: AwsClients, account: str | None) -
     if account is None:
         return {"error": ("AccountUnknown", "the account id could not be read (sts:GetCallerIdentity)")}
     try:
-        answer = clients.client("s3control").get_public_access_block(AccountId=account)
+        answer = persist(clients.client("s3control").get_public_access_block, AccountId=account)
         return {"value": _bpa(answer["PublicAccessBlockConfiguration"])}
     except Exception as exc:
         code, message = error_of(exc)

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from cloudscan.model import CredentialsRefused
+from cloudscan.providers.pacing import Pacing
 
-RETRIES = 3
 MANAGEMENT_GROUPS_API = "2020-05-01"
 # How Get Descendants types a subscription (and how the group's own subscription list does).
 SUBSCRIPTION_TYPES = ("/subscriptions", "microsoft.management/managementgroups/subscriptions")
@@ -84,13 +84,17 @@ def load_credential(tenant: str | None = None) -> Any:
 
 
 class AzureClients:
-    """Management clients cached per (kind, subscription); SDK clients are thread-safe."""
+    """Management clients cached per (kind, subscription); SDK clients are thread-safe. Every
+    request waits for its turn under `pacing`, per host (Resource Manager is one, each storage
+    account's blob endpoint another); azure-core retries 429 and 5xx, after Retry-After when
+    the service sends one."""
 
     def __init__(
         self,
         credential: Any,
         endpoints: Endpoints | None = None,
         on_request: Callable[[], None] | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         # At DEBUG azure-core logs whole requests and responses.
         for name in ("azure", "urllib3"):
@@ -102,17 +106,20 @@ class AzureClients:
         self.credential = credential
         self.endpoints = endpoints or Endpoints()
         self.on_request = on_request  # told of every request that leaves (a progress count)
+        self.pacing = pacing or Pacing()
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _before_request(self, request: Any) -> None:
+        # The request hook runs for each try, after the retry policy: retries wait their turn too.
         read_only(request)
+        self.pacing.wait(urlsplit(request.http_request.url).hostname or "")
         if self.on_request is not None:
             self.on_request()
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
-            "retry_total": RETRIES,
+            "retry_total": self.pacing.max_attempts - 1,
             "raw_request_hook": self._before_request,
             **self.endpoints.client_options,
         }
@@ -200,7 +207,7 @@ class AzureClients:
 
         connection = self.endpoints.blob_connection_string
         options: dict[str, Any] = {
-            "retry_total": RETRIES,
+            "retry_total": self.pacing.max_attempts - 1,
             "raw_request_hook": self._before_request,
             **self.endpoints.client_options,
         }

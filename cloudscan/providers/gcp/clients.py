@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudscan.model import CredentialsRefused
+from cloudscan.providers.pacing import Pacing
 
 # google-cloud-storage 3 otherwise starts a background GET of every bucket it touches.
 os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
 
 READ_ONLY_SCOPES = ["https://www.googleapis.com/auth/cloud-platform.read-only"]
-RETRIES = 3  # 429 and 5xx, with back-off
 TRANSIENT = (429, 500, 502, 503, 504)
 
 
@@ -60,15 +60,19 @@ def load_credentials(*, anonymous: bool = False, impersonate: str | None = None)
 
 class GcpClients:
     """One Cloud Storage client, and discovery clients built once whose requests run on a
-    per-thread HTTP connection (httplib2 connections are not thread-safe)."""
+    per-thread HTTP connection (httplib2 connections are not thread-safe). Every request waits
+    for its turn under `pacing`, per API (storage, healthcare, compute, cloudresourcemanager)."""
 
-    def __init__(self, credentials: Any, endpoints: Endpoints, *, max_pool: int = 16) -> None:
+    def __init__(
+        self, credentials: Any, endpoints: Endpoints, *, max_pool: int = 16, pacing: Pacing | None = None
+    ) -> None:
         # At DEBUG these libraries log whole requests and responses, object names included.
         for name in ("googleapiclient", "google", "urllib3", "httplib2"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
         self.credentials = credentials
         self.endpoints = endpoints
         self._max_pool = max_pool
+        self.pacing = pacing or Pacing()
         self._lock = threading.Lock()
         self._local = threading.local()
         self._apis: dict[str, Any] = {}
@@ -78,12 +82,13 @@ class GcpClients:
         from google.api_core.client_options import ClientOptions
         from google.auth.transport.requests import AuthorizedSession
         from google.cloud import storage
-        from requests.adapters import HTTPAdapter
 
         with self._lock:
             if self._storage is None:
                 session = AuthorizedSession(self.credentials)
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._max_pool)
+                adapter = _paced_adapter(
+                    self.pacing, "storage", pool_connections=4, pool_maxsize=self._max_pool
+                )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 endpoint = self.endpoints.storage or os.environ.get("STORAGE_EMULATOR_HOST")
@@ -134,7 +139,8 @@ class GcpClients:
             return self._apis[name]
 
     def execute(self, request: Any) -> Any:
-        """Run a discovery request on this thread's own connection, retrying 429 and 5xx."""
+        """Run a discovery request on this thread's own connection, retrying 429 and 5xx with
+        back-off (pacing.max_attempts tries in all), each try in its turn under the rate limit."""
         http = getattr(self._local, "http", None)
         if http is None:
             import google_auth_httplib2
@@ -142,16 +148,32 @@ class GcpClients:
 
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
             self._local.http = http
-        for attempt in range(RETRIES + 1):
+        api = str(getattr(request, "methodId", "") or "discovery").split(".")[0]
+        retries = self.pacing.max_attempts - 1
+        for attempt in range(retries + 1):
+            self.pacing.wait(api)
             try:
                 return request.execute(http=http)
             except Exception as exc:
                 # 429 and 5xx pass; a refused connection or an unknown host does not, and
                 # retrying it for seconds only delays the error that names it.
-                if attempt == RETRIES or status_of(exc) not in TRANSIENT:
+                if attempt == retries or status_of(exc) not in TRANSIENT:
                     raise
                 time.sleep(min(2**attempt, 8) * (0.5 + random.random() / 2))
         raise AssertionError("unreachable")
+
+
+def _paced_adapter(pacing: Pacing, api: str, **options: Any) -> Any:
+    """A requests transport whose every request (the library's retries included) waits for its
+    turn under `pacing`."""
+    from requests.adapters import HTTPAdapter
+
+    class PacedAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            pacing.wait(api)
+            return super().send(request, *args, **kwargs)
+
+    return PacedAdapter(**options)
 
 
 def pages(clients: GcpClients, collection: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:
