@@ -165,22 +165,44 @@ def scan_env(url: str) -> dict[str, str]:
     }
 
 
+# Runs a command from a small process of its own and reports its peak RSS and wall time. The
+# ru_maxrss of a child also counts the process it was forked from (Linux keeps the high-water
+# mark across exec): forked from this script, which holds boto3 and the request log, a small scan
+# would show this script's size instead of its own.
+SPAWN = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+out = {"exit_code": os.waitstatus_to_exitcode(status), "wall": wall, "maxrss_kib": usage.ru_maxrss}
+open(sys.argv[1], "w").write(json.dumps(out))
+"""
+
+
 def measure(command: list[str], url: str, log: Path, n: int) -> dict:
     """Run one scanner as a child process against moto_server at `url`, with `log` its request
-    log: wall time, the child's own peak RSS (not moto's), and the requests it made, all of them
-    and per bucket by S3 call."""
-    before = len(log.read_text().splitlines())
-    started = time.perf_counter()
-    child = subprocess.Popen(command, env=scan_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
+    log: wall time, the scanner's own peak RSS (not moto's, not this script's), and the requests
+    it made, all of them and per bucket by S3 call."""
+    offset = log.stat().st_size
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as said:
+        subprocess.run(
+            [sys.executable, "-c", SPAWN, said.name, *command],
+            env=scan_env(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+        run = json.loads(Path(said.name).read_text())
     time.sleep(0.5)  # let moto_server flush its request log
-    lines = log.read_text().splitlines()[before:]
+    with log.open() as f:
+        f.seek(offset)
+        lines = f.read().splitlines()
     by_call = calls_per_bucket(lines, n)
     return {
-        "exit_code": os.waitstatus_to_exitcode(status),
-        "wall_seconds": round(wall, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "exit_code": run["exit_code"],
+        "wall_seconds": round(run["wall"], 2),
+        "peak_rss_mib": round(run["maxrss_kib"] / 1024, 1),
         "requests": sum(1 for line in lines if REQUEST_LINE.search(line)),
         "s3_requests_per_bucket": round(sum(by_call.values()), 2),
         "by_call": by_call,

@@ -72,22 +72,23 @@ def test_an_idle_limiter_saves_up_only_its_burst():
     assert [limiter.acquire() for _ in range(4)] == [0.0, 0.0, 0.0, 0.5]
 
 
-def test_a_limiter_shared_by_threads_lets_each_through_once():
-    clock = FakeClock()
+def test_threads_sharing_a_limiter_each_get_a_turn_of_their_own():
+    # A clock that stands still: every acquire reserves the next turn, whichever thread asks.
+    waits: list[float] = []
     lock = threading.Lock()
 
     def sleep(seconds: float) -> None:
         with lock:
-            clock.sleep(seconds)
+            waits.append(round(seconds, 6))
 
-    limiter = RateLimiter(50, clock=lambda: clock.now, sleep=sleep)
+    limiter = RateLimiter(50, clock=lambda: 0.0, sleep=sleep)
     threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(25)]) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    # 200 requests at 50 a second: about 4 seconds of turns, whatever the interleaving.
-    assert 3.9 <= clock.now - 100 <= 8.0
+    # 200 requests at 50 a second: the first at once, then one turn every 20 ms, none shared.
+    assert sorted(waits) == [round(i / 50, 6) for i in range(1, 200)]
 
 
 def test_each_service_has_its_own_limit_and_no_limit_never_waits():
