@@ -14,9 +14,9 @@ from typing import Any
 
 from cloudscan import __version__
 from cloudscan.report.escape import escape
+from cloudscan.report.reading import ReportFileError, read_report
 
 PROBLEMS = ("FAIL", "UNKNOWN")
-MAX_BYTES = 512 * 1024 * 1024  # a report of a very large estate; more is not a report
 
 
 class BaselineError(Exception):
@@ -27,20 +27,11 @@ def load_baseline(path: Path, source: str) -> dict[str, Any]:
     """Read and check a JSON report of cloudscan: the same version, the same kind of source."""
     shown = json.dumps(str(path))
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise BaselineError(f"baseline {shown} is larger than {MAX_BYTES // 2**20} MiB")
-        with open(path, encoding="utf-8") as stream:
-            report = json.load(stream)
-    except OSError as exc:
-        raise BaselineError(f"cannot read baseline {shown}: {exc.strerror}") from None
-    except (ValueError, RecursionError) as exc:
-        raise BaselineError(f"baseline {shown} is not JSON: {escape(exc, 200)}") from None
-    tool = report.get("tool") if isinstance(report, dict) else None
-    if (
-        not isinstance(tool, dict)
-        or tool.get("name") != "cloudscan"
-        or not isinstance(report.get("findings"), list)
-    ):
+        report = read_report(path, "baseline ")
+    except ReportFileError as exc:
+        raise BaselineError(str(exc)) from None
+    tool = report["tool"]
+    if not isinstance(report.get("findings"), list):
         raise BaselineError(f"baseline {shown} is not a cloudscan JSON report (--format json)")
     if tool.get("version") != __version__:
         raise BaselineError(

@@ -33,8 +33,7 @@ from typing import Any
 from cloudscan import __version__
 from cloudscan.model import scan_error
 from cloudscan.report.escape import escape
-
-MAX_BYTES = 512 * 1024 * 1024  # a report of a very large estate; more is not a report
+from cloudscan.report.reading import ReportFileError, read_report
 
 
 class MergeError(Exception):
@@ -83,16 +82,9 @@ def load_report(path: Path) -> Report:
 
     shown = json.dumps(str(path))
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise MergeError(f"{shown} is larger than {MAX_BYTES // 2**20} MiB")
-        with open(path, encoding="utf-8") as stream:
-            body = json.load(stream)
-    except OSError as exc:
-        raise MergeError(f"cannot read {shown}: {exc.strerror}") from None
-    except (ValueError, RecursionError) as exc:
-        raise MergeError(f"{shown} is not JSON: {escape(exc, 200)}") from None
-    if not isinstance(body, dict) or (body.get("tool") or {}).get("name") != "cloudscan":
-        raise MergeError(f"{shown} is not a cloudscan JSON report (--format json)")
+        body = read_report(path)
+    except ReportFileError as exc:
+        raise MergeError(str(exc)) from None
     validator = Draft202012Validator(load_schema("report"), registry=schema_registry())
     error = next(iter(validator.iter_errors(body)), None)
     if error is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -54,16 +53,13 @@ def mutes_check(mute_file: Path, report: Path | None) -> None:
 
 
 def _findings(report: Path) -> list[dict[str, object]]:
-    from cloudscan.baseline import MAX_BYTES
-    from cloudscan.inputs import InputError, read_text
+    from cloudscan.report.reading import ReportFileError, read_report
 
     try:
-        document = json.loads(read_text(report, MAX_BYTES))
-    except InputError as exc:
-        raise UsageError(f"--report {report}: {exc}") from None
-    except (ValueError, RecursionError):
-        raise UsageError(f"--report {report}: not JSON") from None
-    findings = document.get("findings") if isinstance(document, dict) else None
+        document = read_report(report, "--report ")
+    except ReportFileError as exc:
+        raise UsageError(str(exc)) from None
+    findings = document.get("findings")
     if not isinstance(findings, list) or not all(_is_finding(f) for f in findings):
         raise UsageError(f"--report {report}: not a cloudscan JSON report (--format json)")
     return findings
