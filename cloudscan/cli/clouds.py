@@ -312,6 +312,17 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     "whose data plane the identity cannot read); env AZURE_STORAGE_CONNECTION_STRING. Never printed.",
 )
 @click.option(
+    "--source",
+    "settings_source",
+    type=click.Choice(["api", "inventory", "auto"]),
+    default="api",
+    show_default=True,
+    help="Where storage accounts, network security groups, NICs and DICOM services come from: "
+    "Resource Manager's listings, or Azure Resource Graph (a few queries for all subscriptions; each "
+    "document says when it answered, and what it does not carry is read live). Where Resource Graph "
+    "cannot answer, Resource Manager is read: with a warning for 'inventory', silently for 'auto'.",
+)
+@click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
 @shard_option("subscriptions")
@@ -325,6 +336,7 @@ def scan_azure(
     tenant: str | None,
     arm_endpoint: str | None,
     blob_connection_string: str | None,
+    settings_source: str,
     concurrency: int,
     shard: Any,
     max_rate: float | None,
@@ -339,7 +351,8 @@ def scan_azure(
 
     Uses DefaultAzureCredential (environment, workload or managed identity, Azure CLI login).
     Needs the Reader role on the subscriptions, and Storage Blob Data Reader on accounts whose
-    content is sampled; every call is a read (never listKeys or a SAS).
+    content is sampled; every call is a read (never listKeys or a SAS; a Resource Graph query,
+    for --source, is a POST that reads).
     """
     from cloudscan.providers.azure.clients import AzureClients, Endpoints, load_credential
     from cloudscan.scan import scan_azure as run_azure
@@ -378,6 +391,7 @@ def scan_azure(
             trusted_accounts=options["trusted_account"],
             sampling=sampling_of(sample, deep, show_object_keys),
             shard=shard,
+            source=settings_source,
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None
