@@ -141,6 +141,7 @@ class ArmFake(LoopbackServer):
         self.throttled = 0  # requests still to answer 429 TooManyRequests (see throttle)
         self.graph_page_limit: int | None = None  # Resource Graph rows a page, below the query's $top
         self.graph_queries: list[dict[str, Any]] = []  # the bodies of Resource Graph queries
+        self.graph_cut_short = False  # a page short of the rest has no $skipToken, resultTruncated
         self._lock = threading.Lock()
 
     def throttle(self, times: int) -> None:
@@ -219,7 +220,8 @@ class ArmFake(LoopbackServer):
         with self._lock:
             snapshot = dict(self.resources)
         if graph:
-            return _json(*graph_fake.answer(body, snapshot, self._unreadable(), self.graph_page_limit))
+            limit, cut_short = self.graph_page_limit, self.graph_cut_short
+            return _json(*graph_fake.answer(body, snapshot, self._unreadable(), limit, cut_short))
         if key in snapshot:
             return _json(200, snapshot[key])
         if is_collection(key) and self._exists(_owner(key), snapshot):

@@ -100,9 +100,14 @@ def run_query(query: str, rows: dict[str, list[dict[str, Any]]]) -> list[dict[st
 
 
 def answer(
-    body: bytes, snapshot: dict[str, dict[str, Any]], hidden: set[str], page_limit: int | None
+    body: bytes,
+    snapshot: dict[str, dict[str, Any]],
+    hidden: set[str],
+    page_limit: int | None,
+    cut_short: bool = False,
 ) -> tuple[int, dict[str, Any]]:
-    """(status, JSON body) of one query."""
+    """(status, JSON body) of one query; `cut_short`: a page that leaves rows out says so
+    with no $skipToken, as Resource Graph does when it cannot page a query."""
     try:
         request = json.loads(body or b"{}")
         query, subscriptions = request["query"], request["subscriptions"]
@@ -135,6 +140,8 @@ def answer(
         "data": page,
         "facets": [],
     }
-    if start + size < len(rows):
+    if start + size < len(rows) and cut_short:
+        out["resultTruncated"] = "true"
+    elif start + size < len(rows):
         out["$skipToken"] = base64.b64encode(json.dumps([context, start + size]).encode()).decode()
     return 200, out

@@ -239,3 +239,20 @@ def test_the_role_generated_for_the_inventory_source_covers_every_request_of_suc
     made = {operation(method, path) for method, path, _ in fake.requests}
     assert made <= role, sorted(made - role)
     assert "microsoft.resourcegraph/resources/read" in made
+
+
+def test_an_answer_cut_short_is_not_taken_for_the_whole(fake, builtin_policies):
+    """Resource Graph says resultTruncated with no $skipToken when it cannot page: what is
+    missing cannot be told from what does not exist, so Resource Manager is read instead."""
+    world = azure_world.World(fake)
+    world.build({"accounts": {f"study{i}": {"allow_public": True} for i in range(3)}})
+    fake.graph_page_limit, fake.graph_cut_short = 2, True
+
+    result = run(world, builtin_policies, "inventory")
+
+    assert [w.split(" (")[0] for w in result.warnings] == [
+        "resourcegraph.resources: Azure Resource Graph cannot answer"
+    ]
+    assert "cut its answer short" in result.warnings[0]
+    assert sorted(r["name"] for r in result.resources) == ["study0", "study1", "study2"]
+    assert {r["source"]["type"] for r in result.resources} == {"live"}
