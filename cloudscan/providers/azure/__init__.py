@@ -164,9 +164,7 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
     client = reading.clients.storage(subscription)
     recorded = reading.recorded(subscription)
     if recorded is not None:
-        from azure.mgmt.storage.models import StorageAccount
-
-        found = graph.models(recorded.of(subscription, graph.STORAGE_ACCOUNTS), StorageAccount)
+        found = graph.storage_accounts(recorded, subscription)
     else:
         found = _listing(
             reading,
@@ -201,15 +199,8 @@ def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:
     recorded = reading.recorded(subscription)
     listed = None
     if recorded is not None:
-        from azure.mgmt.network import models
-
-        groups = graph.models(recorded.of(subscription, graph.GROUPS), models.NetworkSecurityGroup)
-        listed = topology_.Listed(
-            graph.models(recorded.of(subscription, graph.PUBLIC_IPS), models.PublicIPAddress),
-            graph.models(recorded.of(subscription, graph.NETWORKS), models.VirtualNetwork),
-            graph.models(recorded.of(subscription, graph.NICS), models.NetworkInterface),
-            graph.models(recorded.of(subscription, graph.BALANCERS), models.LoadBalancer),
-        )
+        groups = graph.security_groups(recorded, subscription)
+        listed = graph.network_listings(recorded, subscription)
     else:
         groups = _listing(
             reading,
@@ -240,9 +231,7 @@ def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:
     client = reading.clients.healthcare(subscription)
     recorded = reading.recorded(subscription)
     if recorded is not None:
-        from azure.mgmt.healthcareapis.models import DicomService
-
-        services = graph.models(recorded.of(subscription, graph.DICOM_SERVICES), DicomService)
+        services = graph.dicom_services(recorded, subscription)
         return reading.mark("dicom.store", [healthcare.describe_service(s, subscription) for s in services])
     workspaces = _listing(
         reading,

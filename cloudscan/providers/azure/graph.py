@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudscan.providers.azure.permissions import GRAPH
+from cloudscan.providers.azure.topology import Listed
 
 API = "2021-03-01"
 PATH = "/providers/Microsoft.ResourceGraph/resources"
@@ -158,3 +159,35 @@ def models(rows: list[dict[str, Any]], model: Any) -> list[Any]:
     if hasattr(model, "deserialize"):  # msrest-generated models (azure-mgmt-healthcareapis)
         return [model.deserialize(row) for row in rows]
     return [model(row) for row in rows]  # newer models are built from the wire JSON itself
+
+
+# What each listing of the API would give, from the recording.
+
+
+def storage_accounts(recording: Recording, subscription: str) -> list[Any]:
+    from azure.mgmt.storage.models import StorageAccount
+
+    return models(recording.of(subscription, STORAGE_ACCOUNTS), StorageAccount)
+
+
+def security_groups(recording: Recording, subscription: str) -> list[Any]:
+    from azure.mgmt.network.models import NetworkSecurityGroup
+
+    return models(recording.of(subscription, GROUPS), NetworkSecurityGroup)
+
+
+def network_listings(recording: Recording, subscription: str) -> Listed:
+    from azure.mgmt.network import models as network
+
+    return Listed(
+        models(recording.of(subscription, PUBLIC_IPS), network.PublicIPAddress),
+        models(recording.of(subscription, NETWORKS), network.VirtualNetwork),
+        models(recording.of(subscription, NICS), network.NetworkInterface),
+        models(recording.of(subscription, BALANCERS), network.LoadBalancer),
+    )
+
+
+def dicom_services(recording: Recording, subscription: str) -> list[Any]:
+    from azure.mgmt.healthcareapis.models import DicomService
+
+    return models(recording.of(subscription, DICOM_SERVICES), DicomService)
