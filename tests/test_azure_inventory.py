@@ -256,3 +256,39 @@ def test_an_answer_cut_short_is_not_taken_for_the_whole(fake, builtin_policies):
     assert "cut its answer short" in result.warnings[0]
     assert sorted(r["name"] for r in result.resources) == ["study0", "study1", "study2"]
     assert {r["source"]["type"] for r in result.resources} == {"live"}
+
+
+def test_scale_sets_are_read_live_beside_the_recorded_network(fake, builtin_policies):
+    """Resource Graph's `resources` table has no scale set NICs: they are listed live, and the
+    addresses that reach each group are the same as from Resource Manager alone."""
+    rule = {"name": "dicom", "priority": 100, "source": "*", "port": "104"}
+    world = azure_world.World(fake)
+    world.build(
+        {
+            "nsgs": {"vm": {"rules": [rule]}, "viewers": {"rules": [rule]}, "tier": {"rules": [rule]}},
+            "network": {
+                "vnets": {"pacs": {"dmz": {"nsg": "tier"}}},
+                "nics": {"pacs-vm": {"subnet": "pacs/dmz", "nsg": "vm", "public_ip": "20.50.1.2"}},
+                "scale_sets": {
+                    "viewer": {"subnet": "pacs/dmz", "nsg": "viewers", "instances": ["20.50.3.1", None]}
+                },
+                "load_balancers": {
+                    "front": {"public_ip": "20.50.2.2", "backends": ["viewer/0", "viewer/1"]},
+                    "dimse": {"public_ip": "20.50.4.4", "nat": {"pacs-vm": 11112}},
+                },
+            },
+        }
+    )
+
+    from_api = run(world, builtin_policies, "api")
+    fake.requests.clear()
+    from_graph = run(world, builtin_policies, "inventory")
+
+    assert from_graph.errors == [] and described(from_graph) == described(from_api)
+    addresses = {d["group"]["name"]: d["addresses"] for d in from_graph.resources}
+    assert addresses["tier"] == ["20.50.1.2", "20.50.2.2", "20.50.3.1", "20.50.4.4"]
+    live = [p.lower() for _, p, _ in fake.requests]
+    assert any(p.endswith("/virtualmachinescalesets/viewer/networkinterfaces") for p in live)
+    assert not any(
+        p.endswith(("/networkinterfaces", "/loadbalancers")) and "scalesets" not in p for p in live
+    )
