@@ -15,9 +15,11 @@ import azure_world
 import pytest
 from arm_fake import ArmFake, FakeCredential
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 from judged import statuses_by_name
 
 from cloudscan.cli import cli
+from cloudscan.model import load_schema, schema_registry
 from cloudscan.providers.sampling import Sampling
 from cloudscan.scan import scan_azure
 
@@ -78,6 +80,8 @@ def test_each_scenario_is_judged_and_described_alike_from_resource_graph(path, f
             assert doc["source"]["type"] == "inventory", doc["id"]
             assert doc["source"]["service"] == "azure-resource-graph"
             assert doc["source"]["recorded_at"] and doc["source"]["recorded"]
+            schema = Draft202012Validator(load_schema(doc["kind"]), registry=schema_registry())
+            assert not list(schema.iter_errors(doc)), doc["id"]  # the model takes what it says
     for doc in from_api.resources:
         assert doc["source"] == {"type": "live"}
 
