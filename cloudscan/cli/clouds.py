@@ -6,7 +6,13 @@ from typing import Any
 
 import click
 
-from cloudscan.cli.estate import organization_options, organization_scope, run_aws_organization, shard_option
+from cloudscan.cli.estate import (
+    organization_options,
+    organization_scope,
+    run_aws_organization,
+    shard_option,
+    source_option,
+)
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import pacing_of, pacing_options, sample_options, sampling_of, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
@@ -35,16 +41,10 @@ from cloudscan.progress import CURRENT
     show_default=True,
     help="Parallel API calls (per account, with --organization).",
 )
-@click.option(
-    "--source",
-    "settings_source",
-    type=click.Choice(["api", "inventory", "auto"]),
-    default="api",
-    show_default=True,
-    help="Where bucket settings come from: the S3 API (about ten calls a bucket), or AWS Config's "
-    "recordings (one call per hundred buckets; each document says when it was recorded, and what "
-    "Config does not carry is read live). A region whose Config cannot answer is read through the "
-    "API: with a warning for 'inventory', silently for 'auto'.",
+@source_option(
+    "Where bucket settings come from: the S3 API (about ten calls a bucket), or AWS Config's "
+    "recordings (one call per hundred buckets).",
+    "region",
 )
 @organization_options
 @pacing_options
@@ -159,16 +159,10 @@ def scan_aws(
     metavar="URL",
     help="Cloud Asset Inventory endpoint, for --source (env CLOUDSCAN_ASSET_ENDPOINT).",
 )
-@click.option(
-    "--source",
-    "settings_source",
-    type=click.Choice(["api", "inventory", "auto"]),
-    default="api",
-    show_default=True,
-    help="Where buckets' IAM policies come from: Cloud Storage (a call a bucket), or Cloud Asset "
-    "Inventory (a paginated call a project; each document says when it was recorded). A project "
-    "whose inventory cannot answer is read through the API: with a warning for 'inventory', "
-    "silently for 'auto'.",
+@source_option(
+    "Where buckets' IAM policies come from: Cloud Storage (a call a bucket), or Cloud Asset "
+    "Inventory (a paginated call a project).",
+    "project",
 )
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
@@ -311,16 +305,10 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     help="Reach the blobs of the account it names with this connection string (Azurite, or an account "
     "whose data plane the identity cannot read); env AZURE_STORAGE_CONNECTION_STRING. Never printed.",
 )
-@click.option(
-    "--source",
-    "settings_source",
-    type=click.Choice(["api", "inventory", "auto"]),
-    default="api",
-    show_default=True,
-    help="Where storage accounts, network security groups, NICs and DICOM services come from: "
-    "Resource Manager's listings, or Azure Resource Graph (a few queries for all subscriptions; each "
-    "document says when it answered, and what it does not carry is read live). Where Resource Graph "
-    "cannot answer, Resource Manager is read: with a warning for 'inventory', silently for 'auto'.",
+@source_option(
+    "Where storage accounts, network security groups, NICs and DICOM services come from: Resource "
+    "Manager's listings, or Azure Resource Graph (a few queries for all subscriptions).",
+    "subscription",
 )
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
