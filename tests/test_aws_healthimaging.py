@@ -12,9 +12,13 @@ import json
 
 import aws_world
 import pytest
+from click.testing import CliRunner
 from healthimaging_fake import HealthImagingFake, Job, Store
+from jsonschema import Draft202012Validator
 from judged import statuses_by_name
 
+from cloudscan.cli import cli
+from cloudscan.model import load_schema, schema_registry
 from cloudscan.policyset import load_policies, select
 from cloudscan.providers.aws import healthimaging
 from cloudscan.scan import scan_aws
@@ -234,3 +238,39 @@ CMK_POLICY = {
         "labels": {"type": "object"},
     },
 }
+
+
+def test_the_command_line_reports_a_store_and_its_public_import_bucket(aws, healthimaging_api):
+    aws_world.build({"buckets": {"scanner-inbox": {"policy": PUBLIC_READ}}})
+    healthimaging_api.add(Store("radiology", kms_key=KEY, jobs=[Job("scanner-inbox", "scanner-inbox")]))
+
+    result = CliRunner().invoke(
+        cli, ["scan", "aws", "--region", "us-east-1", "--only", "dicom-store-*", "--format", "json"]
+    )
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    registry = schema_registry()
+    assert not list(Draft202012Validator(load_schema("report"), registry=registry).iter_errors(report))
+    [store] = [r for r in report["resources"] if r["kind"] == "dicom.store"]
+    assert Draft202012Validator(load_schema("dicom.store"), registry=registry).is_valid(store)
+    failed = {(f["policy_id"], f["resource"]["name"]) for f in report["findings"] if f["status"] == "FAIL"}
+    assert failed == {(NO_PUBLIC, "radiology")}
+    permissions = CliRunner().invoke(cli, ["permissions", "aws", "--only", NO_PUBLIC, "--format", "text"])
+    assert "medical-imaging:ListDICOMImportJobs" in permissions.stdout
+
+
+def test_a_region_healthimaging_is_not_offered_in_is_named_and_not_asked(
+    guard, builtin_policies, monkeypatch
+):
+    """Against AWS itself (no endpoint override) a region without HealthImaging has no endpoint."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL_MEDICAL_IMAGING")
+    guard.fail[("medical-imaging", "ListDatastores")] = "AccessDeniedException"
+
+    result = scan(guard, select(builtin_policies, [NO_PUBLIC]), regions=("eu-central-1", "us-east-1"))
+
+    assert guard.count("medical-imaging", "ListDatastores") == 1  # us-east-1 only
+    [warning] = [w for w in result.warnings if "HealthImaging" in w]
+    assert "eu-central-1" in warning and "us-east-1" not in warning
+    [denied] = result.errors
+    assert denied["resource"] == "region us-east-1"

@@ -57,7 +57,7 @@ class AwsClients:
         with self._lock:
             if key not in self._cache:
                 client = self.session.client(service, region_name=key[1], config=self._config)
-                if service == "s3control" and _is_endpoint_override(client):
+                if service == "s3control" and is_endpoint_override(client):
                     # S3 Control puts the account id in front of the host. Against an endpoint
                     # override (moto_server, a proxy) that host does not resolve, and the
                     # account-level Block Public Access would never be read.
@@ -73,7 +73,7 @@ class AwsClients:
         client.meta.events.register_first("before-send", lambda **_: self.pacing.wait(service))
 
 
-def _is_endpoint_override(client: Any) -> bool:
+def is_endpoint_override(client: Any) -> bool:
     # Covers the .amazonaws.com.cn partition too.
     return ".amazonaws.com" not in client.meta.endpoint_url
 

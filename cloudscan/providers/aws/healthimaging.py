@@ -23,12 +23,15 @@ from cloudscan.model import (
 )
 from cloudscan.model import grant as new_grant
 from cloudscan.providers.aws.calls import FAILED, error_of, persist, read
-from cloudscan.providers.aws.clients import AwsClients
+from cloudscan.providers.aws.clients import AwsClients, is_endpoint_override
 from cloudscan.providers.aws.permissions import TABLE
 
 SERVICE = "medical-imaging"
 # Where HealthImaging is offered (https://docs.aws.amazon.com/general/latest/gr/healthimaging.html):
-# a scan without --region reads these; a region given that is not among them is still asked.
+# a scan without --region reads these. A region given that is not among them is not asked (its
+# endpoint name does not resolve: botocore would retry it for most of a minute) but named in a
+# warning, so that a region AWS adds later is seen missing from this list; with an endpoint
+# override (AWS_ENDPOINT_URL_MEDICAL_IMAGING, an emulator) every region given is asked.
 OFFERED_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-west-2", "ap-southeast-2")
 # Import jobs: at most LISTED_IMPORT_JOBS summaries are listed per store, and the buckets of
 # the RECENT_IMPORT_JOBS most recently submitted among them are read (one GetDICOMImportJob
@@ -38,9 +41,9 @@ RECENT_IMPORT_JOBS = 20
 JOB_PAGE = 50  # the most ListDICOMImportJobs gives in one page
 # Blocks of a store document, each filled by its own calls (permissions.py says which).
 STORE_FIELDS = TABLE.fields("dicom.store")
-# Answers that say the endpoint does not serve HealthImaging in a region: nothing to read there.
-NOT_OFFERED = frozenset(("EndpointConnectionError", "EndpointResolutionError", "UnknownEndpoint"))
-NOT_SERVED = 404  # an endpoint (an emulator, a proxy) that has no such route
+# What an endpoint that does not serve HealthImaging (an emulator without it, such as moto)
+# answers ListDatastores: HTTP 404 with no error of the service's model. Nothing to read there.
+NOT_SERVED = 404
 AWS_MANAGED_ALIAS = ":alias/aws/"
 
 
@@ -51,13 +54,17 @@ def list_stores(
     offered goes to `not_offered` (said once as a warning); any other failure is an error naming
     the region: the stores it holds are not read."""
     client = clients.client(SERVICE, region)
+    if region not in OFFERED_REGIONS and not is_endpoint_override(client):
+        # No endpoint there: asking would only retry a name that does not resolve, for a minute.
+        not_offered.append(region)
+        return []
     try:
         pages = persist(lambda: list(client.get_paginator("list_datastores").paginate()))
     except Exception as exc:
         code, message = error_of(exc)
         status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
         modelled = code in {shape.name for shape in client.meta.service_model.error_shapes}
-        if code in NOT_OFFERED or (status == NOT_SERVED and not modelled):
+        if status == NOT_SERVED and not modelled:
             not_offered.append(region)
         else:
             said = f"HealthImaging in region {region}: {message}; its data stores were not read"
@@ -74,8 +81,8 @@ def list_stores(
 def not_offered_warning(regions: list[str]) -> dict[str, Any]:
     said = ", ".join(sorted(regions))
     message = (
-        f"HealthImaging does not answer in {said} (not offered there, or not at this endpoint): "
-        "no data store read there"
+        f"HealthImaging is not offered in {said} (not among the regions cloudscan knows it in, or "
+        "not served at this endpoint): no data store read there"
     )
     return scan_warning(f"{SERVICE}:ListDatastores", message)
 
