@@ -9,6 +9,7 @@ bucket, a private one passes, a bucket the scan did not read leaves the store UN
 from __future__ import annotations
 
 import json
+import time
 
 import aws_world
 import pytest
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from healthimaging_fake import HealthImagingFake, Job, Store
 from jsonschema import Draft202012Validator
 from judged import statuses_by_name
+from loopback_server import LoopbackServer
 
 from cloudscan.cli import cli
 from cloudscan.model import load_schema, schema_registry
@@ -274,3 +276,24 @@ def test_a_region_healthimaging_is_not_offered_in_is_named_and_not_asked(
     assert "eu-central-1" in warning and "us-east-1" not in warning
     [denied] = result.errors
     assert denied["resource"] == "region us-east-1"
+
+
+class NotHealthImaging(LoopbackServer):
+    """An endpoint that serves something else, as moto_server does: an HTML 500 for any route."""
+
+    def handle(self, method, path, query, body, headers):
+        return 500, {"Content-Type": "text/html"}, b"<title>500 Internal Server Error</title>"
+
+
+def test_an_endpoint_override_that_does_not_serve_healthimaging_is_a_warning(
+    guard, builtin_policies, monkeypatch
+):
+    with NotHealthImaging() as elsewhere:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_MEDICAL_IMAGING", elsewhere.url)
+        started = time.monotonic()
+        result = scan(guard, select(builtin_policies, [NO_PUBLIC]), regions=("us-east-1", "eu-central-1"))
+
+    assert time.monotonic() - started < 15  # not botocore's eight tries per region
+    assert result.errors == []
+    [warning] = [w for w in result.warnings if "HealthImaging" in w]
+    assert "eu-central-1, us-east-1" in warning

@@ -45,10 +45,13 @@ class AwsClients:
     def default_region(self) -> str:
         return self.session.region_name or "us-east-1"
 
-    def first_call_client(self, service: str) -> Any:
-        """A client that gives up quickly: for the call that tells whether AWS can be reached."""
+    def first_call_client(self, service: str, region: str | None = None) -> Any:
+        """A client that gives up quickly: for the call that tells whether AWS (or a service at
+        an endpoint override) can be reached."""
         with self._lock:
-            client = self.session.client(service, region_name=self.default_region, config=self._first_call)
+            client = self.session.client(
+                service, region_name=region or self.default_region, config=self._first_call
+            )
         self._pace(client)
         return client
 

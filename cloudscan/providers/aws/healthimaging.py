@@ -41,8 +41,9 @@ RECENT_IMPORT_JOBS = 20
 JOB_PAGE = 50  # the most ListDICOMImportJobs gives in one page
 # Blocks of a store document, each filled by its own calls (permissions.py says which).
 STORE_FIELDS = TABLE.fields("dicom.store")
-# What an endpoint that does not serve HealthImaging (an emulator without it, such as moto)
-# answers ListDatastores: HTTP 404 with no error of the service's model. Nothing to read there.
+# What an endpoint that does not serve HealthImaging answers ListDatastores: HTTP 404 with no
+# error of the service's model (moto in-process), or, at an endpoint override, any status with
+# no such error (moto_server's HTML 500). Nothing to read there.
 NOT_SERVED = 404
 AWS_MANAGED_ALIAS = ":alias/aws/"
 
@@ -54,17 +55,22 @@ def list_stores(
     offered goes to `not_offered` (said once as a warning); any other failure is an error naming
     the region: the stores it holds are not read."""
     client = clients.client(SERVICE, region)
-    if region not in OFFERED_REGIONS and not is_endpoint_override(client):
+    overridden = is_endpoint_override(client)
+    if region not in OFFERED_REGIONS and not overridden:
         # No endpoint there: asking would only retry a name that does not resolve, for a minute.
         not_offered.append(region)
         return []
+    # An emulator or a proxy may not serve HealthImaging at all: ask it without long retries.
+    lister = clients.first_call_client(SERVICE, region) if overridden else client
     try:
-        pages = persist(lambda: list(client.get_paginator("list_datastores").paginate()))
+        pages = persist(lambda: list(lister.get_paginator("list_datastores").paginate()))
     except Exception as exc:
         code, message = error_of(exc)
         status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
         modelled = code in {shape.name for shape in client.meta.service_model.error_shapes}
-        if status == NOT_SERVED and not modelled:
+        # An answer that is none of HealthImaging's errors (a 404 route, an HTML error page)
+        # comes from something else at that address.
+        if not modelled and (status == NOT_SERVED or (overridden and status is not None)):
             not_offered.append(region)
         else:
             said = f"HealthImaging in region {region}: {message}; its data stores were not read"
