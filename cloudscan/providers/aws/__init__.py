@@ -188,7 +188,11 @@ def dicom_stores(reading: _Reading) -> Iterator[Document]:
         (
             region,
             reading.pool.submit(
-                healthimaging.list_stores, reading.clients, region, reading.errors, not_offered
+                read_safely,
+                reading.errors,
+                f"HealthImaging data stores in {region}",
+                partial(healthimaging.list_stores, reading.clients, region, reading.errors, not_offered),
+                error_of,
             ),
         )
         for region in regions
