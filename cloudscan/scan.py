@@ -117,10 +117,14 @@ def blocking_errors(result: ScanResult) -> list[dict[str, Any]]:
     return found
 
 
-def needed_fields(policies: list[Policy]) -> dict[str, frozenset[str]]:
-    """Top-level blocks of each kind that the policies read, directly or through a check."""
+def needed_fields(policies: list[Policy], provider: str | None = None) -> dict[str, frozenset[str]]:
+    """Top-level blocks of each kind that the policies read, directly or through a check; with
+    `provider`, only of the policies that judge its documents (an Azure-only policy on stores
+    makes `scan aws` read no data store)."""
     out: dict[str, set[str]] = {}
     for policy in policies:
+        if provider is not None and policy.providers is not None and provider not in policy.providers:
+            continue
         names = out.setdefault(policy.kind, set())
         for path in policy.paths:
             top = split_pointer(path)[0]
@@ -213,7 +217,7 @@ def scan_aws(
 
     scope = AwsScope(
         regions=regions,
-        fields=needed_fields(policies),
+        fields=needed_fields(policies, "aws"),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=source,
@@ -248,7 +252,7 @@ def scan_aws_organization(
 
     scope = AwsScope(
         regions=regions,
-        fields=needed_fields(policies),
+        fields=needed_fields(policies, "aws"),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=settings_source,
@@ -282,7 +286,7 @@ def scan_gcp(
         organization=organization,
         folder=folder,
         locations=locations,
-        fields=needed_fields(policies),
+        fields=needed_fields(policies, "gcp"),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         source=source,
@@ -313,7 +317,7 @@ def scan_azure(
     scope = AzureScope(
         subscriptions=subscriptions,
         management_group=management_group,
-        fields=needed_fields(policies),
+        fields=needed_fields(policies, "azure"),
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         shard=shard,

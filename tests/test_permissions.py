@@ -79,6 +79,14 @@ def test_policies_that_read_nothing_of_a_cloud_need_nothing_and_it_is_said():
     assert "read nothing of gcp" in result.stderr
 
 
+def test_a_policy_of_another_cloud_makes_no_call():
+    # azure-dicom-no-public-network-access judges Azure's stores only: scan aws reads none for it
+    result = CliRunner().invoke(cli, ["permissions", "aws", "--only", "azure-dicom-no-public-network-access"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["Statement"][0]["Action"] == ["sts:GetCallerIdentity"]
+    assert "medical-imaging:ListDatastores" in run("permissions", "aws", "--only", "dicom-store-*").stdout
+
+
 def test_the_command_takes_the_scan_s_policy_options(tmp_path):
     custom = tmp_path / "org-logging.json"
     policy = json.loads(run("policies", "show", "storage-access-logging").stdout)

@@ -88,7 +88,7 @@ def permissions(
     chosen = {"sample"} if sample > 0 else set()
     chosen |= {"organization"} if organization else set()
     chosen |= {"inventory"} if source != "api" else set()
-    needed, document = least_privilege(cloud, needed_fields(policies), frozenset(chosen))
+    needed, document = least_privilege(cloud, needed_fields(policies, cloud), frozenset(chosen))
     if not needed:
         click.echo(f"cloudscan: these policies read nothing of {cloud}: its scan makes no call", err=True)
     if fmt == "json":
