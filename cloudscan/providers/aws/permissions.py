@@ -11,6 +11,7 @@ from typing import Any
 from cloudscan.providers.permissions import ALWAYS, Call, Needed, Table
 
 ANY_REGION = "where ListBuckets leaves out a bucket's region, as older APIs and emulators do"
+NOT_AUTOMATED = "where a snapshot is not automated: AWS shares no automated snapshot"
 
 TABLE = Table(
     "aws",
@@ -41,6 +42,14 @@ TABLE = Table(
         "ec2:GetManagedPrefixListEntries": Call(
             ("ec2:GetManagedPrefixListEntries",), when="where a rule names a managed prefix list"
         ),
+        "ec2:DescribeSnapshots": Call(("ec2:DescribeSnapshots",)),
+        "ec2:DescribeSnapshotAttribute": Call(("ec2:DescribeSnapshotAttribute",)),
+        "rds:DescribeDBSnapshots": Call(("rds:DescribeDBSnapshots",)),
+        "rds:DescribeDBSnapshotAttributes": Call(("rds:DescribeDBSnapshotAttributes",), when=NOT_AUTOMATED),
+        "rds:DescribeDBClusterSnapshots": Call(("rds:DescribeDBClusterSnapshots",)),
+        "rds:DescribeDBClusterSnapshotAttributes": Call(
+            ("rds:DescribeDBClusterSnapshotAttributes",), when=NOT_AUTOMATED
+        ),
     },
     reads={
         # The account id names every document, and the account's Block Public Access.
@@ -65,6 +74,20 @@ TABLE = Table(
             "ec2:DescribeSecurityGroups",
             "ec2:DescribeNetworkInterfaces",
             "ec2:GetManagedPrefixListEntries",
+        ),
+        # One listing per service and region; then one attribute read per snapshot for sharing.
+        ("storage.snapshot", "*"): (
+            "ec2:DescribeRegions",
+            "ec2:DescribeSnapshots",
+            "rds:DescribeDBSnapshots",
+            "rds:DescribeDBClusterSnapshots",
+        ),
+        ("storage.snapshot", "snapshot"): (),
+        ("storage.snapshot", "encryption"): (),
+        ("storage.snapshot", "sharing"): (
+            "ec2:DescribeSnapshotAttribute",
+            "rds:DescribeDBSnapshotAttributes",
+            "rds:DescribeDBClusterSnapshotAttributes",
         ),
     },
 )
