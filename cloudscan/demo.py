@@ -211,3 +211,17 @@ def build(session: Any) -> None:
             },
         ],
     )
+
+    # The Orthanc server's disk, snapshot shared with all "for the vendor's migration": anyone in
+    # AWS can restore it, studies and index included.
+    volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=100)["VolumeId"]
+    snapshot = ec2.create_snapshot(
+        VolumeId=volume,
+        Description="orthanc-server data disk",
+        TagSpecifications=[
+            {"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": "orthanc-data-disk"}]}
+        ],
+    )["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=snapshot, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
+    )
