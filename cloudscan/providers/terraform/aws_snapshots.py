@@ -29,6 +29,7 @@ from cloudscan.providers.terraform.documents import (
     resource_id,
     set_blocks,
     source_of,
+    unresolved,
 )
 from cloudscan.providers.terraform.expressions import Unknown, as_bool
 
@@ -113,7 +114,7 @@ def _ebs(module: Module, instance: Instance, permissions: list[Instance], ids: d
     doc = _document(module, instance, tags.get("Name") if isinstance(tags, dict) else None)
     volume_id: Any = None
     if instance.type == "aws_ebs_snapshot":
-        volume_id = instance.value("volume_id")
+        volume_id = _volume_of(module, instance)
         encryption = _volume_encryption(module, volume_id)
     else:
         encryption = _copy_encryption(module, instance, ids)
@@ -124,7 +125,8 @@ def _ebs(module: Module, instance: Instance, permissions: list[Instance], ids: d
         "created": None,
         "creation": None,
     }
-    set_blocks(doc, {"encryption": encryption, "sharing": _permitted(permissions)}, instance)
+    _set_encryption(doc, encryption, instance)
+    set_blocks(doc, {"sharing": _permitted(permissions)}, instance)
     return doc
 
 
@@ -157,6 +159,13 @@ def _shared(accounts: list[Any]) -> dict[str, Any] | Unknown:
     return {"public": PUBLIC in accounts, "accounts": sorted({a for a in accounts if a != PUBLIC})}
 
 
+def _volume_of(module: Module, snapshot: Instance) -> Any:
+    """The volume id a snapshot names (in a plan, where the id is known only after apply, the
+    declared volume its expression referred to)."""
+    volumes = {v.address: placeholder(v, "id") for v in module.managed("aws_ebs_volume")}
+    return referred(snapshot, "volume_id", volumes)
+
+
 def _volume_encryption(module: Module, volume_id: Any) -> dict[str, Any] | Unknown:
     volumes = [v for v in module.managed("aws_ebs_volume") if placeholder(v, "id") == volume_id]
     if not volumes:
@@ -186,13 +195,23 @@ def _copy_encryption(module: Module, copy: Instance, ids: dict[str, str]) -> dic
         return Unknown(
             f"source snapshot {source if isinstance(source, str) else '(unknown)'} is not declared here"
         )
-    return _volume_encryption(module, sources[0].value("volume_id"))
+    return _volume_encryption(module, _volume_of(module, sources[0]))
 
 
-def _encryption(enabled: bool, key: Any) -> dict[str, Any] | Unknown:
-    if isinstance(key, Unknown):
-        return key
-    return {"enabled": enabled, "kms_key": key if enabled and isinstance(key, str) else None}
+def _encryption(enabled: bool, key: Any) -> dict[str, Any]:
+    """Whether it is encrypted, and with which key; a key known only after apply (a plan's
+    aws_kms_key.x.arn) stays Unknown inside, so that only the key is unknown."""
+    if not enabled:
+        return {"enabled": False, "kms_key": None}
+    return {"enabled": True, "kms_key": key if isinstance(key, str | Unknown) else None}
+
+
+def _set_encryption(doc: Document, encryption: dict[str, Any] | Unknown, holder: Instance) -> None:
+    if isinstance(encryption, dict) and isinstance(encryption["kms_key"], Unknown):
+        doc["encryption"] = {**encryption, "kms_key": None}
+        unresolved(doc, ["/encryption/kms_key"], holder, encryption["kms_key"].reason)
+    else:
+        set_blocks(doc, {"encryption": encryption}, holder)
 
 
 # -- RDS ------------------------------------------------------------------------------------------
@@ -224,5 +243,6 @@ def _rds(module: Module, instance: Instance) -> Document:
         encryption = Unknown(f"{source_type} {shown} is not declared here")
     shared = instance.value("shared_accounts")
     sharing = shared if isinstance(shared, Unknown) else _shared(as_list(shared))
-    set_blocks(doc, {"encryption": encryption, "sharing": sharing}, instance)
+    _set_encryption(doc, encryption, instance)
+    set_blocks(doc, {"sharing": sharing}, instance)
     return doc
