@@ -130,3 +130,26 @@ def test_trusted_accounts_and_the_owner_are_not_foreign(guard, builtin_policies)
         "shared with account 111122223333 (trusted)": False,
         "shared with account 444455556666": True,
     }
+
+
+def test_a_snapshot_labelled_phi_is_an_archive_in_the_html_report(guard, builtin_policies):
+    from cloudscan.report.html_archives import archives, section
+
+    aws_world.build({"snapshots": {"pacs-disk-public": {"type": "disk", "public": True}}})
+    aws_world.session().client("ec2").create_tags(
+        Resources=[
+            s["SnapshotId"]
+            for s in aws_world.session()
+            .client("ec2")
+            .describe_snapshots(Filters=[{"Name": "tag:Name", "Values": ["pacs-disk-public"]}])["Snapshots"]
+        ],
+        Tags=[{"Key": "DataClassification", "Value": "PHI"}],
+    )
+
+    result = scan(guard, builtin_policies)
+
+    (archive,) = archives(result.resources)
+    assert archive["name"] == "pacs-disk-public"
+    html = section(result.resources)
+    assert "Any AWS account can restore it, whole." in html
+    assert "Snapshot" in html and 'class="archive exposed"' in html
