@@ -153,3 +153,32 @@ def test_a_snapshot_labelled_phi_is_an_archive_in_the_html_report(guard, builtin
     html = section(result.resources)
     assert "Any AWS account can restore it, whole." in html
     assert "Snapshot" in html and 'class="archive exposed"' in html
+
+
+def test_every_page_of_the_ebs_listing_is_read(guard, builtin_policies):
+    """moto answers DescribeSnapshots in one page whatever MaxResults says: two pages are
+    answered here instead, as EC2 gives them."""
+
+    def snapshot(n: int) -> dict:
+        return {
+            "SnapshotId": f"snap-0000000000000000{n}",
+            "VolumeId": "vol-1",
+            "Encrypted": False,
+            "OwnerId": aws_world.ACCOUNT,
+            "Tags": [{"Key": "Name", "Value": f"page-{n}"}],
+        }
+
+    guard.answers[("ec2", "DescribeSnapshots")] = [
+        {"Snapshots": [snapshot(1)], "NextToken": "page-2"},
+        {"Snapshots": [snapshot(2)]},
+    ]
+    guard.answers[("ec2", "DescribeSnapshotAttribute")] = [
+        {"CreateVolumePermissions": [{"Group": "all"}]},
+        {"CreateVolumePermissions": [{"Group": "all"}]},
+    ]
+
+    result = scan(guard, builtin_policies, only=["snapshot-no-public-sharing"])
+
+    assert guard.count("ec2", "DescribeSnapshots") == 2
+    found = statuses_by_name(result)
+    assert found["page-1"] == found["page-2"] == {"snapshot-no-public-sharing": "FAIL"}

@@ -73,7 +73,8 @@ def _name(item: dict[str, Any]) -> str:
 
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-    return [x for page in client.get_paginator(operation).paginate(**params) for x in page.get(key, [])]
+    pages = client.get_paginator(operation).paginate(**params)
+    return [x for page in pages for x in page.get(key, [])]
 
 
 def _iso(when: Any) -> str | None:
@@ -91,8 +92,15 @@ def _ebs_listing(clients: AwsClients, region: str, account: str | None) -> list[
     # OwnerIds=self is what AWS needs; the owner-id filter says the same where the account is
     # known, for emulators that ignore OwnerIds (moto lists every public AMI's snapshot).
     filters = [{"Name": "owner-id", "Values": [account]}] if account else []
+    # Pages of 1,000: without MaxResults, EC2 answers every snapshot at once, which AWS warns
+    # can time out in an account that holds many.
     listed = _pages(
-        clients.client("ec2", region), "describe_snapshots", "Snapshots", OwnerIds=["self"], Filters=filters
+        clients.client("ec2", region),
+        "describe_snapshots",
+        "Snapshots",
+        OwnerIds=["self"],
+        Filters=filters,
+        PaginationConfig={"PageSize": 1000},
     )
     return [(item, _ebs_document) for item in listed]
 
