@@ -53,7 +53,7 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
         "exposure": (network.account_exposure, ["network"]),
     },
     "storage.snapshot": {
-        "exposure": (snapshots.snapshot_exposure, ["sharing"]),
+        "exposure": (snapshots.snapshot_exposure, ["sharing", "guards"]),
     },
     "network.ingress": {
         "exposure": (network.ingress_exposure, ["rule"]),

@@ -25,9 +25,20 @@ def demo_account() -> Iterator[tuple[Any, tuple[str, ...]]]:
                 aws_access_key_id="demo", aws_secret_access_key="demo", region_name=REGION
             )
             build(session)
+            session.events.register(
+                "before-call.ec2.GetSnapshotBlockPublicAccessState", _snapshot_sharing_not_blocked
+            )
             yield session, (REGION,)
     finally:
         os.environ.update(saved)
+
+
+def _snapshot_sharing_not_blocked(**_: Any) -> Any:
+    """moto does not implement ec2:GetSnapshotBlockPublicAccessState: the simulated account
+    answers as a new account does (nothing blocked)."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    return AWSResponse("https://demo.invalid", 200, HTTPHeaders(), None), {"State": "unblocked"}
 
 
 def build(session: Any) -> None:

@@ -182,3 +182,47 @@ def test_every_page_of_the_ebs_listing_is_read(guard, builtin_policies):
     assert guard.count("ec2", "DescribeSnapshots") == 2
     found = statuses_by_name(result)
     assert found["page-1"] == found["page-2"] == {"snapshot-no-public-sharing": "FAIL"}
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("block-all-sharing", "PASS"), ("block-new-sharing", "FAIL"), ("unblocked", "FAIL")],
+)
+def test_the_accounts_block_public_access_for_snapshots_neutralises_only_when_it_blocks_all(
+    guard, builtin_policies, state, expected
+):
+    """moto does not implement the call: the test answers for the account."""
+    aws_world.build(ESTATE)
+    guard.answers[("ec2", "GetSnapshotBlockPublicAccessState")] = [{"State": state}]
+
+    result = scan(guard, builtin_policies)
+
+    found = statuses_by_name(result)
+    assert found["pacs-disk-public"]["snapshot-no-public-sharing"] == expected
+    assert found["pacs-db-public"]["snapshot-no-public-sharing"] == "FAIL"  # no such guard for RDS
+    assert guard.count("ec2", "GetSnapshotBlockPublicAccessState") == 1  # once for the region
+    disk = next(r for r in result.resources if r["name"] == "pacs-disk-public")
+    (reason,) = disk["exposure"]["reasons"]["public"]
+    assert reason["neutralised_by"] == (
+        "block public access: block-all-sharing" if expected == "PASS" else None
+    )
+
+
+def test_an_unreadable_block_public_access_leaves_only_public_shares_unknown(guard, builtin_policies):
+    aws_world.build(ESTATE)
+    guard.fail[("ec2", "GetSnapshotBlockPublicAccessState")] = "UnauthorizedOperation"
+
+    result = scan(guard, builtin_policies)
+
+    found = statuses_by_name(result)
+    assert found["pacs-disk-public"]["snapshot-no-public-sharing"] == "UNKNOWN"
+    assert found["pacs-disk-private"]["snapshot-no-public-sharing"] == "PASS"
+    assert found["pacs-disk-vendor"]["snapshot-no-untrusted-sharing"] == "FAIL"
+
+
+def test_no_block_public_access_read_where_a_region_holds_no_ebs_snapshot(guard, builtin_policies):
+    aws_world.build({"snapshots": {"pacs-db-public": {"type": "database", "public": True}}})
+
+    scan(guard, builtin_policies)
+
+    assert guard.count("ec2", "GetSnapshotBlockPublicAccessState") == 0

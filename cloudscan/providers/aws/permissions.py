@@ -44,6 +44,9 @@ TABLE = Table(
         ),
         "ec2:DescribeSnapshots": Call(("ec2:DescribeSnapshots",)),
         "ec2:DescribeSnapshotAttribute": Call(("ec2:DescribeSnapshotAttribute",)),
+        "ec2:GetSnapshotBlockPublicAccessState": Call(
+            ("ec2:GetSnapshotBlockPublicAccessState",), when="where a region holds EBS snapshots"
+        ),
         "rds:DescribeDBSnapshots": Call(("rds:DescribeDBSnapshots",)),
         "rds:DescribeDBSnapshotAttributes": Call(("rds:DescribeDBSnapshotAttributes",), when=NOT_AUTOMATED),
         "rds:DescribeDBClusterSnapshots": Call(("rds:DescribeDBClusterSnapshots",)),
@@ -75,7 +78,8 @@ TABLE = Table(
             "ec2:DescribeNetworkInterfaces",
             "ec2:GetManagedPrefixListEntries",
         ),
-        # One listing per service and region; then one attribute read per snapshot for sharing.
+        # One listing per service and region; one attribute read per snapshot for sharing; the
+        # region's block public access for EBS snapshots.
         ("storage.snapshot", "*"): (
             "ec2:DescribeRegions",
             "ec2:DescribeSnapshots",
@@ -89,6 +93,7 @@ TABLE = Table(
             "rds:DescribeDBSnapshotAttributes",
             "rds:DescribeDBClusterSnapshotAttributes",
         ),
+        ("storage.snapshot", "guards"): ("ec2:GetSnapshotBlockPublicAccessState",),
     },
 )
 

@@ -3,7 +3,9 @@
 Each region is listed once per service (the account's own snapshots, every page), and the
 listing already carries what a snapshot copies, its encryption and its tags. Who may restore
 a snapshot is its own attribute: one call per snapshot, made only when an enabled policy reads
-`sharing`, and never for an automated RDS snapshot, which AWS does not let anyone share.
+`sharing`, and never for an automated RDS snapshot, which AWS does not let anyone share. The
+region's block public access for EBS snapshots, which can make a share with all private again,
+is one more call in a region that holds EBS snapshots.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from cloudscan.model import Document, leave_out, new_resource, scan_error
+from cloudscan.model import Document, leave_out, mark_unknown, new_resource, scan_error
 from cloudscan.providers.aws.calls import FAILED, error_of, persist, read
 from cloudscan.providers.aws.clients import AwsClients
 
 # Top-level blocks the adapter fills; `sharing` is the one that costs a call per snapshot.
-SNAPSHOT_FIELDS = ("snapshot", "encryption", "sharing")
+SNAPSHOT_FIELDS = ("snapshot", "encryption", "sharing", "guards")
+GUARD_CALL = "ec2:GetSnapshotBlockPublicAccessState"
+# The region's guard as read: its state, or the (code, message) of the failed read.
+Guard = tuple[str | None, tuple[str, str] | None]
 PUBLIC = "all"  # the group (EBS) or the attribute value (RDS) that shares with every account
 NEVER_SHARED = frozenset(("automated",))  # RDS refuses to share these: copy them first
 
@@ -47,10 +52,21 @@ def region_snapshots(
             code, message = error_of(exc)
             errors.append(scan_error(call, code, message, f"region {region}"))
             continue
+        guard: Guard | None = None  # RDS has no such setting
+        if call == "ec2:DescribeSnapshots" and found and "guards" in fields:
+            guard = _block_public_access(clients, region)
         for item, describe in found:
             what = f"snapshot {_name(item)} in {region}"
-            futures.append(submit(what, _described, describe, clients, item, region, account, fields))
+            futures.append(submit(what, _described, describe, clients, item, region, account, fields, guard))
     return futures
+
+
+def _block_public_access(clients: AwsClients, region: str) -> Guard:
+    try:
+        answer = persist(clients.client("ec2", region).get_snapshot_block_public_access_state)
+        return answer.get("State"), None
+    except Exception as exc:  # an emulator without the call (moto) raises NotImplementedError
+        return None, error_of(exc)
 
 
 def _described(
@@ -60,9 +76,14 @@ def _described(
     region: str,
     account: str | None,
     fields: frozenset[str],
+    guard: Guard | None,
 ) -> list[Document]:
     doc = describe(clients, item, region, account, "sharing" in fields)
+    doc["guards"] = {"block_public_access": guard[0] if guard else None}
     leave_out(doc, SNAPSHOT_FIELDS, fields | {"snapshot", "encryption"})  # they come with the listing
+    if guard and guard[1] and "guards" in fields:
+        code, message = guard[1]
+        mark_unknown(doc, ["/guards/block_public_access"], call=GUARD_CALL, code=code, message=message)
     return [doc]
 
 

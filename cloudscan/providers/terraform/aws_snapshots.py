@@ -8,6 +8,9 @@ adapter makes.
   own, named by the snapshot id, whose encryption is unknown.
 - `aws_db_snapshot` and `aws_db_cluster_snapshot`, shared by `shared_accounts` ("all": public).
 
+An EBS snapshot's guard is the module's `aws_ebs_snapshot_block_public_access` (not declared: no
+guard, as for buckets: the account may have been made before anyone switched it on).
+
 A snapshot is encrypted as what it copies is: the `aws_ebs_volume` (or the module's
 `aws_ebs_encryption_by_default`), the `aws_db_instance` or the `aws_rds_cluster` it names.
 When that is not declared here, its encryption is unknown; a copy says its own.
@@ -92,6 +95,20 @@ def snapshots(module: Module) -> Iterator[Document]:
         )
 
 
+def _guards(module: Module, holder: Instance, doc: Document) -> None:
+    """The module's block public access for EBS snapshots, as the live adapter reads the region's."""
+    declared = module.managed("aws_ebs_snapshot_block_public_access")
+    state = declared[0].value("state") if declared else None
+    if isinstance(state, Unknown):
+        doc["guards"] = {"block_public_access": None}
+        unresolved(doc, ["/guards/block_public_access"], declared[0], state.reason)
+    elif state is not None and state not in ("block-all-sharing", "block-new-sharing", "unblocked"):
+        doc["guards"] = {"block_public_access": None}
+        unresolved(doc, ["/guards/block_public_access"], declared[0], f"state = {state!r} is not a state")
+    else:
+        doc["guards"] = {"block_public_access": state}
+
+
 def _document(module: Module, instance: Instance, name: Any) -> Document:
     tags = instance.value("tags")
     tags = {k: v for k, v in tags.items() if isinstance(v, str)} if isinstance(tags, dict) else {}
@@ -127,6 +144,7 @@ def _ebs(module: Module, instance: Instance, permissions: list[Instance], ids: d
     }
     _set_encryption(doc, encryption, instance)
     set_blocks(doc, {"sharing": _permitted(permissions)}, instance)
+    _guards(module, instance, doc)
     return doc
 
 
@@ -142,6 +160,7 @@ def _undeclared(module: Module, permission: Instance, permissions: list[Instance
     }
     reason = Unknown(f"snapshot {target if isinstance(target, str) else '(unknown)'} is not declared here")
     set_blocks(doc, {"encryption": reason, "sharing": _permitted(permissions)}, permission)
+    _guards(module, permission, doc)
     return doc
 
 
@@ -245,4 +264,5 @@ def _rds(module: Module, instance: Instance) -> Document:
     sharing = shared if isinstance(shared, Unknown) else _shared(as_list(shared))
     _set_encryption(doc, encryption, instance)
     set_blocks(doc, {"sharing": sharing}, instance)
+    doc["guards"] = {"block_public_access": None}  # RDS has no such setting
     return doc
