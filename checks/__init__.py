@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudscan.model import derive_unknown, mark_unknown
 
-from . import data, endpoint, exposure, network, transport
+from . import data, endpoint, exposure, network, snapshots, transport
 from .copies import StorageSeen, fold_storage, waits_for_storage
 from .derived import Derived
 
@@ -51,6 +51,9 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
     },
     "storage.account": {
         "exposure": (network.account_exposure, ["network"]),
+    },
+    "storage.snapshot": {
+        "exposure": (snapshots.snapshot_exposure, ["sharing", "guards"]),
     },
     "network.ingress": {
         "exposure": (network.ingress_exposure, ["rule"]),

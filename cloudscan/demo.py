@@ -25,9 +25,20 @@ def demo_account() -> Iterator[tuple[Any, tuple[str, ...]]]:
                 aws_access_key_id="demo", aws_secret_access_key="demo", region_name=REGION
             )
             build(session)
+            session.events.register(
+                "before-call.ec2.GetSnapshotBlockPublicAccessState", _snapshot_sharing_not_blocked
+            )
             yield session, (REGION,)
     finally:
         os.environ.update(saved)
+
+
+def _snapshot_sharing_not_blocked(**_: Any) -> Any:
+    """moto does not implement ec2:GetSnapshotBlockPublicAccessState: the simulated account
+    answers as a new account does (nothing blocked)."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    return AWSResponse("https://demo.invalid", 200, HTTPHeaders(), None), {"State": "unblocked"}
 
 
 def build(session: Any) -> None:
@@ -210,4 +221,18 @@ def build(session: Any) -> None:
                 "IpRanges": [{"CidrIp": "10.20.0.0/16"}],
             },
         ],
+    )
+
+    # The Orthanc server's disk, snapshot shared with all "for the vendor's migration": anyone in
+    # AWS can restore it, studies and index included.
+    volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=100)["VolumeId"]
+    snapshot = ec2.create_snapshot(
+        VolumeId=volume,
+        Description="orthanc-server data disk",
+        TagSpecifications=[
+            {"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": "orthanc-data-disk"}]}
+        ],
+    )["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=snapshot, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
     )

@@ -23,6 +23,7 @@ ErrorSink = list[dict[str, Any]]
 KINDS = (
     "storage.account",
     "storage.bucket",
+    "storage.snapshot",
     "network.ingress",
     "dicom.store",
     "dicomweb.endpoint",

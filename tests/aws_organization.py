@@ -43,7 +43,7 @@ READ_ONLY_POLICY = {
     "Statement": [
         {
             "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:List*", "ec2:Describe*", "ec2:Get*"],
+            "Action": ["s3:Get*", "s3:List*", "ec2:Describe*", "ec2:Get*", "rds:Describe*"],
             "Resource": "*",
         }
     ],

@@ -11,7 +11,12 @@ same results:
                           "tags": {"DataClassification": "PHI"}}},
      "security_groups": {"name": {"attached": true, "public_ip": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
-                                               "cidr": "0.0.0.0/0"}]}}}
+                                               "cidr": "0.0.0.0/0"}]}}},
+     "snapshots": {"name": {"type": "disk" | "database" | "database-cluster",
+                            "encrypted": true, "public": true, "accounts": ["111122223333"]}}}
+
+A disk snapshot is named by its Name tag, a database snapshot by its identifier (the instance
+or cluster it copies is NAME-source).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
         _build_bucket(s3, name, bucket, account)
     if spec.get("security_groups"):
         _build_groups(setup.client("ec2"), spec["security_groups"])
+    for name, snapshot in spec.get("snapshots", {}).items():
+        _build_snapshot(setup, name, snapshot, account)
 
 
 def _bpa(value: dict[str, bool] | bool) -> dict[str, bool]:
@@ -144,12 +151,72 @@ def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:
             ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=permissions)
 
 
+def _build_snapshot(setup: Any, name: str, snapshot: dict[str, Any], account: str) -> None:
+    key = f"arn:aws:kms:{REGION}:{account}:key/snapshots" if snapshot.get("encrypted") else None
+    encrypted = {"KmsKeyId": key} if key else {}
+    shared = (["all"] if snapshot.get("public") else []) + list(snapshot.get("accounts", []))
+    kind = snapshot.get("type", "disk")
+    if kind == "disk":
+        ec2 = setup.client("ec2")
+        volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=bool(key), **encrypted)
+        tags = [{"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": name}]}]
+        made = ec2.create_snapshot(VolumeId=volume["VolumeId"], TagSpecifications=tags)["SnapshotId"]
+        groups = [g for g in shared if g == "all"]
+        users = [u for u in shared if u != "all"]
+        if groups or users:
+            ec2.modify_snapshot_attribute(
+                SnapshotId=made,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                **({"GroupNames": groups} if groups else {}),
+                **({"UserIds": users} if users else {}),
+            )
+        return
+    rds = setup.client("rds")
+    login = {"MasterUsername": "pacs", "MasterUserPassword": "not-a-real-password"}
+    if kind == "database":
+        rds.create_db_instance(
+            DBInstanceIdentifier=f"{name}-source",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            StorageEncrypted=bool(key),
+            **encrypted,
+            **login,
+        )
+        rds.create_db_snapshot(DBInstanceIdentifier=f"{name}-source", DBSnapshotIdentifier=name)
+        if shared:
+            rds.modify_db_snapshot_attribute(
+                DBSnapshotIdentifier=name, AttributeName="restore", ValuesToAdd=shared
+            )
+        return
+    rds.create_db_cluster(
+        DBClusterIdentifier=f"{name}-source",
+        Engine="aurora-postgresql",
+        StorageEncrypted=bool(key),
+        **encrypted,
+        **login,
+    )
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=f"{name}-source", DBClusterSnapshotIdentifier=name)
+    if shared:
+        rds.modify_db_cluster_snapshot_attribute(
+            DBClusterSnapshotIdentifier=name, AttributeName="restore", ValuesToAdd=shared
+        )
+
+
 # -- watching a scan -------------------------------------------------------------------------
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|Head|BatchGet|Select)")  # reads by their name
 # Calls that read nothing and write nothing: sts:AssumeRole issues credentials for a role (an
 # organization's member account), and changes nothing in either account.
 ISSUES_CREDENTIALS = {("sts", "AssumeRole")}
+
+
+# Calls moto does not implement (it raises NotImplementedError), answered as a new account
+# answers them unless a test says otherwise with `answers` or `fail`.
+MOTO_GAPS: dict[tuple[str, str], dict[str, Any]] = {
+    ("ec2", "GetSnapshotBlockPublicAccessState"): {"State": "unblocked"},
+}
 
 
 class _Raw(io.BytesIO):
@@ -161,7 +228,8 @@ class CallGuard:
     """Installed on a session: records every API call, fails the test on any call that could
     write, and for chosen calls answers with an error (`fail`), with canned responses in turn
     (`answers`), or with HTTP 503 SlowDown a number of times before letting them through
-    (`throttle`, keyed by the service id in event names: s3, s3-control, ec2)."""
+    (`throttle`, keyed by the service id in event names: s3, s3-control, ec2). Calls moto lacks
+    (`MOTO_GAPS`) get an account's default answer."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
@@ -201,6 +269,8 @@ class CallGuard:
                     "ResponseMetadata": {"HTTPStatusCode": status},
                 },
             )
+        if key in MOTO_GAPS:
+            return AWSResponse("https://injected", 200, {}, _Raw(b"")), dict(MOTO_GAPS[key])
         return None
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> Any:

@@ -18,7 +18,7 @@ from cloudscan.cli import cli
 from cloudscan.policyset import Policy, load_policies, select
 from cloudscan.scan import needed_fields
 
-LIVE_KINDS = ("storage.bucket", "storage.account", "network.ingress", "dicom.store")
+LIVE_KINDS = ("storage.bucket", "storage.account", "storage.snapshot", "network.ingress", "dicom.store")
 EVERY_POLICY = "every-policy"
 
 

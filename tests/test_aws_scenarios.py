@@ -40,7 +40,12 @@ def test_scenario(path, guard, builtin_policies):
 
 
 def test_every_aws_policy_has_a_failing_and_a_passing_scenario(builtin_policies):
-    live_kinds = {"storage.account", "storage.bucket", "network.ingress"}  # what the AWS adapter makes
+    live_kinds = {
+        "storage.account",
+        "storage.bucket",
+        "network.ingress",
+        "storage.snapshot",
+    }  # the AWS adapter
     # These judge the objects in a bucket: tests/test_imaging_data.py uploads real DICOM to moto.
     by_content = {"storage-no-public-identifiable-imaging", "storage-no-public-deidentified-imaging"}
     aws = [

@@ -222,6 +222,7 @@ def test_demo_shows_a_real_report():
     assert {"PatientName", "PatientID"} <= set(exports["data"]["phi_tags"])
     assert status["storage-no-all-authenticated-users", "teleradiology-inbox"] == "FAIL"
     assert status["storage-no-untrusted-cross-account", "teleradiology-inbox"] == "FAIL"
+    assert status["snapshot-no-public-sharing", "orthanc-data-disk"] == "FAIL"
 
 
 def test_terraform_scan_reports_sources_and_validates(monkeypatch):

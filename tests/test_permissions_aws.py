@@ -6,8 +6,9 @@ Each call is mapped to its IAM action here, independently of cloudscan's table: 
 prefix and the operation's name, except for the operations AWS's Service Authorization Reference
 names otherwise. The account is built so that every conditional call happens: a bucket without
 its region in the listing (moto gives none), objects to sample, a rule naming a prefix list,
-DescribeRegions (answered with one region, to keep the scan short), a HealthImaging data store
-with an import job (tests/healthimaging_fake.py)."""
+manual snapshots of a disk, a database and a cluster, DescribeRegions (answered with one region,
+to keep the scan short), a HealthImaging data store with an import job
+(tests/healthimaging_fake.py)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ ACCOUNT = {
                 {"protocol": "tcp", "from": 443, "to": 443, "prefix_list": ["198.51.100.0/24"]},
             ],
         }
+    },
+    "snapshots": {
+        "pacs-disk": {"type": "disk", "public": True},
+        "pacs-db": {"type": "database", "accounts": ["111122223333"]},
+        "pacs-index": {"type": "database-cluster", "encrypted": True},
     },
 }
 

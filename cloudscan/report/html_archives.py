@@ -1,6 +1,7 @@
 """The imaging archives that hold patient data, and who can reach them, in plain words: the first
 thing a privacy officer reads. An archive is a bucket whose sample held DICOM studies not shown
-to be de-identified, a bucket whose labels classify it as PHI, or a cloud DICOM store."""
+to be de-identified, a bucket or a disk or database snapshot whose labels classify it as PHI, or
+a cloud DICOM store."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def archives(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _holds_patient_data(resource: dict[str, Any]) -> bool:
     if resource["kind"] == "dicom.store":
         return True
+    if resource["kind"] == "storage.snapshot":
+        return str(_classification(resource) or "").lower() in PHI_CLASSIFICATIONS
     if resource["kind"] != "storage.bucket":
         return False
     data = resource.get("data") or {}
@@ -41,13 +44,18 @@ REACH = {
         "every signed-in user of the cloud provider can read it",
     ),
     "cross_account": ("Other accounts can read it: {accounts}.", "other accounts can read it"),
+    # A snapshot's: whoever restores it has the whole disk or database.
+    "public": ("Any AWS account can restore it, whole.", "any AWS account can restore it"),
 }
+WHAT = {"dicom.store": "DICOM store", "storage.snapshot": "Snapshot"}
+# The labels that classify data, as checks/data.py reads them for buckets.
+CLASSIFICATION_LABELS = ("dataclassification", "data-classification", "data_classification", "classification")
 
 
 def _rank(exposure: dict[str, Any]) -> int:
     """0: the internet reaches it; 1: every signed-in user or other accounts; 2: not known;
     3: none of them."""
-    if exposure.get("public_read") or exposure.get("public_list") or exposure.get("public_write"):
+    if any(exposure.get(k) for k in ("public_read", "public_list", "public_write", "public")):
         return 0
     if exposure.get("all_authenticated_read") or exposure.get("cross_account"):
         return 1
@@ -86,7 +94,7 @@ def _archive(resource: dict[str, Any]) -> str:
     exposure = resource.get("exposure") or {}
     rank = _rank(exposure)
     state = ("exposed", "shared", "unknown", "closed")[rank]
-    what = "DICOM store" if resource["kind"] == "dicom.store" else "Bucket"
+    what = WHAT.get(resource["kind"], "Bucket")
     provider = PROVIDERS.get(resource["provider"], resource["provider"])
     sentences = [*_content(resource), *_reach(resource["kind"], exposure)]
     return (
@@ -102,6 +110,8 @@ def _archive(resource: dict[str, Any]) -> str:
 def _content(resource: dict[str, Any]) -> list[str]:
     if resource["kind"] == "dicom.store":
         return ["A cloud DICOM store: its studies are not sampled, so treat them as identifiable."]
+    if resource["kind"] == "storage.snapshot":
+        return [f"A snapshot of a disk or database; its labels classify it as {_classification(resource)}."]
     data = resource.get("data") or {}
     out = []
     if data.get("imaging"):
@@ -146,3 +156,10 @@ def where(resource: dict[str, Any]) -> str:
         return f' · <span class="file">{html_text(source["file"])}{line}</span>'
     bits = [resource.get("account"), resource.get("region")]
     return "".join(f" · {html_text(bit)}" for bit in bits if bit)
+
+
+def _classification(resource: dict[str, Any]) -> str | None:
+    for key, value in (resource.get("labels") or {}).items():
+        if key.lower() in CLASSIFICATION_LABELS:
+            return str(value)
+    return None

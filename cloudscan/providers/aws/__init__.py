@@ -1,17 +1,18 @@
-"""AWS: S3 buckets, EC2 security-group ingress and HealthImaging data stores, read with an
-injected boto3 session."""
+"""AWS: S3 buckets, EC2 security-group ingress, HealthImaging data stores, and EBS and RDS
+snapshots, read with an injected boto3 session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, healthimaging, inventory, s3
+from cloudscan.providers.aws import snapshots as aws_snapshots
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
@@ -55,6 +56,8 @@ def enumerate_aws(
             yield from ingress_rules(reading)
         if scope.wants("dicom.store"):
             yield from dicom_stores(reading)
+        if scope.wants("storage.snapshot"):
+            yield from snapshots(reading)
 
 
 @dataclass
@@ -70,6 +73,12 @@ class _Reading:
     @property
     def bucket_fields(self) -> frozenset[str]:
         return self.scope.fields_of("storage.bucket", s3.BUCKET_FIELDS)
+
+    @cached_property
+    def regions(self) -> list[str]:
+        """The regions of regional resources: those asked for, or every enabled one (asked once
+        for security groups and snapshots alike)."""
+        return list(self.scope.regions) or ec2.enabled_regions(self.clients, self.errors)
 
 
 # The readers have the names of the Terraform mappers' and the other clouds' readers.
@@ -164,7 +173,6 @@ class _Recorded:
 
 
 def ingress_rules(reading: _Reading) -> Iterator[Document]:
-    regions = list(reading.scope.regions) or ec2.enabled_regions(reading.clients, reading.errors)
     futures = [
         reading.pool.submit(
             read_safely,
@@ -173,7 +181,7 @@ def ingress_rules(reading: _Reading) -> Iterator[Document]:
             partial(_rules_of_region, reading.clients, region, reading.account, reading.errors),
             error_of,
         )
-        for region in regions
+        for region in reading.regions
     ]
     for future in futures:
         yield from future.result()
@@ -221,6 +229,31 @@ def dicom_stores(reading: _Reading) -> Iterator[Document]:
         reading.errors.append(healthimaging.not_offered_warning(not_offered))
     for future in futures:
         yield from future.result()
+
+
+def snapshots(reading: _Reading) -> Iterator[Document]:
+    """Each region's listings run on the pool and queue the read of each snapshot's sharing on
+    it without waiting; this thread collects the documents in the listings' order."""
+    fields = reading.scope.fields_of("storage.snapshot", aws_snapshots.SNAPSHOT_FIELDS)
+
+    def submit(what: str, read: Any, *args: Any) -> Future[list[Document]]:
+        return reading.pool.submit(read_safely, reading.errors, what, partial(read, *args), error_of)
+
+    listed = [
+        reading.pool.submit(
+            aws_snapshots.region_snapshots,
+            reading.clients,
+            region,
+            reading.account,
+            reading.errors,
+            fields,
+            submit,
+        )
+        for region in reading.regions
+    ]
+    for future in listed:
+        for snapshot in future.result():
+            yield from snapshot.result()
 
 
 def _listed(read: Any, *args: Any, **kwargs: Any) -> list[Document]:

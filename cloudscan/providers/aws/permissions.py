@@ -12,6 +12,7 @@ from cloudscan.providers.permissions import ALWAYS, Call, Needed, Table
 
 HOLDS_STORES = "where a region holds HealthImaging data stores"
 ANY_REGION = "where ListBuckets leaves out a bucket's region, as older APIs and emulators do"
+NOT_AUTOMATED = "where a snapshot is not automated: AWS shares no automated snapshot"
 
 TABLE = Table(
     "aws",
@@ -55,6 +56,17 @@ TABLE = Table(
         "medical-imaging:GetDICOMImportJob": Call(
             ("medical-imaging:GetDICOMImportJob",), when="where a data store has import jobs"
         ),
+        "ec2:DescribeSnapshots": Call(("ec2:DescribeSnapshots",)),
+        "ec2:DescribeSnapshotAttribute": Call(("ec2:DescribeSnapshotAttribute",)),
+        "ec2:GetSnapshotBlockPublicAccessState": Call(
+            ("ec2:GetSnapshotBlockPublicAccessState",), when="where a region holds EBS snapshots"
+        ),
+        "rds:DescribeDBSnapshots": Call(("rds:DescribeDBSnapshots",)),
+        "rds:DescribeDBSnapshotAttributes": Call(("rds:DescribeDBSnapshotAttributes",), when=NOT_AUTOMATED),
+        "rds:DescribeDBClusterSnapshots": Call(("rds:DescribeDBClusterSnapshots",)),
+        "rds:DescribeDBClusterSnapshotAttributes": Call(
+            ("rds:DescribeDBClusterSnapshotAttributes",), when=NOT_AUTOMATED
+        ),
     },
     reads={
         # The account id names every document, and the account's Block Public Access.
@@ -93,6 +105,22 @@ TABLE = Table(
         # Facts of the service, not settings of a store: no call reads them.
         ("dicom.store", "network"): (),
         ("dicom.store", "cors"): (),
+        # One listing per service and region; one attribute read per snapshot for sharing; the
+        # region's block public access for EBS snapshots.
+        ("storage.snapshot", "*"): (
+            "ec2:DescribeRegions",
+            "ec2:DescribeSnapshots",
+            "rds:DescribeDBSnapshots",
+            "rds:DescribeDBClusterSnapshots",
+        ),
+        ("storage.snapshot", "snapshot"): (),
+        ("storage.snapshot", "encryption"): (),
+        ("storage.snapshot", "sharing"): (
+            "ec2:DescribeSnapshotAttribute",
+            "rds:DescribeDBSnapshotAttributes",
+            "rds:DescribeDBClusterSnapshotAttributes",
+        ),
+        ("storage.snapshot", "guards"): ("ec2:GetSnapshotBlockPublicAccessState",),
     },
 )
 

@@ -68,10 +68,11 @@ def enumerate_terraform(
 
 def _documents(module: Module) -> Iterator[Document]:
     # Every cloud's mapper has the same readers, named for what they read, as the live
-    # adapters have: accounts, buckets, ingress_rules, dicom_stores.
+    # adapters have: accounts, buckets, ingress_rules, dicom_stores, snapshots.
     yield from aws.accounts(module)
     yield from aws.buckets(module)
     yield from aws.ingress_rules(module)
+    yield from aws.snapshots(module)
     yield from gcp.buckets(module)
     yield from gcp.ingress_rules(module)
     yield from gcp.dicom_stores(module)

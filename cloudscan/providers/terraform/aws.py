@@ -24,6 +24,7 @@ from cloudscan.providers.aws.iam_policy import (
 )
 from cloudscan.providers.terraform.aws_iam import account_of, bucket_identity
 from cloudscan.providers.terraform.aws_security_groups import ingress_rules
+from cloudscan.providers.terraform.aws_snapshots import snapshots
 from cloudscan.providers.terraform.config import Instance, Module
 from cloudscan.providers.terraform.documents import (
     as_list,
@@ -385,4 +386,4 @@ def _logging(doc: Document, bucket: Instance, resource: Instance | None) -> None
     set_blocks(doc, {"logging": {"enabled": target is not None, "target": target}}, holder)
 
 
-__all__ = ["account_of", "accounts", "buckets", "declared_account_bpa", "ingress_rules"]
+__all__ = ["account_of", "accounts", "buckets", "declared_account_bpa", "ingress_rules", "snapshots"]
