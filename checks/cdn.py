@@ -69,7 +69,7 @@ def _judged(entry: dict[str, Any], routes: list[dict[str, Any]], fetch: Tri, why
 
 
 def _served(entry: dict[str, Any], route: dict[str, Any], *, public: bool = False) -> str:
-    domain = entry["domain"] or "its domain"
+    named = f"{entry['id']} ({entry['domain']})" if entry["domain"] else entry["id"]
     geo = entry["geo_restriction"] or {"type": "none", "locations": []}
     where = "no geo restriction"
     if geo["type"] != "none":
@@ -79,7 +79,7 @@ def _served(entry: dict[str, Any], route: dict[str, Any], *, public: bool = Fals
         notes.append("a web ACL whose rules were not read")
     how = "public through" if public else "served by"
     return (
-        f"{how} CloudFront distribution {entry['id']} ({domain}): route {route['path']} to origin "
+        f"{how} CloudFront distribution {named}: route {route['path']} to origin "
         f"{entry['origin']['domain']} ({'; '.join(notes)})"
     )
 

@@ -18,10 +18,12 @@ from cloudscan.providers.aws.clients import AwsClients
 
 CALL = "cloudfront:ListDistributions"
 PAGE = "1000"  # MaxItems of one page (a string in CloudFront's API)
+# The bucket is whatever comes before the endpoint (a Terraform placeholder for a name known
+# only after apply included).
 SUFFIX = r"\.amazonaws\.com(?:\.cn)?$"
-WEBSITE = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3-website[.-][a-z0-9-]+" + SUFFIX)
+WEBSITE = re.compile(r"^(?P<bucket>.+?)\.s3-website[.-][a-z0-9-]+" + SUFFIX, re.IGNORECASE)
 REST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3(?:\.dualstack)?(?:[.-][a-z]{2}(?:-[a-z]+)+-\d+)?" + SUFFIX
+    r"^(?P<bucket>.+?)\.s3(?:\.dualstack)?(?:[.-][a-z]{2}(?:-[a-z]+)+-\d+)?" + SUFFIX, re.IGNORECASE
 )
 GEO_TYPES = {"none": "none", "whitelist": "allow", "blacklist": "deny"}
 VIEWER_REQUEST = "viewer-request"
@@ -29,7 +31,7 @@ VIEWER_REQUEST = "viewer-request"
 
 def bucket_of_origin(domain: str) -> tuple[str, str] | None:
     """(bucket, 'rest' or 'website') for an S3 endpoint; None for any other origin."""
-    domain = domain.lower().rstrip(".")
+    domain = domain.rstrip(".")
     for kind, pattern in (("website", WEBSITE), ("rest", REST)):
         match = pattern.match(domain)
         if match:
