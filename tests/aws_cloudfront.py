@@ -6,7 +6,8 @@ protected:
     "distributions": {"ohif-viewer": {"origin": "bucket-name", "access": "oac" | "oai" | "none"
                                       | "website", "signed": true, "viewer_request": "function"
                                       | "lambda", "geo": ["US"], "protocol": "redirect-to-https",
-                                      "paths": ["/dicomweb/*"], "enabled": true}}
+                                      "paths": ["/dicomweb/*"], "unsigned_paths": ["/open/*"],
+                                      "enabled": true}}
 
 A bucket policy names a distribution's ARN as `CLOUDFRONT_ARN(name)`; `arns` gives the values.
 
@@ -80,8 +81,11 @@ def distribution_config(cloudfront: Any, name: str, spec: dict[str, Any], region
         "Origins": {"Quantity": 1, "Items": [origin]},
         "DefaultCacheBehavior": behaviour,
     }
-    if spec.get("paths"):
-        items = [{**behaviour, "PathPattern": path} for path in spec["paths"]]
+    # More behaviours: like the default one, or with no signers ("unsigned_paths").
+    unsigned = {k: v for k, v in behaviour.items() if k != "TrustedKeyGroups"}
+    items = [{**behaviour, "PathPattern": path} for path in spec.get("paths", [])]
+    items += [{**unsigned, "PathPattern": path} for path in spec.get("unsigned_paths", [])]
+    if items:
         config["CacheBehaviors"] = {"Quantity": len(items), "Items": items}
     if spec.get("geo"):
         geo = {"RestrictionType": "whitelist", "Quantity": len(spec["geo"]), "Items": spec["geo"]}
