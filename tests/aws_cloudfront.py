@@ -15,14 +15,17 @@ Each distribution is made with the real CreateDistribution through boto3. moto 5
 answers ListDistributions with summaries that hold only the id, ARN, status and domain (no
 origins, behaviours or restrictions), drops an origin's OriginAccessControlId and its
 S3OriginConfig, stores every behaviour's FunctionAssociations and LambdaFunctionAssociations as
-empty, and writes ARNs without their empty region (arn:aws:cloudfront:ACCOUNT:...). `complete_in_moto`
-gives moto's own distribution objects those fields from the same request, so the scanner's
-boto3 client still reads them as XML that moto writes from CloudFront's model."""
+empty, and writes ARNs without their empty region (arn:aws:cloudfront:ACCOUNT:...).
+`complete_in_moto` (cloudscan/demo.py, whose simulated account needs it too) gives moto's own distribution
+objects those fields from the same request, so the scanner's boto3 client still reads them as
+XML that moto writes from CloudFront's model."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from cloudscan.demo import complete_in_moto
 
 ACCOUNT_ARN = "arn:aws:cloudfront::{account}:distribution/{id}"
 PLACEHOLDER = re.compile(r"CLOUDFRONT_ARN\(([^)]+)\)")
@@ -119,43 +122,3 @@ def _behaviour(cloudfront: Any, name: str, spec: dict[str, Any], origin: str) ->
             "Items": [{"LambdaFunctionARN": arn, "EventType": "viewer-request", "IncludeBody": False}],
         }
     return behaviour
-
-
-# The summary fields ListDistributions gives on AWS that moto's summary lacks.
-SUMMARY_FIELDS = (
-    "Aliases",
-    "Origins",
-    "OriginGroups",
-    "DefaultCacheBehavior",
-    "CacheBehaviors",
-    "CustomErrorResponses",
-    "Comment",
-    "PriceClass",
-    "Enabled",
-    "ViewerCertificate",
-    "Restrictions",
-    "WebACLId",
-    "HttpVersion",
-    "IsIPV6Enabled",
-)
-
-
-def complete_in_moto(account: str, distribution_id: str, config: dict[str, Any]) -> None:
-    """Give moto's distribution what CloudFront would list, from the request that made it."""
-    from moto.cloudfront.models import cloudfront_backends
-
-    made = cloudfront_backends[account]["aws"].distributions[distribution_id]
-    stored = made.distribution_config
-    for field in SUMMARY_FIELDS:
-        setattr(made, field, getattr(stored, field))
-    made.Staging = False
-    for origin, asked in zip(stored.Origins["Items"], config["Origins"]["Items"], strict=True):
-        origin.origin_access_control_id = asked.get("OriginAccessControlId", "")
-        if "S3OriginConfig" in asked:  # moto keeps only the identity, under a name of its own
-            origin.s3_origin_config = asked["S3OriginConfig"]
-    behaviours = [(stored.DefaultCacheBehavior, config["DefaultCacheBehavior"])]
-    if "CacheBehaviors" in config:
-        behaviours += zip(stored.CacheBehaviors["Items"], config["CacheBehaviors"]["Items"], strict=True)
-    for kept, asked in behaviours:
-        kept.function_associations = asked.get("FunctionAssociations", {"Quantity": 0})
-        kept.lambda_function_associations = asked.get("LambdaFunctionAssociations", {"Quantity": 0})
