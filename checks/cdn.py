@@ -26,12 +26,16 @@ Tri = bool | None
 CDN_FACTS = {"public_read": "read", "public_list": "list"}
 SERVICE = "cloudfront.amazonaws.com"
 OAI_USER = "CloudFront Origin Access Identity "
+# Condition keys that tie a service's requests to one source (a placeholder a Terraform
+# configuration holds for an ARN known after apply is such a value too).
+SOURCE_KEYS = frozenset(("aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid"))
 
 
 def cdn_reasons(doc: dict[str, Any], allowed: list[tuple[Grant, set[str]]]) -> Iterator[tuple[str, dict]]:
     """(fact, reason) for each way a CDN serves the bucket. `allowed`: the bucket's allow grants
     with the permissions left after its Deny statements."""
     access = doc["access"]
+    yield from _any_distribution(allowed)
     entries = access.get("cdn")
     if entries is None:
         if unknown_inputs(doc, ["/access/cdn"]):
@@ -48,6 +52,35 @@ def cdn_reasons(doc: dict[str, Any], allowed: list[tuple[Grant, set[str]]]) -> I
                 continue
             fetch, why_not = _can_fetch(entry, access, allowed, permission)
             yield fact, _judged(entry, routes, fetch, why_not)
+
+
+def _any_distribution(allowed: list[tuple[Grant, set[str]]]) -> Iterator[tuple[str, dict]]:
+    """A grant to the CloudFront service limited to no distribution and no account lets anyone's
+    distribution read the bucket: anyone with an AWS account can create one pointing at it."""
+    for grant, kept in allowed:
+        who = grant["principal"]
+        if (
+            grant["via"] != "policy"
+            or who["negated"]
+            or who["type"] != "service"
+            or who["id"].lower() != SERVICE
+        ):
+            continue
+        pinned = [
+            v
+            for _, key, raw in _binding_pairs(grant["conditions"])
+            if key.lower() in SOURCE_KEYS
+            for v in _values(raw)
+        ]
+        if pinned and not any(ch in v for v in pinned for ch in "*?"):
+            continue
+        for fact, permission in CDN_FACTS.items():
+            if permission in kept:
+                detail = (
+                    f"public through CloudFront: {grant['origin']} lets any distribution, in any account, "
+                    f"{permission} (no aws:SourceArn or aws:SourceAccount names this account's own)"
+                )
+                yield fact, _reason(grant["origin"], True, None, detail)
 
 
 def _judged(entry: dict[str, Any], routes: list[dict[str, Any]], fetch: Tri, why_not: str) -> dict:

@@ -7,7 +7,7 @@ provider "aws" {
 }
 
 locals {
-  studies = ["open", "signed", "edge-auth", "not-granted", "legacy-oai"]
+  studies = ["open", "signed", "edge-auth", "not-granted", "legacy-oai", "any-distribution"]
 }
 
 resource "aws_s3_bucket" "studies" {
@@ -234,4 +234,23 @@ data "aws_iam_policy_document" "legacy_read" {
 resource "aws_s3_bucket_policy" "legacy_read" {
   bucket = aws_s3_bucket.studies["legacy-oai"].id
   policy = data.aws_iam_policy_document.legacy_read.json
+}
+
+# A grant to the CloudFront service that names no distribution: any distribution, in any
+# account, may read the studies, though none of this configuration serves them.
+data "aws_iam_policy_document" "any_distribution" {
+  statement {
+    sid       = "CloudFrontRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.studies["any-distribution"].arn}/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "any_distribution" {
+  bucket = aws_s3_bucket.studies["any-distribution"].id
+  policy = data.aws_iam_policy_document.any_distribution.json
 }
