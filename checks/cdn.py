@@ -66,14 +66,9 @@ def _any_distribution(allowed: list[tuple[Grant, set[str]]]) -> Iterator[tuple[s
             or who["id"].lower() != SERVICE
         ):
             continue
-        pinned = [
-            v
-            for _, key, raw in _binding_pairs(grant["conditions"])
-            if key.lower() in SOURCE_KEYS
-            for v in _values(raw)
-        ]
-        if pinned and not any(ch in v for v in pinned for ch in "*?"):
-            continue
+        pairs = [(key.lower(), _values(raw)) for _, key, raw in _binding_pairs(grant["conditions"])]
+        if any(key in SOURCE_KEYS and values and all(_pins(key, v) for v in values) for key, values in pairs):
+            continue  # limited to some accounts' distributions: cross-account access at most
         for fact, permission in CDN_FACTS.items():
             if permission in kept:
                 detail = (
@@ -81,6 +76,17 @@ def _any_distribution(allowed: list[tuple[Grant, set[str]]]) -> Iterator[tuple[s
                     f"{permission} (no aws:SourceArn or aws:SourceAccount names this account's own)"
                 )
                 yield fact, _reason(grant["origin"], True, None, detail)
+
+
+def _pins(key: str, value: str) -> bool:
+    """Whether a condition value holds requests to named accounts: a distribution ARN whose
+    account is written out (any distribution of it, with a wildcard id), or a fixed account."""
+    if "${" in value:
+        return True  # a Terraform placeholder: one resource's ARN or id, known after apply
+    if key == "aws:sourcearn":
+        parts = _canonical(value).split(":")
+        return len(parts) > 5 and parts[4] != "" and not any(ch in parts[4] for ch in "*?")
+    return not any(ch in value for ch in "*?")
 
 
 def _judged(entry: dict[str, Any], routes: list[dict[str, Any]], fetch: Tri, why_not: str) -> dict:
