@@ -5,7 +5,8 @@
 Starts moto_server on a free loopback port, fills it, runs the CLI in a child process with
 AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS, and the requests it made per
 bucket, by S3 call (read from moto_server's request log, so only what reached the server
-counts: a retry counts again). A benchmark, not a test: nothing here asserts.
+counts: a retry counts again), and the CloudFront requests, which are per account. A
+benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ def calls_per_bucket(lines: list[str], n: int) -> dict[str, float]:
     return {call: round(count / n, 2) for call, count in counts.most_common()}
 
 
+def cloudfront_requests(lines: list[str]) -> int:
+    return sum(1 for m in filter(None, map(REQUEST_LINE.search, lines)) if "/distribution" in m.group(2))
+
+
 def scan_env(url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -206,6 +211,8 @@ def measure(command: list[str], url: str, log: Path, n: int) -> dict:
         "requests": sum(1 for line in lines if REQUEST_LINE.search(line)),
         "s3_requests_per_bucket": round(sum(by_call.values()), 2),
         "by_call": by_call,
+        # Per account, not per bucket: the distributions that may serve buckets.
+        "cloudfront_requests": cloudfront_requests(lines),
     }
 
 

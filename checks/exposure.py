@@ -14,6 +14,7 @@ from typing import Any
 from cloudscan.model import unknown_inputs
 
 from .aws_conditions import pinned_accounts, restricting_condition
+from .cdn import cdn_reasons
 from .derived import Derived
 from .network import cidr_covers_internet
 
@@ -108,10 +109,12 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     )
     guards = _guards(doc, access["guards"], policy_is_public)
 
+    kept: list[tuple[Grant, set[str]]] = []
     for grant in allows:
         permissions = set(grant["permissions"]) - _denied(grant, denies)
         if not permissions:
             continue
+        kept.append((grant, permissions))
         condition = restricting_condition(grant["conditions"])
         if _is_public(grant) or grant["principal"]["type"] == "all_authenticated":
             # Anyone signed in to the provider is anyone who opens a free account: public.
@@ -136,6 +139,11 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             facts.add("cross_account", grant, effective, by, detail)
             if effective is not False:
                 external_accounts.add(external)
+
+    # A CDN that serves the bucket (checks/cdn.py) is one more way in for anyone.
+    for fact, reason in cdn_reasons(doc, kept):
+        facts.values[fact].append(reason["effective"])
+        facts.reasons[fact].append(reason)
 
     exposure: dict[str, Any] = {}
     for fact in FACTS:

@@ -80,6 +80,10 @@ def build(session: Any) -> None:
             Bucket="radiology-pacs-exports", Body=body, Key=f"1.2.840.99999.1/1.2.840.99999.1.1/IM000{n}.dcm"
         )
 
+    # An OHIF viewer's studies, in a bucket that blocks public access, served to anyone through
+    # CloudFront: origin access control, and no signed URLs or cookies.
+    build_viewer(session, body)
+
     # A teleradiology inbox readable by every AWS user, shared with a reading group's account.
     s3.create_bucket(Bucket="teleradiology-inbox")
     owner = s3.get_bucket_acl(Bucket="teleradiology-inbox")["Owner"]
@@ -236,3 +240,115 @@ def build(session: Any) -> None:
     ec2.modify_snapshot_attribute(
         SnapshotId=snapshot, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
     )
+
+
+VIEWER_BUCKET = "ohif-viewer-studies"
+
+
+def build_viewer(session: Any, study: bytes) -> None:
+    s3, cloudfront = session.client("s3"), session.client("cloudfront")
+    s3.create_bucket(Bucket=VIEWER_BUCKET)
+    s3.put_public_access_block(
+        Bucket=VIEWER_BUCKET,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    s3.put_object(Bucket=VIEWER_BUCKET, Body=study, Key="studies/1.2.840.99999.2/IM0001.dcm")
+    control = cloudfront.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "ohif-viewer",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    config = {
+        "CallerReference": "ohif-viewer",
+        "Comment": "OHIF viewer",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": "studies",
+                    "DomainName": f"{VIEWER_BUCKET}.s3.{REGION}.amazonaws.com",
+                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    "OriginAccessControlId": control,
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "studies",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        },
+    }
+    made = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    account = session.client("sts").get_caller_identity()["Account"]
+    complete_in_moto(account, made["Id"], config)
+    s3.put_bucket_policy(
+        Bucket=VIEWER_BUCKET,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ViewerDistribution",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{VIEWER_BUCKET}/*",
+                        "Condition": {
+                            "StringEquals": {
+                                "AWS:SourceArn": f"arn:aws:cloudfront::{account}:distribution/{made['Id']}"
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+
+
+# What CloudFront's ListDistributions gives and moto 5.2's summaries lack.
+SUMMARY_FIELDS = (
+    "Aliases",
+    "Origins",
+    "OriginGroups",
+    "DefaultCacheBehavior",
+    "CacheBehaviors",
+    "CustomErrorResponses",
+    "Comment",
+    "PriceClass",
+    "Enabled",
+    "ViewerCertificate",
+    "Restrictions",
+    "WebACLId",
+    "HttpVersion",
+    "IsIPV6Enabled",
+)
+
+
+def complete_in_moto(account: str, distribution_id: str, config: dict[str, Any]) -> None:
+    """moto 5.2 lists a distribution with its id, ARN, status and domain only, drops an origin's
+    OriginAccessControlId and S3OriginConfig, and keeps no function associations: give its
+    distribution object those fields from the request that made it, so that the scan reads
+    them as CloudFront would list them (moto still writes the XML, boto3 still parses it)."""
+    from moto.cloudfront.models import cloudfront_backends
+
+    made: Any = cloudfront_backends[account]["aws"].distributions[distribution_id]
+    stored: Any = made.distribution_config
+    for name in SUMMARY_FIELDS:
+        setattr(made, name, getattr(stored, name))
+    made.Staging = False
+    for origin, asked in zip(stored.Origins["Items"], config["Origins"]["Items"], strict=True):
+        origin.origin_access_control_id = asked.get("OriginAccessControlId", "")
+        if "S3OriginConfig" in asked:  # moto keeps only the identity, under a name of its own
+            origin.s3_origin_config = asked["S3OriginConfig"]
+    behaviours = [(stored.DefaultCacheBehavior, config["DefaultCacheBehavior"])]
+    if "CacheBehaviors" in config:
+        behaviours += zip(stored.CacheBehaviors["Items"], config["CacheBehaviors"]["Items"], strict=True)
+    for kept, asked in behaviours:
+        kept.function_associations = asked.get("FunctionAssociations", {"Quantity": 0})
+        kept.lambda_function_associations = asked.get("LambdaFunctionAssociations", {"Quantity": 0})

@@ -172,8 +172,9 @@ def grant(
 
 def bucket_access(guards: dict[str, Any], *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
     """A storage.bucket's access block before its ACL and policy are read: the guards that
-    neutralise grants, and no grant yet."""
-    return {"guards": guards, "acl": None, "policy": policy, "grants": []}
+    neutralise grants, and no grant yet. `cdn` (the CDNs that serve the bucket) stays None
+    where a source does not read them."""
+    return {"guards": guards, "acl": None, "policy": policy, "grants": [], "cdn": None}
 
 
 def store_access(policy: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -13,7 +13,8 @@ same results:
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}},
      "snapshots": {"name": {"type": "disk" | "database" | "database-cluster",
-                            "encrypted": true, "public": true, "accounts": ["111122223333"]}}}
+                            "encrypted": true, "public": true, "accounts": ["111122223333"]}},
+     "distributions": {"name": {"origin": "bucket-name", ...}}}   (see aws_cloudfront.py)
 
 A disk snapshot is named by its Name tag, a database snapshot by its identifier (the instance
 or cluster it copies is NAME-source).
@@ -26,6 +27,7 @@ import json
 import re
 from typing import Any
 
+import aws_cloudfront
 import boto3
 
 ACCOUNT = "123456789012"
@@ -50,7 +52,12 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
         setup.client("s3control").put_public_access_block(
             AccountId=account, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"])
         )
+    # CloudFront first: a bucket policy names a distribution's ARN (tests/aws_cloudfront.py).
+    arns = aws_cloudfront.build(setup, spec.get("distributions", {}), account, REGION)
     for name, bucket in spec.get("buckets", {}).items():
+        if "policy" in bucket:
+            text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
+            bucket = {**bucket, "policy": aws_cloudfront.with_arns(text, arns)}
         _build_bucket(s3, name, bucket, account)
     if spec.get("security_groups"):
         _build_groups(setup.client("ec2"), spec["security_groups"])

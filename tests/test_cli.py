@@ -223,6 +223,13 @@ def test_demo_shows_a_real_report():
     assert status["storage-no-all-authenticated-users", "teleradiology-inbox"] == "FAIL"
     assert status["storage-no-untrusted-cross-account", "teleradiology-inbox"] == "FAIL"
     assert status["snapshot-no-public-sharing", "orthanc-data-disk"] == "FAIL"
+    # A viewer's private bucket, served to anyone by CloudFront without signed URLs.
+    assert status["storage-no-public-identifiable-imaging", "ohif-viewer-studies"] == "FAIL"
+    assert status["aws-s3-bucket-block-public-access", "ohif-viewer-studies"] == "PASS"
+    viewer = next(r for r in report["resources"] if r["name"] == "ohif-viewer-studies")
+    (reason,) = viewer["exposure"]["reasons"]["public_read"]
+    assert reason["detail"].startswith("public through CloudFront distribution ")
+    assert "public through CloudFront distribution" in result.stdout
 
 
 def test_terraform_scan_reports_sources_and_validates(monkeypatch):

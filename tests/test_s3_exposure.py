@@ -23,6 +23,7 @@ def test_exposure(case, builtin_policies):
             {
                 "account_block_public_access": case.get("account_block_public_access"),
                 "buckets": {"case-bucket": case["bucket"]},
+                "distributions": case.get("distributions", {}),
             }
         )
         session = aws_world.session()

@@ -1,5 +1,6 @@
-"""AWS: S3 buckets, EC2 security-group ingress, HealthImaging data stores, and EBS and RDS
-snapshots, read with an injected boto3 session."""
+"""AWS: S3 buckets (with the CloudFront distributions that serve them), EC2 security-group
+ingress, HealthImaging data stores, and EBS and RDS snapshots, read with an injected boto3
+session."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
-from cloudscan.providers.aws import ec2, healthimaging, inventory, s3
+from cloudscan.providers.aws import cloudfront, ec2, healthimaging, inventory, s3
 from cloudscan.providers.aws import snapshots as aws_snapshots
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
@@ -91,6 +92,10 @@ def accounts(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Documen
 def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document]:
     regions = frozenset(reading.scope.regions) or None
     listed = s3.list_buckets(reading.clients, reading.errors)
+    # The account's CloudFront distributions by bucket, read once for all its buckets.
+    distributions = None
+    if listed and reading.scope.makes(TABLE, cloudfront.CALL):
+        distributions = cloudfront.read_distributions(reading.clients)
     items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
     futures = [
         reading.pool.submit(
@@ -105,6 +110,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
                 items.get(bucket["Name"]),
                 account=reading.account,
                 account_bpa=account_bpa,
+                distributions=distributions,
                 fields=reading.bucket_fields,
                 regions=regions,
                 sampling=reading.scope.sampling,
@@ -139,12 +145,22 @@ def recorded_buckets(reading: _Reading, listed: list[dict[str, Any]]) -> dict[st
     return out
 
 
-def _describe(clients: AwsClients, bucket: dict[str, Any], item: dict[str, Any] | None, **kwargs: Any) -> Any:
-    """A bucket from the API, or from its recorded item where Config carries the setting."""
+def _describe(
+    clients: AwsClients,
+    bucket: dict[str, Any],
+    item: dict[str, Any] | None,
+    distributions: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A bucket from the API, or from its recorded item where Config carries the setting, with
+    the CloudFront distributions that serve it."""
     if item is None:
-        return s3.describe_bucket(clients, bucket, **kwargs)
-    doc = s3.describe_bucket(_Recorded(clients, item), bucket, **kwargs)
-    if doc is not None:
+        doc = s3.describe_bucket(clients, bucket, **kwargs)
+    else:
+        doc = s3.describe_bucket(_Recorded(clients, item), bucket, **kwargs)
+    if doc is not None and distributions is not None:
+        cloudfront.attach(doc, distributions)
+    if doc is not None and item is not None:
         asked = {f"/{f}" for f in kwargs["fields"]}
         answered = [p for p in inventory.RECORDED_CALLS.values() if any(p.startswith(a) for a in asked)]
         doc["source"] = {

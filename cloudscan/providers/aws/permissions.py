@@ -30,6 +30,8 @@ TABLE = Table(
         "s3:GetBucketOwnershipControls": Call(("s3:GetBucketOwnershipControls",)),
         "s3:GetBucketAcl": Call(("s3:GetBucketAcl",)),
         "s3:GetBucketPolicy": Call(("s3:GetBucketPolicy",)),
+        # One paginated listing per account: the distributions that serve buckets as origins.
+        "cloudfront:ListDistributions": Call(("cloudfront:ListDistributions",)),
         "s3:GetBucketEncryption": Call(("s3:GetEncryptionConfiguration",)),
         "s3:GetBucketVersioning": Call(("s3:GetBucketVersioning",)),
         "s3:GetObjectLockConfiguration": Call(("s3:GetBucketObjectLockConfiguration",)),
@@ -79,6 +81,7 @@ TABLE = Table(
             "s3:GetBucketOwnershipControls",
             "s3:GetBucketAcl",
             "s3:GetBucketPolicy",
+            "cloudfront:ListDistributions",  # a distribution can serve the bucket to anyone
         ),
         ("storage.bucket", "encryption"): ("s3:GetBucketEncryption",),
         ("storage.bucket", "versioning"): ("s3:GetBucketVersioning",),

@@ -22,6 +22,7 @@ from cloudscan.providers.aws.iam_policy import (
     policy_grants,
     statements,
 )
+from cloudscan.providers.terraform import aws_cloudfront
 from cloudscan.providers.terraform.aws_iam import account_of, bucket_identity
 from cloudscan.providers.terraform.aws_security_groups import ingress_rules
 from cloudscan.providers.terraform.aws_snapshots import snapshots
@@ -109,13 +110,19 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
 def buckets(module: Module) -> Iterator[Document]:
     account_bpa = declared_account_bpa(module)
     related, unlinked = _related_by_bucket(module)
+    served = aws_cloudfront.served_buckets(module)
     yield from isolated(
         module,
         module.managed("aws_s3_bucket"),
         "storage.bucket",
         "aws",
-        lambda instance: [_bucket(module, instance, related, unlinked, account_bpa)],
+        lambda instance: [_cdn(_bucket(module, instance, related, unlinked, account_bpa), served)],
     )
+
+
+def _cdn(doc: Document, served: dict[str, Any]) -> Document:
+    aws_cloudfront.attach(doc, served)  # the CloudFront distributions that serve the bucket
+    return doc
 
 
 def _bucket(

@@ -30,6 +30,11 @@ def _bucket(instance: Instance, name: str) -> Any:
         return bucket_identity(instance)
     if name == "arn":
         return f"arn:aws:s3:::{bucket_identity(instance)}"
+    if name in ("bucket_domain_name", "bucket_regional_domain_name"):
+        # What a CloudFront origin names: the bucket is what matters, the region may be unknown.
+        region = instance.module.providers.get("aws", {}).get("region")
+        where = f"s3.{region}" if isinstance(region, str) and name.startswith("bucket_regional") else "s3"
+        return f"{bucket_identity(instance)}.{where}.amazonaws.com"
     return NOT_COMPUTED
 
 
