@@ -171,8 +171,16 @@ def grant(
 
 def bucket_access(guards: dict[str, Any], *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
     """A storage.bucket's access block before its ACL and policy are read: the guards that
-    neutralise grants, and no grant yet."""
-    return {"guards": guards, "acl": None, "policy": policy, "grants": []}
+    neutralise grants, and no grant yet. Object ACLs are not read until a sample is taken, and
+    a bucket has no access point until one is read (only S3 has them)."""
+    return {
+        "guards": guards,
+        "acl": None,
+        "policy": policy,
+        "object_acls": None,
+        "access_points": [],
+        "grants": [],
+    }
 
 
 def store_access(policy: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -281,7 +289,13 @@ def set_pointer(doc: Document, pointer: str, value: Any) -> None:
     parts = split_pointer(pointer)
     node: Any = doc
     for part in parts[:-1]:
+        if isinstance(node, list):  # an item of a list block (a bucket's access points)
+            node = node[int(part)]
+            continue
         if node.get(part) is None:
             node[part] = {}
         node = node[part]
-    node[parts[-1]] = value
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value

@@ -6,7 +6,8 @@ Each call is mapped to its IAM action here, independently of cloudscan's table: 
 prefix and the operation's name, except for the operations AWS's Service Authorization Reference
 names otherwise. The account is built so that every conditional call happens: a bucket without
 its region in the listing (moto gives none), objects to sample, a rule naming a prefix list,
-DescribeRegions (answered with one region, to keep the scan short)."""
+DescribeRegions (answered with one region, to keep the scan short), an access point with a
+policy, and sampled objects whose ACLs are enabled and not ignored."""
 
 from __future__ import annotations
 
@@ -54,6 +55,22 @@ ACCOUNT = {
             "versioning": True,
             "logging": "pacs-export-logs",
             "tags": {"DataClassification": "PHI"},
+            # An access point with a policy: its policy and its own Block Public Access are read.
+            "access_points": {
+                "viewer": {
+                    "policy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": "ACCESS_POINT/object/*",
+                            }
+                        ],
+                    }
+                }
+            },
         },
         "archive": {"object_lock_days": 30, "block_public_access": True, "ownership": "BucketOwnerEnforced"},
     },

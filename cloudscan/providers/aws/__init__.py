@@ -11,6 +11,7 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, inventory, s3
+from cloudscan.providers.aws.access_points import AccessPointListing
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
@@ -80,6 +81,10 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
     regions = frozenset(reading.scope.regions) or None
     listed = s3.list_buckets(reading.clients, reading.errors)
     items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
+    # Listed once per region of the account, on first use, for every bucket of that region.
+    access_points = None
+    if reading.scope.makes(TABLE, "s3control:ListAccessPoints"):
+        access_points = AccessPointListing(reading.clients, reading.account)
     futures = [
         reading.pool.submit(
             read_safely,
@@ -96,6 +101,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
                 fields=reading.bucket_fields,
                 regions=regions,
                 sampling=reading.scope.sampling,
+                access_points=access_points,
             ),
             error_of,
         )

@@ -28,6 +28,11 @@ TABLE = Table(
         "s3:GetBucketOwnershipControls": Call(("s3:GetBucketOwnershipControls",)),
         "s3:GetBucketAcl": Call(("s3:GetBucketAcl",)),
         "s3:GetBucketPolicy": Call(("s3:GetBucketPolicy",)),
+        "s3control:ListAccessPoints": Call(("s3:ListAccessPoints",)),
+        "s3control:GetAccessPointPolicy": Call(
+            ("s3:GetAccessPointPolicy",), when="where a bucket has access points"
+        ),
+        "s3control:GetAccessPoint": Call(("s3:GetAccessPoint",), when="where an access point has a policy"),
         "s3:GetBucketEncryption": Call(("s3:GetEncryptionConfiguration",)),
         "s3:GetBucketVersioning": Call(("s3:GetBucketVersioning",)),
         "s3:GetObjectLockConfiguration": Call(("s3:GetBucketObjectLockConfiguration",)),
@@ -35,6 +40,11 @@ TABLE = Table(
         "s3:GetBucketTagging": Call(("s3:GetBucketTagging",)),
         "s3:ListObjectsV2": Call(("s3:ListBucket",), option="sample"),
         "s3:GetObject": Call(("s3:GetObject",), option="sample", when="where a bucket holds objects"),
+        "s3:GetObjectAcl": Call(
+            ("s3:GetObjectAcl",),
+            option="sample",
+            when="where a bucket holds objects and its ACLs are enabled and not ignored",
+        ),
         "ec2:DescribeRegions": Call(("ec2:DescribeRegions",), when="without --region"),
         "ec2:DescribeSecurityGroups": Call(("ec2:DescribeSecurityGroups",)),
         "ec2:DescribeNetworkInterfaces": Call(("ec2:DescribeNetworkInterfaces",)),
@@ -53,6 +63,10 @@ TABLE = Table(
             "s3:GetBucketOwnershipControls",
             "s3:GetBucketAcl",
             "s3:GetBucketPolicy",
+            # Access points: their policies open the bucket where its policy delegates to them.
+            "s3control:ListAccessPoints",
+            "s3control:GetAccessPointPolicy",
+            "s3control:GetAccessPoint",
         ),
         ("storage.bucket", "encryption"): ("s3:GetBucketEncryption",),
         ("storage.bucket", "versioning"): ("s3:GetBucketVersioning",),
@@ -60,6 +74,8 @@ TABLE = Table(
         ("storage.bucket", "logging"): ("s3:GetBucketLogging",),
         ("storage.bucket", "labels"): ("s3:GetBucketTagging",),
         ("storage.bucket", "objects"): ("s3:ListObjectsV2", "s3:GetObject"),
+        # One public study makes its bucket public: the ACLs of the sampled objects.
+        ("storage.bucket", "objects+access"): ("s3:GetObjectAcl",),
         ("network.ingress", "*"): (
             "ec2:DescribeRegions",
             "ec2:DescribeSecurityGroups",
