@@ -56,12 +56,12 @@ def read_object_acls(doc: Document, s3: Any, names: list[str], sampling: Samplin
             access["grants"] += grants  # what was read stands: a public object stays public
             return
         origin = f"ACL of sampled object {i + 1} of {len(names)} ({shown})"
-        grants += _grants(answer, origin, owner)
+        grants += object_grants(answer, origin, owner)
     access["object_acls"] = {"read": len(names), "grant_count": len(grants)}
     access["grants"] += grants
 
 
-def _grants(acl: dict[str, Any], origin: str, owner: str | None) -> list[dict[str, Any]]:
+def object_grants(acl: dict[str, Any], origin: str, owner: str | None) -> list[dict[str, Any]]:
     """The object's grants but the bucket owner's own (an object another account wrote keeps
     that account's grant: it is access by another account)."""
     out = []
