@@ -11,7 +11,9 @@ same results:
                           "tags": {"DataClassification": "PHI"},
                           "objects": {"key": {"acl": "public-read"}},
                           "access_points": {"name": {"policy": {...}, "block_public_access": false,
-                                                     "vpc": "vpc-id"}}}},
+                                                     "vpc": "vpc-id"}},
+                          "multi_region_access_points": {"name": {"policy": {...},
+                                                                  "block_public_access": false}}}},
      "security_groups": {"name": {"attached": true, "public_ip": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}}
@@ -52,6 +54,9 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
         _build_bucket(s3, name, bucket, account)
         if bucket.get("access_points"):
             _build_access_points(setup.client("s3control"), name, bucket["access_points"], account)
+        for point, settings in bucket.get("multi_region_access_points", {}).items():
+            home = setup.client("s3control", region_name="us-west-2")  # where S3 manages them
+            _build_multi_region(home, name, point, settings, account)
     if spec.get("security_groups"):
         _build_groups(setup.client("ec2"), spec["security_groups"])
 
@@ -136,6 +141,16 @@ def _build_access_points(s3control: Any, bucket: str, points: dict[str, Any], ac
         if "policy" in point:
             text = json.dumps(point["policy"]).replace("ACCESS_POINT", arn)
             s3control.put_access_point_policy(AccountId=account, Name=name, Policy=text)
+
+
+def _build_multi_region(s3control: Any, bucket: str, name: str, point: dict[str, Any], account: str) -> None:
+    details: dict[str, Any] = {"Name": name, "Regions": [{"Bucket": bucket}]}
+    if "block_public_access" in point:
+        details["PublicAccessBlock"] = _bpa(point["block_public_access"])
+    s3control.create_multi_region_access_point(AccountId=account, ClientToken=name, Details=details)
+    if "policy" in point:
+        policy = {"Name": name, "Policy": json.dumps(point["policy"])}
+        s3control.put_multi_region_access_point_policy(AccountId=account, ClientToken=name, Details=policy)
 
 
 def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:

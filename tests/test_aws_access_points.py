@@ -87,3 +87,43 @@ def test_a_denied_access_point_block_public_access_is_unknown(guard, builtin_pol
     guard.fail[("s3control", "GetAccessPoint")] = "AccessDenied"
     _, buckets = scan(guard, builtin_policies)
     assert buckets["ct-viewer-origin"]["exposure"]["public_read"] is None
+
+
+MULTI_REGION = json.loads(
+    (Path(__file__).parent / "scenarios" / "aws" / "multi-region-access-point.json").read_text()
+)
+
+
+def test_a_multi_region_access_point_is_read_once_for_all_its_buckets(guard, builtin_policies):
+    s3control = aws_world.session().client("s3control", region_name="us-west-2")
+    bucket = {**MULTI_REGION["spec"]["buckets"]["mammo-global"]}
+    point = bucket.pop("multi_region_access_points")["mammo-everywhere"]
+    aws_world.build({"buckets": {"mammo-a": bucket, "mammo-b": bucket}})
+    s3control.create_multi_region_access_point(
+        AccountId=aws_world.ACCOUNT,
+        ClientToken="t",
+        Details={
+            "Name": "mammo-everywhere",
+            "PublicAccessBlock": aws_world._bpa(False),
+            "Regions": [{"Bucket": "mammo-a"}, {"Bucket": "mammo-b"}],
+        },
+    )
+    s3control.put_multi_region_access_point_policy(
+        AccountId=aws_world.ACCOUNT,
+        ClientToken="p",
+        Details={"Name": "mammo-everywhere", "Policy": json.dumps(point["policy"])},
+    )
+    _, buckets = scan(guard, builtin_policies)
+    assert guard.count("s3control", "ListMultiRegionAccessPoints") == 1
+    assert guard.count("s3control", "GetMultiRegionAccessPointPolicy") == 1
+    for name in ("mammo-a", "mammo-b"):
+        (reason,) = [r for r in buckets[name]["exposure"]["reasons"]["public_read"] if r["effective"]]
+        assert reason["origin"] == "Multi-Region Access Point mammo-everywhere Policy.Statement[0]"
+
+
+def test_a_denied_multi_region_listing_is_unknown_not_a_pass(guard, builtin_policies):
+    aws_world.build(MULTI_REGION["spec"])
+    guard.fail[("s3control", "ListMultiRegionAccessPoints")] = "AccessDenied"
+    result, buckets = scan(guard, builtin_policies)
+    assert buckets["mammo-global-guarded"]["exposure"]["public_read"] is None
+    assert statuses(result, "mammo-global")["storage-no-public-read"] == "UNKNOWN"

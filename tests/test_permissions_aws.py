@@ -7,7 +7,8 @@ prefix and the operation's name, except for the operations AWS's Service Authori
 names otherwise. The account is built so that every conditional call happens: a bucket without
 its region in the listing (moto gives none), objects to sample, a rule naming a prefix list,
 DescribeRegions (answered with one region, to keep the scan short), an access point with a
-policy, and sampled objects whose ACLs are enabled and not ignored."""
+policy, a Multi-Region Access Point, and sampled objects whose ACLs are enabled and not
+ignored."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ ACCOUNT = {
                     }
                 }
             },
+            "multi_region_access_points": {"global-viewer": {}},
         },
         "archive": {"object_lock_days": 30, "block_public_access": True, "ownership": "BucketOwnerEnforced"},
     },

@@ -33,6 +33,11 @@ TABLE = Table(
             ("s3:GetAccessPointPolicy",), when="where a bucket has access points"
         ),
         "s3control:GetAccessPoint": Call(("s3:GetAccessPoint",), when="where an access point has a policy"),
+        "s3control:ListMultiRegionAccessPoints": Call(("s3:ListMultiRegionAccessPoints",)),
+        "s3control:GetMultiRegionAccessPointPolicy": Call(
+            ("s3:GetMultiRegionAccessPointPolicy",),
+            when="where a bucket is behind a Multi-Region Access Point",
+        ),
         "s3:GetBucketEncryption": Call(("s3:GetEncryptionConfiguration",)),
         "s3:GetBucketVersioning": Call(("s3:GetBucketVersioning",)),
         "s3:GetObjectLockConfiguration": Call(("s3:GetBucketObjectLockConfiguration",)),
@@ -67,6 +72,8 @@ TABLE = Table(
             "s3control:ListAccessPoints",
             "s3control:GetAccessPointPolicy",
             "s3control:GetAccessPoint",
+            "s3control:ListMultiRegionAccessPoints",
+            "s3control:GetMultiRegionAccessPointPolicy",
         ),
         ("storage.bucket", "encryption"): ("s3:GetBucketEncryption",),
         ("storage.bucket", "versioning"): ("s3:GetBucketVersioning",),

@@ -1,5 +1,7 @@
 """The doors to an S3 bucket that Terraform declares apart from the bucket: its access points
-(`aws_s3_access_point`, with `aws_s3control_access_point_policy`) and the canned ACLs of the
+(`aws_s3_access_point`, with `aws_s3control_access_point_policy`), the Multi-Region Access
+Points in front of it (`aws_s3control_multi_region_access_point`, with
+`aws_s3control_multi_region_access_point_policy` naming it literally), and the canned ACLs of the
 objects it uploads (`aws_s3_object`, `aws_s3_bucket_object`), as the live adapter's
 access.access_points and object-ACL grants.
 
@@ -23,7 +25,7 @@ from cloudscan.providers.aws.object_acls import object_grants
 from cloudscan.providers.terraform.attributes import NOT_COMPUTED, computed, placeholder
 from cloudscan.providers.terraform.aws_iam import account_of, bucket_identity
 from cloudscan.providers.terraform.config import Instance, Module
-from cloudscan.providers.terraform.documents import referred, unresolved
+from cloudscan.providers.terraform.documents import as_list, referred, unresolved
 from cloudscan.providers.terraform.expressions import Unknown, as_bool
 
 BPA_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
@@ -71,6 +73,7 @@ def _access_points(module: Module, doc: Document, buckets: dict[str, str]) -> No
             "block_public_access": _flags(instance),
             "policy": None,
             "grants": [],
+            "multi_region": False,
         }
         points.append(entry)
         here = f"/access/access_points/{i}"
@@ -78,6 +81,40 @@ def _access_points(module: Module, doc: Document, buckets: dict[str, str]) -> No
             unresolved(doc, [f"{here}/block_public_access"], instance, entry["block_public_access"].reason)
         holder = next((p for p in policies if _names(p, instance, entry["arn"])), instance)
         _policy(doc, here, entry, holder)
+    for instance in module.managed("aws_s3control_multi_region_access_point"):
+        details = (instance.blocks("details") or [{}])[0]
+        if any(region.get("bucket") == doc["name"] for region in as_list(details.get("region"))):
+            _multi_region(module, doc, instance, details, points)
+
+
+def _multi_region(
+    module: Module, doc: Document, instance: Instance, details: dict[str, Any], points: list[dict[str, Any]]
+) -> None:
+    name = details.get("name")
+    name = name if isinstance(name, str) else instance.address
+    here = f"/access/access_points/{len(points)}"
+    block = (as_list(details.get("public_access_block")) or [{}])[0]
+    flags = {flag: as_bool(block.get(flag), True) for flag in BPA_FLAGS}
+    entry: dict[str, Any] = {
+        "name": name,
+        "arn": None,  # its alias is known only after apply
+        "network_origin": "Internet",
+        "vpc_id": None,
+        "block_public_access": {f: bool(v) for f, v in flags.items()},
+        "policy": {"present": False, "statement_count": 0},
+        "grants": [],
+        "multi_region": True,
+    }
+    points.append(entry)
+    unknown = next((v for v in flags.values() if isinstance(v, Unknown)), None)
+    if unknown is not None:
+        unresolved(doc, [f"{here}/block_public_access"], instance, unknown.reason)
+    for policy in module.managed("aws_s3control_multi_region_access_point_policy"):
+        wanted = (policy.blocks("details") or [{}])[0]
+        if wanted.get("name") == name:
+            _policy(doc, here, entry, policy, wanted.get("policy"), "Multi-Region Access Point")
+        elif not isinstance(wanted.get("name"), str):
+            unresolved(doc, [f"{here}/policy"], policy, "the Multi-Region Access Point it names is not known")
 
 
 def _names(policy: Instance, point: Instance, arn: str | None) -> bool:
@@ -98,8 +135,15 @@ def _flags(instance: Instance) -> dict[str, bool] | Unknown:
     return {flag: bool(value) for flag, value in values.items()}
 
 
-def _policy(doc: Document, here: str, entry: dict[str, Any], holder: Instance) -> None:
-    text = holder.value("policy")
+def _policy(
+    doc: Document,
+    here: str,
+    entry: dict[str, Any],
+    holder: Instance,
+    text: Any = None,
+    what: str = "access point",
+) -> None:
+    text = holder.value("policy") if text is None else text
     if text is None:
         entry["policy"] = {"present": False, "statement_count": 0}
         return
@@ -113,7 +157,7 @@ def _policy(doc: Document, here: str, entry: dict[str, Any], holder: Instance) -
         unresolved(doc, [f"{here}/policy"], holder, str(exc))
         return
     for grant in grants:
-        grant["origin"] = f"access point {entry['name']} ({holder.address}) {grant['origin']}"
+        grant["origin"] = f"{what} {entry['name']} ({holder.address}) {grant['origin']}"
     entry["policy"] = {"present": True, "statement_count": len(statements(document))}
     entry["grants"] = grants
 
