@@ -53,18 +53,36 @@ def contributions(doc: dict[str, Any], access: dict[str, Any], trusted: frozense
 def _hideable(access: dict[str, Any], facts: Any, x: Any) -> list[str]:
     """Of `facts`, those an access point not read could make true: nothing reaches the public
     or another account through an access point unless the bucket policy lets it through, so a
-    known bucket policy that admits no public (or no outside) caller settles them."""
+    known bucket policy that admits no public caller (for what it grants), or no outside one,
+    settles them."""
     if access.get("policy") is None:
         return list(facts)
     statements = [g for g in access["grants"] if g["via"] == "policy" and g["effect"] == "allow"]
     # With the access point unknown, its keys in a condition neither admit nor refuse.
-    public = any(
-        x._is_public(g) or g["principal"]["type"] == "all_authenticated"
+    granted = {
+        permission
         for g in statements
-        if not restricting_condition(through_access_point(g["conditions"], {})[1])
+        if (x._is_public(g) or g["principal"]["type"] == "all_authenticated")
+        and not restricting_condition(through_access_point(g["conditions"], {})[1])
+        for permission in g["permissions"]
+    }
+    # (An access point policy, an IAM policy, has no principal for any signed-in user: it
+    # cannot make all_authenticated_read true.)
+    public = {fact for fact, needed in x.PUBLIC_FACTS.items() if granted & needed}
+    # Another account gets in through an access point where a statement delegates to access
+    # points or names a principal; one open to everyone without condition already admits it
+    # directly, which is the public facts' business.
+    outside = any(
+        not g["principal"]["negated"]
+        and (g["principal"]["type"] == "aws" or _names_access_points(g["conditions"]))
+        for g in statements
     )
-    outside = any(not g["principal"]["negated"] and g["principal"]["type"] != "service" for g in statements)
-    return [f for f in facts if (outside if f == "cross_account" else public)]
+    return [f for f in facts if (outside if f == "cross_account" else f in public)]
+
+
+def _names_access_points(conditions: Any) -> bool:
+    verdict, rest = through_access_point(conditions, {})
+    return verdict is not True or rest != conditions
 
 
 def _unknown(fact: str, origin: str, why: str) -> Contribution:
