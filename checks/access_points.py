@@ -85,6 +85,11 @@ def _names_access_points(conditions: Any) -> bool:
     return verdict is not True or rest != conditions
 
 
+def _label(point: dict[str, Any]) -> str:
+    kind = "Multi-Region Access Point" if point.get("multi_region") else "access point"
+    return f"{kind} {point['name']}"
+
+
 def _unknown(fact: str, origin: str, why: str) -> Contribution:
     grant = {"origin": origin}
     return Contribution(fact, grant, None, why, f"{origin}: what it grants could not be read")
@@ -93,17 +98,17 @@ def _unknown(fact: str, origin: str, why: str) -> Contribution:
 def _of_point(
     doc: dict[str, Any], access: dict[str, Any], point: dict[str, Any], trusted: frozenset[str], x: Any
 ) -> list[Contribution]:
-    name = point["name"]
+    name = _label(point)
     restrict = _restrict_guards(access["guards"], point, x)
     network = x.Guard(
-        f"access point {name} network origin VPC",
+        f"{name} network origin VPC",
         None if point["network_origin"] is None else point["network_origin"] == "VPC",
     )
     if point["policy"] is None:
         public_off = x._neutraliser([network, *restrict])[0] is False
-        why = f"unknown: the policy of access point {name} could not be read"
+        why = f"unknown: the policy of {name} could not be read"
         facts = ["cross_account"] if public_off else list(x.FACTS)
-        return [_unknown(fact, f"access point {name}", why) for fact in _hideable(access, facts, x)]
+        return [_unknown(fact, name, why) for fact in _hideable(access, facts, x)]
 
     allows = [g for g in point["grants"] if g["effect"] == "allow"]
     denies = [g for g in point["grants"] if g["effect"] == "deny"]
@@ -125,7 +130,7 @@ def _of_point(
         for external in x._external_accounts(grant, doc, access) - trusted:
             effective, by = x._neutraliser(restrict if policy_is_public else [])
             effective, by = _and(effective, by, through, bucket_reason)
-            detail = f"{x._describe(grant)} (account {external}) through access point {name}, {bucket_reason}"
+            detail = f"{x._describe(grant)} (account {external}) through {name}, {bucket_reason}"
             out.append(Contribution("cross_account", grant, effective, by, detail))
     return out
 
@@ -135,7 +140,7 @@ def _public_facts(
 ) -> list[Contribution]:
     out = []
     authenticated_only = grant["principal"]["type"] == "all_authenticated"
-    detail = f"{x._describe(grant)} through access point {name}"
+    detail = f"{x._describe(grant)} through {name}"
     for fact, needed in x.PUBLIC_FACTS.items():
         if authenticated_only and needed <= x.READ_LIKE:
             continue
@@ -164,7 +169,7 @@ def _restrict_guards(guards: dict[str, Any], point: dict[str, Any], x: Any) -> l
     return [
         *x._bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets"),
         x.Guard(
-            f"access point {point['name']} Block Public Access RestrictPublicBuckets",
+            f"{_label(point)} Block Public Access RestrictPublicBuckets",
             None if own is None else bool(own["restrict_public_buckets"]),
         ),
     ]
@@ -206,7 +211,7 @@ def _bucket_lets_through(
         verdict = None
     if verdict is None:
         return None, "unknown: the access point's account or ARN, which the bucket policy names, is not known"
-    return False, f"the bucket policy does not let access point {point['name']} through"
+    return False, f"the bucket policy does not let {_label(point)} through"
 
 
 def _admits(statement: dict[str, Any], caller: dict[str, Any]) -> bool:
