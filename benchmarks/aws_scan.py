@@ -5,7 +5,9 @@
 Starts moto_server on a free loopback port, fills it, runs the CLI in a child process with
 AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS, and the requests it made per
 bucket, by S3 call (read from moto_server's request log, so only what reached the server
-counts: a retry counts again), and the CloudFront requests, which are per account. A
+counts: a retry counts again); S3 Control's access point calls count with the buckets they are
+made for, the CloudFront requests are per account. Some buckets hold objects (one of them
+public-read) and some have access points, so the object-ACL and access point reads show. A
 benchmark, not a test: nothing here asserts.
 """
 
@@ -86,9 +88,22 @@ def start_moto(log_path: Path) -> tuple[subprocess.Popen, str]:
 def fill(url: str, n: int) -> None:
     session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
     s3 = session.client("s3", endpoint_url=url)
+    s3control = session.client("s3control", endpoint_url=url)
+    # S3 Control puts the account id in front of the host, which does not resolve here.
+    s3control.meta.events.register("before-sign.s3-control.*", _strip_account_prefix)
     for i in range(n):
         name = f"bench-{i:05d}"
         s3.create_bucket(Bucket=name, ACL="public-read" if i % 3 == 0 else "private")
+        if i % 4 == 1:  # objects to sample, in buckets whose ACLs apply (no Block Public Access)
+            for key in ("1.2.3.4.1.dcm", "1.2.3.4.2.dcm"):
+                acl = "public-read" if i % 8 == 1 and key.endswith("1.dcm") else "private"
+                s3.put_object(Bucket=name, Key=key, Body=b"\0" * 128 + b"DICM", ACL=acl)
+        if i % 10 == 0:  # an access point, with a policy on every other one
+            s3control.create_access_point(AccountId=ACCOUNT, Name=f"ap-{i:05d}", Bucket=name)
+            if i % 20 == 0:
+                s3control.put_access_point_policy(
+                    AccountId=ACCOUNT, Name=f"ap-{i:05d}", Policy=json.dumps(ACCESS_POINT_POLICY)
+                )
         if i % 4 == 0:
             s3.put_bucket_policy(
                 Bucket=name,
@@ -132,13 +147,37 @@ def fill(url: str, n: int) -> None:
     )
 
 
+ACCOUNT = "123456789012"  # moto's
+ACCESS_POINT_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:GetObject", "Resource": "*"}
+    ],
+}
+
+
+def _strip_account_prefix(request, **_) -> None:
+    request.url = re.sub(r"^(https?://)\d{12}\.", r"\1", request.url)
+
+
 def s3_call(method: str, path: str) -> str | None:
-    """The S3 call of a request on a bench bucket, or None for a request on no bucket."""
+    """The S3 call of a request on a bench bucket (S3 Control's access point calls count with
+    the buckets, as they are made for them), or None for a request on no bucket."""
+    if path.startswith("/v20180820/mrap/instances"):
+        return "GetMultiRegionAccessPointPolicy" if "/policy" in path else "ListMultiRegionAccessPoints"
+    if path.startswith("/v20180820/accesspoint"):
+        resource = path.partition("?")[0].rstrip("/")
+        parts = resource.split("/")[3:]  # after /v20180820/accesspoint
+        return (
+            "ListAccessPoints" if not parts else ("GetAccessPointPolicy" if parts[1:] else "GetAccessPoint")
+        )
     if not path.startswith("/bench-"):
         return None
     resource, _, query = path.partition("?")
     keys = [part.partition("=")[0] for part in query.split("&") if part]
     for key in keys:
+        if key == "acl" and resource.count("/") > 1:  # /bucket/key?acl
+            return "GetObjectAcl"
         if key in SUBRESOURCES:
             return SUBRESOURCES[key]
     if resource.count("/") > 1:  # /bucket/key

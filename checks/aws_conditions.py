@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import Any
 
 from .network import cidr_covers_internet
@@ -111,3 +112,42 @@ def requires_secure_transport(conditions: Any) -> bool:
             if key.lower() == "aws:securetransport" and [v.lower() for v in _values(raw)] == ["false"]:
                 return True
     return False
+
+
+# Keys that say which access point a request came through (S3 User Guide, "Configuring IAM
+# policies for using access points"): a bucket policy delegates to its access points with them.
+ACCESS_POINT_KEYS = ("s3:dataaccesspointarn", "s3:dataaccesspointaccount", "s3:accesspointnetworkorigin")
+
+
+def through_access_point(conditions: Any, facts: dict[str, str | None]) -> tuple[bool | None, Any]:
+    """Whether a statement's conditions on the access point keys admit a request through the
+    access point whose `facts` (key -> value, None when not known) are given, and its other
+    conditions. True when it names no such key; None when an unknown value decides."""
+    if not isinstance(conditions, dict):
+        return True, conditions
+    verdict: bool | None = True
+    rest: dict[str, Any] = {}
+    for operator, pairs in conditions.items():
+        if not isinstance(pairs, dict):
+            rest[operator] = pairs
+            continue
+        base = operator.lower().rpartition(":")[2].removesuffix("ifexists")
+        kept = {}
+        for key, raw in pairs.items():
+            if key.lower() not in ACCESS_POINT_KEYS:
+                kept[key] = raw
+                continue
+            actual = facts.get(key.lower())
+            if actual is None:
+                verdict = None if verdict is not False else False
+                continue
+            like = base.endswith("like")
+            hit = any(
+                fnmatchcase(actual.lower(), v.lower()) if like else actual.lower() == v.lower()
+                for v in _values(raw)
+            )
+            if hit == ("not" in base):
+                verdict = False
+        if kept:
+            rest[operator] = kept
+    return verdict, rest or None

@@ -29,7 +29,13 @@ PUBLIC_FACTS = {
 READ_LIKE = {"read", "list"}
 FACTS = (*PUBLIC_FACTS, "all_authenticated_read", "cross_account")
 # Where each kind of grant is read from: an unread source leaves its grants unknown.
-SOURCE_OF_VIA = {"acl": "acl", "container_level": "acl", "policy": "policy", "iam_binding": "policy"}
+SOURCE_OF_VIA = {
+    "acl": "acl",
+    "container_level": "acl",
+    "object_acl": "object_acls",
+    "policy": "policy",
+    "iam_binding": "policy",
+}
 
 
 @dataclass
@@ -144,6 +150,10 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     for fact, reason in cdn_reasons(doc, kept):
         facts.values[fact].append(reason["effective"])
         facts.reasons[fact].append(reason)
+    for added in access_point_contributions(doc, access, trusted):
+        facts.add(added.fact, added.grant, added.effective, added.by, added.detail)
+        if added.fact == "cross_account" and added.effective is not False and "principal" in added.grant:
+            external_accounts |= _external_accounts(added.grant, doc, access) - trusted
 
     exposure: dict[str, Any] = {}
     for fact in FACTS:
@@ -155,6 +165,16 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     exposure["reasons"] = facts.reasons
     unknown = {f"/exposure/{fact}": ["/access"] for fact in FACTS if exposure[fact] is None}
     return Derived(exposure, unknown=unknown)
+
+
+def access_point_contributions(
+    doc: dict[str, Any], access: dict[str, Any], trusted: frozenset[str]
+) -> list[Any]:
+    """What the bucket's S3 access points add (checks/access_points.py, which uses this module's
+    helpers and so is imported here, when first needed)."""
+    from .access_points import contributions
+
+    return contributions(doc, access, trusted)
 
 
 def _denied(grant: Grant, denies: list[Grant]) -> set[str]:
@@ -197,7 +217,7 @@ def _external_accounts(grant: Grant, doc: dict[str, Any], access: dict[str, Any]
 
 def _unread_sources(doc: dict[str, Any], access: dict[str, Any], guards: Guards, fact: str) -> Tri:
     """A False fact stays False only if every grant source that could flip it was read."""
-    for source in ("acl", "policy"):
+    for source in ("acl", "object_acls", "policy"):
         if access.get(source) is not None or not unknown_inputs(doc, [f"/access/{source}"]):
             continue
         # The kinds of grant this source holds on this provider (an S3 policy has no IAM bindings).
@@ -259,13 +279,12 @@ def _guards(doc: dict[str, Any], guards: dict[str, Any], policy_is_public: bool)
         )
     ]
     restrict = _bpa_guards(guards, "restrict_public_buckets", "RestrictPublicBuckets")
+    acls = acls_off + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls")
     return Guards(
-        public={
-            "acl": acls_off + _bpa_guards(guards, "ignore_public_acls", "IgnorePublicAcls"),
-            "policy": restrict,
-        },
+        # An object's ACL is switched off by what switches off the bucket's.
+        public={"acl": acls, "object_acl": acls, "policy": restrict},
         # RestrictPublicBuckets also ends cross-account access, but only through a public policy.
-        every={"acl": acls_off, "policy": restrict if policy_is_public else []},
+        every={"acl": acls_off, "object_acl": acls_off, "policy": restrict if policy_is_public else []},
     )
 
 

@@ -172,9 +172,18 @@ def grant(
 
 def bucket_access(guards: dict[str, Any], *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
     """A storage.bucket's access block before its ACL and policy are read: the guards that
-    neutralise grants, and no grant yet. `cdn` (the CDNs that serve the bucket) stays None
-    where a source does not read them."""
-    return {"guards": guards, "acl": None, "policy": policy, "grants": [], "cdn": None}
+    neutralise grants, and no grant yet. Object ACLs are not read until a sample is taken, a
+    bucket has no access point until one is read (only S3 has them), and `cdn` (the CDNs that
+    serve the bucket) stays None where a source does not read them."""
+    return {
+        "guards": guards,
+        "acl": None,
+        "policy": policy,
+        "object_acls": None,
+        "access_points": [],
+        "grants": [],
+        "cdn": None,
+    }
 
 
 def store_access(policy: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -283,7 +292,13 @@ def set_pointer(doc: Document, pointer: str, value: Any) -> None:
     parts = split_pointer(pointer)
     node: Any = doc
     for part in parts[:-1]:
+        if isinstance(node, list):  # an item of a list block (a bucket's access points)
+            node = node[int(part)]
+            continue
         if node.get(part) is None:
             node[part] = {}
         node = node[part]
-    node[parts[-1]] = value
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value

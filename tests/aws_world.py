@@ -8,7 +8,12 @@ same results:
                           "block_public_access": {...}, "ownership": "BucketOwnerEnforced",
                           "encryption": "AES256" | "aws:kms", "versioning": true,
                           "object_lock_days": 30, "logging": "target-bucket",
-                          "tags": {"DataClassification": "PHI"}}},
+                          "tags": {"DataClassification": "PHI"},
+                          "objects": {"key": {"acl": "public-read"}},
+                          "access_points": {"name": {"policy": {...}, "block_public_access": false,
+                                                     "vpc": "vpc-id"}},
+                          "multi_region_access_points": {"name": {"policy": {...},
+                                                                  "block_public_access": false}}}},
      "security_groups": {"name": {"attached": true, "public_ip": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}},
@@ -59,6 +64,11 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
             text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
             bucket = {**bucket, "policy": aws_cloudfront.with_arns(text, arns)}
         _build_bucket(s3, name, bucket, account)
+        if bucket.get("access_points"):
+            _build_access_points(setup.client("s3control"), name, bucket["access_points"], account)
+        for point, settings in bucket.get("multi_region_access_points", {}).items():
+            home = setup.client("s3control", region_name="us-west-2")  # where S3 manages them
+            _build_multi_region(home, name, point, settings, account)
     if spec.get("security_groups"):
         _build_groups(setup.client("ec2"), spec["security_groups"])
     for name, snapshot in spec.get("snapshots", {}).items():
@@ -92,6 +102,10 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACC
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"])
         )
+    for key, item in bucket.get("objects", {}).items():
+        # Objects first: once ACLs are disabled S3 refuses an object ACL.
+        extra = {"ACL": item["acl"]} if "acl" in item else {}
+        s3.put_object(Bucket=name, Key=key, Body=item.get("body", "not an image").encode(), **extra)
     if "ownership" in bucket:
         s3.put_bucket_ownership_controls(
             Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": bucket["ownership"]}]}
@@ -125,6 +139,32 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACC
             Bucket=name,
             BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}},
         )
+
+
+def _build_access_points(s3control: Any, bucket: str, points: dict[str, Any], account: str) -> None:
+    """Access points of `bucket`; ACCESS_POINT in a policy stands for the access point's ARN."""
+    for name, point in points.items():
+        extra: dict[str, Any] = {}
+        if "block_public_access" in point:
+            extra["PublicAccessBlockConfiguration"] = _bpa(point["block_public_access"])
+        if "vpc" in point:
+            extra["VpcConfiguration"] = {"VpcId": point["vpc"]}
+        arn = s3control.create_access_point(AccountId=account, Name=name, Bucket=bucket, **extra)[
+            "AccessPointArn"
+        ]
+        if "policy" in point:
+            text = json.dumps(point["policy"]).replace("ACCESS_POINT", arn)
+            s3control.put_access_point_policy(AccountId=account, Name=name, Policy=text)
+
+
+def _build_multi_region(s3control: Any, bucket: str, name: str, point: dict[str, Any], account: str) -> None:
+    details: dict[str, Any] = {"Name": name, "Regions": [{"Bucket": bucket}]}
+    if "block_public_access" in point:
+        details["PublicAccessBlock"] = _bpa(point["block_public_access"])
+    s3control.create_multi_region_access_point(AccountId=account, ClientToken=name, Details=details)
+    if "policy" in point:
+        policy = {"Name": name, "Policy": json.dumps(point["policy"])}
+        s3control.put_multi_region_access_point_policy(AccountId=account, ClientToken=name, Details=policy)
 
 
 def _build_groups(ec2: Any, groups: dict[str, dict[str, Any]]) -> None:

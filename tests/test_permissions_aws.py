@@ -8,7 +8,8 @@ names otherwise. The account is built so that every conditional call happens: a 
 its region in the listing (moto gives none), objects to sample, a rule naming a prefix list,
 manual snapshots of a disk, a database and a cluster, DescribeRegions (answered with one region,
 to keep the scan short), a HealthImaging data store with an import job
-(tests/healthimaging_fake.py)."""
+(tests/healthimaging_fake.py), an access point with a policy, a Multi-Region Access Point, and
+sampled objects whose ACLs are enabled and not ignored."""
 
 from __future__ import annotations
 
@@ -58,6 +59,23 @@ ACCOUNT = {
             "versioning": True,
             "logging": "pacs-export-logs",
             "tags": {"DataClassification": "PHI"},
+            # An access point with a policy: its policy and its own Block Public Access are read.
+            "access_points": {
+                "viewer": {
+                    "policy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": "ACCESS_POINT/object/*",
+                            }
+                        ],
+                    }
+                }
+            },
+            "multi_region_access_points": {"global-viewer": {}},
         },
         "archive": {"object_lock_days": 30, "block_public_access": True, "ownership": "BucketOwnerEnforced"},
     },

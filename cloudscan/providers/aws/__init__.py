@@ -14,6 +14,7 @@ from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warni
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import cloudfront, ec2, healthimaging, inventory, s3
 from cloudscan.providers.aws import snapshots as aws_snapshots
+from cloudscan.providers.aws.access_points import AccessPointListing
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
@@ -97,6 +98,10 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
     if listed and reading.scope.makes(TABLE, cloudfront.CALL):
         distributions = cloudfront.read_distributions(reading.clients)
     items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
+    # Listed once per region of the account, on first use, for every bucket of that region.
+    access_points = None
+    if reading.scope.makes(TABLE, "s3control:ListAccessPoints"):
+        access_points = AccessPointListing(reading.clients, reading.account)
     futures = [
         reading.pool.submit(
             read_safely,
@@ -114,6 +119,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
                 fields=reading.bucket_fields,
                 regions=regions,
                 sampling=reading.scope.sampling,
+                access_points=access_points,
             ),
             error_of,
         )

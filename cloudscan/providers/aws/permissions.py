@@ -32,6 +32,16 @@ TABLE = Table(
         "s3:GetBucketPolicy": Call(("s3:GetBucketPolicy",)),
         # One paginated listing per account: the distributions that serve buckets as origins.
         "cloudfront:ListDistributions": Call(("cloudfront:ListDistributions",)),
+        "s3control:ListAccessPoints": Call(("s3:ListAccessPoints",)),
+        "s3control:GetAccessPointPolicy": Call(
+            ("s3:GetAccessPointPolicy",), when="where a bucket has access points"
+        ),
+        "s3control:GetAccessPoint": Call(("s3:GetAccessPoint",), when="where an access point has a policy"),
+        "s3control:ListMultiRegionAccessPoints": Call(("s3:ListMultiRegionAccessPoints",)),
+        "s3control:GetMultiRegionAccessPointPolicy": Call(
+            ("s3:GetMultiRegionAccessPointPolicy",),
+            when="where a bucket is behind a Multi-Region Access Point",
+        ),
         "s3:GetBucketEncryption": Call(("s3:GetEncryptionConfiguration",)),
         "s3:GetBucketVersioning": Call(("s3:GetBucketVersioning",)),
         "s3:GetObjectLockConfiguration": Call(("s3:GetBucketObjectLockConfiguration",)),
@@ -39,6 +49,11 @@ TABLE = Table(
         "s3:GetBucketTagging": Call(("s3:GetBucketTagging",)),
         "s3:ListObjectsV2": Call(("s3:ListBucket",), option="sample"),
         "s3:GetObject": Call(("s3:GetObject",), option="sample", when="where a bucket holds objects"),
+        "s3:GetObjectAcl": Call(
+            ("s3:GetObjectAcl",),
+            option="sample",
+            when="where a bucket holds objects and its ACLs are enabled and not ignored",
+        ),
         "ec2:DescribeRegions": Call(("ec2:DescribeRegions",), when="without --region"),
         "ec2:DescribeSecurityGroups": Call(("ec2:DescribeSecurityGroups",)),
         "ec2:DescribeNetworkInterfaces": Call(("ec2:DescribeNetworkInterfaces",)),
@@ -82,6 +97,12 @@ TABLE = Table(
             "s3:GetBucketAcl",
             "s3:GetBucketPolicy",
             "cloudfront:ListDistributions",  # a distribution can serve the bucket to anyone
+            # Access points: their policies open the bucket where its policy delegates to them.
+            "s3control:ListAccessPoints",
+            "s3control:GetAccessPointPolicy",
+            "s3control:GetAccessPoint",
+            "s3control:ListMultiRegionAccessPoints",
+            "s3control:GetMultiRegionAccessPointPolicy",
         ),
         ("storage.bucket", "encryption"): ("s3:GetBucketEncryption",),
         ("storage.bucket", "versioning"): ("s3:GetBucketVersioning",),
@@ -89,6 +110,8 @@ TABLE = Table(
         ("storage.bucket", "logging"): ("s3:GetBucketLogging",),
         ("storage.bucket", "labels"): ("s3:GetBucketTagging",),
         ("storage.bucket", "objects"): ("s3:ListObjectsV2", "s3:GetObject"),
+        # One public study makes its bucket public: the ACLs of the sampled objects.
+        ("storage.bucket", "objects+access"): ("s3:GetObjectAcl",),
         ("network.ingress", "*"): (
             "ec2:DescribeRegions",
             "ec2:DescribeSecurityGroups",

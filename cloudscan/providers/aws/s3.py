@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from cloudscan.model import Document, bucket_access, leave_out, mark_unknown, new_resource, scan_error
+from cloudscan.providers.aws.access_points import AccessPointListing, read_access_points
 from cloudscan.providers.aws.calls import ABSENT, FAILED, error_of, persist, read
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.iam_policy import (
@@ -14,6 +15,7 @@ from cloudscan.providers.aws.iam_policy import (
     policy_grants,
     statements,
 )
+from cloudscan.providers.aws.object_acls import acls_apply, read_object_acls
 from cloudscan.providers.aws.permissions import TABLE
 from cloudscan.providers.sampling import LIST_LIMIT, ReadFailed, Sampling, sample_objects
 
@@ -103,8 +105,10 @@ def describe_bucket(
     fields: frozenset[str],
     regions: frozenset[str] | None = None,
     sampling: Sampling | None = None,
+    access_points: AccessPointListing | None = None,
 ) -> Document | None:
-    """The bucket as a document, or None when it lies outside `regions`."""
+    """The bucket as a document, or None when it lies outside `regions`. `access_points` is
+    the account's listing, shared by its buckets; None when no enabled policy needs it."""
     name = bucket["Name"]
     doc = new_resource("storage.bucket", "aws", f"arn:aws:s3:::{name}", name=name, account=account)
     region = bucket.get("BucketRegion") or _bucket_region(clients, doc)
@@ -114,6 +118,8 @@ def describe_bucket(
     s3 = clients.client("s3", region)
     if "access" in fields:
         _read_access(doc, s3, account_bpa)
+        if access_points is not None:
+            read_access_points(doc, access_points)
     if "encryption" in fields:
         _read_encryption(doc, s3)
     if "versioning" in fields:
@@ -144,19 +150,28 @@ def describe_bucket(
             doc["labels"] = {t["Key"]: t["Value"] for t in tags}
     sampling = sampling or Sampling()
     if "objects" in fields and sampling.size > 0:
-        _sample(doc, s3, sampling)
+        names = _sample(doc, s3, sampling)
+        if names and _object_acls_needed(doc, fields):
+            read_object_acls(doc, s3, names, sampling)
     else:
         fields = fields - {"objects"}
     leave_out(doc, BUCKET_FIELDS, fields)
     return doc
 
 
-def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
+def _object_acls_needed(doc: Document, fields: frozenset[str]) -> bool:
+    """An enabled policy needs the exposure, and ACLs may still grant (access is read first)."""
+    needed = "s3:GetObjectAcl" in TABLE.calls_for({"storage.bucket": fields})
+    return needed and doc.get("access") is not None and acls_apply(doc["access"]["guards"])
+
+
+def _sample(doc: Document, s3: Any, sampling: Sampling) -> list[str]:
+    """Fill `objects`; the names of the objects sampled (none when a read failed)."""
     listed = read(
         doc, "s3:ListObjectsV2", ["/objects"], s3.list_objects_v2, Bucket=doc["name"], MaxKeys=LIST_LIMIT
     )
     if listed is FAILED:
-        return
+        return []
 
     def read_prefix(key: str, size: int) -> bytes:
         answer = read(
@@ -174,9 +189,10 @@ def _sample(doc: Document, s3: Any, sampling: Sampling) -> None:
 
     sizes = {o["Key"]: o.get("Size") for o in listed.get("Contents", [])}
     try:
-        doc["objects"], _ = sample_objects(sizes, read_prefix, sampling)
+        doc["objects"], names = sample_objects(sizes, read_prefix, sampling)
     except ReadFailed:
-        return
+        return []
+    return names
 
 
 def location(clients: AwsClients, name: str) -> str | None:

@@ -23,6 +23,7 @@ from cloudscan.providers.aws.iam_policy import (
     statements,
 )
 from cloudscan.providers.terraform import aws_cloudfront
+from cloudscan.providers.terraform.aws_bucket_doors import bucket_doors
 from cloudscan.providers.terraform.aws_iam import account_of, bucket_identity
 from cloudscan.providers.terraform.aws_security_groups import ingress_rules
 from cloudscan.providers.terraform.aws_snapshots import snapshots
@@ -148,6 +149,7 @@ def _bucket(
     else:
         doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
     _access(doc, instance, parts, account_bpa)
+    bucket_doors(module, doc)  # access points, and the ACLs of the objects it uploads
     _encryption(doc, instance, parts.get("aws_s3_bucket_server_side_encryption_configuration"))
     _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
     _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))
