@@ -11,6 +11,7 @@ from typing import Any
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import ec2, inventory, s3
+from cloudscan.providers.aws.aggregator import Aggregator, AggregatorUnusable
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
@@ -31,18 +32,32 @@ class AwsScope(ReadsFields):
     # cannot answer, with a warning ("inventory"); or the same without the warning ("auto").
     source: str = "api"
     pacing: Pacing = field(default_factory=Pacing)
+    # With an inventory source: the AWS Config aggregator to read bucket items from (with the
+    # scanner's own credentials) before each account's own Config, and the region it lives in
+    # (None: the credentials' default region).
+    aggregator: str | None = None
+    aggregator_region: str | None = None
 
 
 def enumerate_aws(
-    session: Any, scope: AwsScope, errors: list[dict[str, Any]], *, account: str | None = None
+    session: Any,
+    scope: AwsScope,
+    errors: list[dict[str, Any]],
+    *,
+    account: str | None = None,
+    aggregator: Aggregator | None = None,
 ) -> Iterator[Document]:
     """Yield documents as they are read; account-wide failures go to `errors`. `account` is the
     account the session acts in when it is known beforehand (a member of an organization): the
-    documents carry it even when sts:GetCallerIdentity fails."""
+    documents carry it even when sts:GetCallerIdentity fails. `aggregator` is scope.aggregator
+    as asked with the scanner's own credentials (an organization's accounts share one); made
+    from `session` when not given."""
     clients = AwsClients(session, max_pool=scope.concurrency, pacing=scope.pacing)
     account = _account_id(clients, errors) or account
+    if aggregator is None and scope.aggregator and scope.source != "api":
+        aggregator = Aggregator(clients, scope.aggregator, scope.aggregator_region)
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
-        reading = _Reading(clients, pool, scope, account, errors)
+        reading = _Reading(clients, pool, scope, account, errors, aggregator)
         account_bpa = {}
         if scope.makes(TABLE, "s3control:GetPublicAccessBlock"):
             account_bpa = s3.read_account_block_public_access(clients, account)
@@ -63,6 +78,7 @@ class _Reading:
     scope: AwsScope
     account: str | None
     errors: list[dict[str, Any]]
+    aggregator: Aggregator | None = None
 
     @property
     def bucket_fields(self) -> frozenset[str]:
@@ -79,7 +95,7 @@ def accounts(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Documen
 def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document]:
     regions = frozenset(reading.scope.regions) or None
     listed = s3.list_buckets(reading.clients, reading.errors)
-    items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
+    items, origin = recorded_buckets(reading, listed) if reading.scope.source != "api" else ({}, {})
     futures = [
         reading.pool.submit(
             read_safely,
@@ -91,6 +107,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
                 reading.clients,
                 bucket,
                 items.get(bucket["Name"]),
+                origin,
                 account=reading.account,
                 account_bpa=account_bpa,
                 fields=reading.bucket_fields,
@@ -105,30 +122,54 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
         yield from future.result()
 
 
-def recorded_buckets(reading: _Reading, listed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """AWS Config's latest item of each bucket, asked of the Config of the bucket's region; a
-    region whose Config cannot answer is read through the API (said as a warning)."""
+def recorded_buckets(
+    reading: _Reading, listed: list[dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """AWS Config's latest item of each bucket, and where it came from: the aggregator when
+    there is one and it answers, else the Config of the bucket's region; a region whose Config
+    cannot answer is read through the API. Falling back is said as a warning ("inventory")."""
     by_region: dict[str, list[str]] = {}
+    scanned = frozenset(reading.scope.regions)
     for bucket in listed:
         region = bucket.get("BucketRegion") or s3.location(reading.clients, bucket["Name"])
         if region:
             bucket["BucketRegion"] = region  # asked once: describe_bucket does not ask again
-            by_region.setdefault(region, []).append(bucket["Name"])
+            if not scanned or region in scanned:  # the others are not described
+                by_region.setdefault(region, []).append(bucket["Name"])
+    warn = reading.scope.source == "inventory"
+    if reading.aggregator is not None and reading.account and by_region:
+        aggregator = reading.aggregator
+        try:
+            return aggregator.recorded(reading.account, by_region), {"aggregator": aggregator.name}
+        except AggregatorUnusable as exc:
+            if exc.first and warn:
+                message = (
+                    f"AWS Config aggregator {aggregator.name} in {aggregator.region} cannot answer ({exc}); "
+                    "each account's buckets are read from its own Config, or through the API"
+                )
+                reading.errors.append(scan_warning("config:BatchGetAggregateResourceConfig", message))
     out: dict[str, dict[str, Any]] = {}
     for region, names in sorted(by_region.items()):
         try:
             out.update(inventory.recorded(reading.clients.client("config", region), names))
         except inventory.Unusable as exc:
-            if reading.scope.source == "inventory":
+            if warn:
                 message = (
                     f"AWS Config in {region} cannot answer ({exc}); its buckets are read through the API"
                 )
                 reading.errors.append(scan_warning("config:BatchGetResourceConfig", message))
-    return out
+    return out, {}
 
 
-def _describe(clients: AwsClients, bucket: dict[str, Any], item: dict[str, Any] | None, **kwargs: Any) -> Any:
-    """A bucket from the API, or from its recorded item where Config carries the setting."""
+def _describe(
+    clients: AwsClients,
+    bucket: dict[str, Any],
+    item: dict[str, Any] | None,
+    origin: dict[str, str],
+    **kwargs: Any,
+) -> Any:
+    """A bucket from the API, or from its recorded item where Config carries the setting;
+    `origin` names the aggregator the item came from, if any."""
     if item is None:
         return s3.describe_bucket(clients, bucket, **kwargs)
     doc = s3.describe_bucket(_Recorded(clients, item), bucket, **kwargs)
@@ -140,6 +181,7 @@ def _describe(clients: AwsClients, bucket: dict[str, Any], item: dict[str, Any] 
             "service": "aws-config",
             "recorded_at": _iso(item.get("configurationItemCaptureTime")),
             "recorded": answered,
+            **origin,
         }
     return doc
 
