@@ -88,6 +88,25 @@ def test_an_organisations_buckets_come_from_its_aggregator(organization, config,
     assert buckets_of(recorded)["research-deidentified"]["account"] == organization.ids["research"]
 
 
+def test_an_account_the_aggregator_does_not_hold_is_read_live_and_said(
+    organization, config, guard, builtin_policies
+):
+    research = organization.ids["research"]
+    config.items = {key: item for key, item in config.items.items() if item["accountId"] != research}
+
+    result = scan(
+        organization, guard, builtin_policies, settings_source="inventory", aggregator=(AGGREGATOR, None)
+    )
+
+    assert result.warnings == [
+        f"config:BatchGetAggregateResourceConfig: AWS Config aggregator {AGGREGATOR} holds none of the 1 "
+        f"buckets of account {research} in us-east-1; they are read through the API"
+    ]
+    assert buckets_of(result)["research-deidentified"]["source"] == {"type": "live"}
+    assert buckets_of(result)["radiology-archive"]["source"]["aggregator"] == AGGREGATOR
+    assert "BatchGetResourceConfig" not in {op for op, _, _ in config.requests}
+
+
 def test_a_denied_aggregator_is_said_once_and_each_account_reads_its_own_config(
     organization, config, guard, builtin_policies
 ):

@@ -140,7 +140,15 @@ def recorded_buckets(
     if reading.aggregator is not None and reading.account and by_region:
         aggregator = reading.aggregator
         try:
-            return aggregator.recorded(reading.account, by_region), {"aggregator": aggregator.name}
+            items = aggregator.recorded(reading.account, by_region)
+            for region, names in sorted(by_region.items()) if warn else ():
+                if not any(name in items for name in names):  # not among its sources, likely
+                    message = (
+                        f"AWS Config aggregator {aggregator.name} holds none of the {len(names)} buckets of "
+                        f"account {reading.account} in {region}; they are read through the API"
+                    )
+                    reading.errors.append(scan_warning("config:BatchGetAggregateResourceConfig", message))
+            return items, {"aggregator": aggregator.name}
         except AggregatorUnusable as exc:
             if exc.first and warn:
                 message = (
