@@ -54,6 +54,7 @@ class ConfigFake(LoopbackServer):
         self.signers: list[str] = []  # the access key id of each request, in turn
         self.aggregators: dict[str, str] = {}  # aggregator name -> its region
         self.aggregate_batch: int | None = None  # identifiers answered a call (None: all)
+        self.aggregate_calls_allowed: int | None = None  # then AccessDenied (a revoked delegation)
         self._lock = threading.Lock()
 
     def handle(self, method: str, path: str, query: Any, body: bytes, headers: Any) -> Any:
@@ -82,6 +83,11 @@ class ConfigFake(LoopbackServer):
 
     def _aggregate(self, asked: dict[str, Any], region: str, keys: list[dict[str, Any]]) -> Any:
         name = asked.get("ConfigurationAggregatorName")
+        with self._lock:
+            if self.aggregate_calls_allowed is not None:
+                if self.aggregate_calls_allowed <= 0:
+                    return _json(400, {"__type": "AccessDeniedException", "message": "delegation revoked"})
+                self.aggregate_calls_allowed -= 1
         if self.aggregators.get(str(name)) != region:
             message = f"The configuration aggregator {name} does not exist in {region}"
             return _json(400, {"__type": "NoSuchConfigurationAggregatorException", "message": message})

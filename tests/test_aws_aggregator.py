@@ -133,6 +133,31 @@ def test_a_denied_aggregator_is_said_once_and_each_account_reads_its_own_config(
     assert statuses_by_name(result)["radiology-pacs-exports"]["storage-no-public-list"] == "FAIL"
 
 
+def test_an_aggregator_that_fails_after_answering_fails_only_for_the_accounts_it_fails(
+    organization, config, guard, builtin_policies
+):
+    config.aggregate_calls_allowed = 1
+
+    result = scan(
+        organization,
+        guard,
+        builtin_policies,
+        settings_source="inventory",
+        aggregator=(AGGREGATOR, None),
+        account_concurrency=1,
+    )
+
+    assert result.errors == [] and len(result.warnings) == 2
+    assert all("(AccessDeniedException: delegation revoked)" in w for w in result.warnings)
+    assert Counter(op for op, _, _ in config.requests) == {
+        "BatchGetAggregateResourceConfig": 3,
+        "BatchGetResourceConfig": 2,
+    }
+    sources = Counter("aggregator" in doc["source"] for doc in buckets_of(result).values())
+    assert sources[True] >= 1 and sources[False] >= 1
+    assert statuses_by_name(result)["radiology-pacs-exports"]["storage-no-public-list"] == "FAIL"
+
+
 def test_an_aggregator_that_does_not_exist_falls_back_silently_under_auto(
     organization, config, guard, builtin_policies
 ):

@@ -26,8 +26,8 @@ from cloudscan.providers.aws.inventory import BATCH, BUCKET, Unusable
 
 
 class AggregatorUnusable(Unusable):
-    """The aggregator cannot answer; `first` says whether this is the call that found it out
-    (and so the one to say it)."""
+    """The aggregator cannot answer; `first` says whether this call found it out (and so is the
+    one to say it), not whether others will fail too."""
 
     def __init__(self, message: str, *, first: bool) -> None:
         super().__init__(message)
@@ -62,7 +62,10 @@ class Aggregator:
                         raise AggregatorUnusable(self._failure, first=True) from None
                     self._answered = True
                     return out
-        return self._ask(account, keys)
+        try:
+            return self._ask(account, keys)
+        except Unusable as exc:  # after it has answered once: this account's failure, said for it
+            raise AggregatorUnusable(str(exc), first=True) from None
 
     def _ask(self, account: str, keys: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
         config = self.clients.client("config", self.region)
