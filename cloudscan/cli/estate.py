@@ -91,7 +91,7 @@ def aggregator_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "--config-aggregator-region",
         metavar="REGION",
         help="With --config-aggregator: the region the aggregator lives in. Default: the "
-        "credentials' region (AWS_REGION, the profile's), else us-east-1.",
+        "credentials' region (AWS_DEFAULT_REGION, the profile's), else us-east-1.",
     )(fn)
     return click.option(
         "--config-aggregator",
