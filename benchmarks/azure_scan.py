@@ -3,6 +3,7 @@ security groups, served by the tests' local Resource Manager server.
 
     python benchmarks/azure_scan.py 200
     python benchmarks/azure_scan.py --data-plane 200
+    python benchmarks/azure_scan.py --inventory 200
 
 Fills the server (a third of the accounts allow public containers, a fifth of the containers
 are public, every NSG opens DICOM to the internet), runs the CLI in a child process with
@@ -14,6 +15,8 @@ containers are listed through Resource Manager. With --data-plane every account'
 one Azurite (https, --oauth basic) and the scan's token passes there as Storage Blob Data Reader
 does: containers are listed through the data plane, and Get Container ACL is refused once per
 account. Azurite's own time is then in the wall time, so compare requests more than seconds.
+With --inventory the scan runs with --source inventory: what Resource Manager lists comes from
+the server's Resource Graph route, whose queries are counted apart.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def fill(world: World, accounts: list[str], data_plane: bool) -> None:
     world.build(spec)
 
 
-def run(n: int, data_plane: bool) -> None:
+def run(n: int, data_plane: bool, inventory: bool = False) -> None:
     accounts = [f"pacs{i:05d}" for i in range(n)]
     with ExitStack() as stack:
         fake = stack.enter_context(ArmFake())
@@ -115,27 +118,30 @@ def run(n: int, data_plane: bool) -> None:
             str(tmp / "report.json"),
             "--fail-on",
             "none",
+            *(["--source", "inventory"] if inventory else []),
         ]
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         lines = done.stderr.strip().splitlines()
         wall, rss = lines[-1].split()
         counted = [line.split()[1] for line in lines if line.startswith(DATA_PLANE)]
         blob_requests = int(counted[0]) if counted else 0
-        arm = len(fake.requests) - before
+        graph = sum(1 for method, _, _ in fake.requests[before:] if method == "POST")
+        arm = len(fake.requests) - before - graph
         total = n * CONTAINERS
         print(
             f"{n} accounts, {total} containers, {max(1, n // 4)} NSGs"
-            f"{', data plane' if data_plane else ''}: {float(wall):.1f} s, "
-            f"peak RSS {int(rss) / 1024:.0f} MiB, {arm} ARM requests ({arm / total:.2f} per container), "
+            f"{', data plane' if data_plane else ''}{', Resource Graph' if inventory else ''}: "
+            f"{float(wall):.1f} s, peak RSS {int(rss) / 1024:.0f} MiB, "
+            f"{arm} ARM requests ({arm / total:.2f} per container), {graph} Resource Graph queries, "
             f"{blob_requests} data-plane requests ({blob_requests / total:.2f} per container), "
             f"exit {done.returncode}"
         )
 
 
 def main(args: list[str]) -> None:
-    data_plane = "--data-plane" in args
-    for n in [int(a) for a in args if a != "--data-plane"] or [200]:
-        run(n, data_plane)
+    flags = {"--data-plane", "--inventory"}
+    for n in [int(a) for a in args if a not in flags] or [200]:
+        run(n, "--data-plane" in args, "--inventory" in args)
 
 
 if __name__ == "__main__":

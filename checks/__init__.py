@@ -56,7 +56,8 @@ CHECKS: dict[str, dict[str, tuple[Check, list[str]]]] = {
         "exposure": (network.ingress_exposure, ["rule"]),
     },
     "dicom.store": {
-        "exposure": (exposure.store_exposure, ["access"]),
+        # copies: the storage a store's studies sit in or came from (checks/copies.py)
+        "exposure": (exposure.store_exposure, ["access", "copies"]),
     },
     "dicomweb.endpoint": {
         "exposure": (endpoint.dicomweb_exposure, ["access", "transport"]),

@@ -1,7 +1,8 @@
 """A managed DICOM store whose studies sit in the customer's own storage (an Azure DICOM service
-on a Data Lake file system) is as exposed as that storage: the container's exposure folds into
-the store's. The one check that reads other resources, so the scan holds such stores until
-every resource has been read (scan.run); it compares ids only and knows no cloud."""
+on a Data Lake file system, the buckets AWS HealthImaging imports from) is as exposed as that
+storage: the container's exposure folds into the store's. The one check that reads other
+resources, so the scan holds such stores until every resource has been read (scan.run); it
+compares ids only and knows no cloud."""
 
 from __future__ import annotations
 
@@ -60,12 +61,16 @@ def _storage_fact(copy: dict[str, Any], fact: str, seen: StorageSeen) -> tuple[b
         bucket = seen.buckets[target.lower()]
         values = [None] if bucket is None else [bucket.get(f) for f in FACTS[fact]]
         value = True if True in values else None if None in values else False
+        what = copy.get("role") or "the container holding its studies"
         if value is None or bucket is None:
-            return None, f"whether the container holding its studies is {WORDS[fact]} is unknown"
+            return None, f"whether {what} is {WORDS[fact]} is unknown"
         reasons = [r for f in FACTS[fact] for r in bucket["reasons"].get(f, [])]
         because = [f"{r['origin']}: {r['detail']}" for r in reasons if r.get("effective")]
-        said = f"the container holding its studies is {'' if value else 'not '}{WORDS[fact]}"
+        said = f"{what} is {'' if value else 'not '}{WORDS[fact]}"
         return value, f"{said} ({'; '.join(because)})" if because else said
     if account and seen.accounts.get(account.lower()) is False:
         return False, f"its storage account {account} lets no container be public"
-    return None, f"the storage holding its studies ({target}) was not read in this scan"
+    return (
+        None,
+        f"{copy.get('role') or 'the storage holding its studies'} ({target}) was not read in this scan",
+    )

@@ -295,12 +295,32 @@ def store_exposure(doc: dict[str, Any], context: Any) -> Derived:
                         "detail": _describe(grant),
                     }
                 )
+    unknown: dict[str, list[str]] = {}
     if access.get("policy") is None:
         # A policy not (wholly) read may grant what the grants read do not: a known exposure
         # stands, its absence is unknown.
-        unread = [f for f in facts if not values[f]]
-        values.update(dict.fromkeys(unread))
-        return Derived(
-            {**values, "reasons": reasons}, unknown={f"/exposure/{f}": ["/access/policy"] for f in unread}
-        )
-    return Derived({**values, "reasons": reasons})
+        for fact in facts:
+            if not values[fact]:
+                values[fact] = None
+                unknown[f"/exposure/{fact}"] = ["/access/policy"]
+    if doc.get("copies") is None and unknown_inputs(doc, ["/copies"]):
+        # Which storage holds (or fed) its studies is not known, so neither is whether that
+        # storage lets anyone at them (checks/copies.py folds it in once known).
+        for fact in ("public_read", "public_write"):
+            if not values[fact]:
+                values[fact] = None
+                unknown.setdefault(f"/exposure/{fact}", []).append("/copies")
+    if (access.get("policy") or {}).get("present") is False:
+        for fact in facts:
+            if values[fact] is False and not reasons[fact]:
+                reasons[fact].append(_no_policy_reason(access["grants"]))
+    return Derived({**values, "reasons": reasons}, unknown=unknown)
+
+
+def _no_policy_reason(grants: list[Grant]) -> dict[str, Any]:
+    """Why a store without a policy of its own is not open: who reaches it, when the adapter said."""
+    origins = list(dict.fromkeys(g["origin"] for g in grants if g["effect"] == "allow"))[:3]
+    detail = "no policy on the store grants access to anyone" + (
+        f"; access is by {'; '.join(origins)}" if origins else ""
+    )
+    return {"origin": "access", "effective": False, "neutralised_by": None, "detail": detail}

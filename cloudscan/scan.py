@@ -311,10 +311,12 @@ def scan_azure(
     concurrency: int = 16,
     sampling: Any = None,
     shard: Any = None,
+    source: str = "api",
 ) -> ScanResult:
     """Scan Azure subscriptions (those given; else those below `management_group`; else every
     enabled one) through `clients` (providers.azure.clients.AzureClients); with `shard`
-    (shard.Shard), only its subscriptions."""
+    (shard.Shard), only its subscriptions; `source` "inventory" or "auto": what Resource
+    Manager lists, from Azure Resource Graph (providers/azure/graph.py)."""
     from cloudscan.providers.azure import AzureScope
     from cloudscan.providers.sampling import Sampling
 
@@ -325,6 +327,7 @@ def scan_azure(
         concurrency=concurrency,
         sampling=sampling or Sampling(),
         shard=shard,
+        source=source,
     )
     return _sharded(scan(AzureSource(clients, scope), policies, trusted_accounts=trusted_accounts), shard)
 

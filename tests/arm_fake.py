@@ -14,8 +14,10 @@ A GET of an id answers the resource. A GET of a collection (an odd number of seg
 at a time; `/subscriptions/S/providers/NS/type` also lists that type from every resource group of S.
 A collection answers 404 unless its owner (the subscription, resource group or parent resource) is
 stored or has something stored beneath it. Every request needs `api-version` and a bearer token.
-Every method but GET is refused with 405 and recorded in `violations`: a scanner must never write,
-nor call POST actions such as `listKeys` or `listAccountSas`, which hand out secrets.
+Every method but GET (and that query's POST, a read) is refused with 405 and recorded in
+`violations`: a scanner must never write, nor call POST actions such as `listKeys` or
+`listAccountSas`, which hand out secrets. `POST /providers/Microsoft.ResourceGraph/resources`
+answers a Resource Graph query from the same resources (graph_fake.py).
 
 Over plain http azure-core's bearer policy refuses to send the token ("Bearer token authentication is
 not permitted for non-TLS protected (non-https) URLs") unless the request context has
@@ -34,12 +36,14 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+import graph_fake
 from loopback_server import Answer, LoopbackServer
 
 Query = dict[str, Any]
 Request = tuple[str, str, Query]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+GRAPH = "/providers/microsoft.resourcegraph/resources"
 _SUBSCRIPTION_WIDE = re.compile(r"/subscriptions/([^/]+)/providers/([^/]+)/([^/]+)")
 
 
@@ -135,6 +139,9 @@ class ArmFake(LoopbackServer):
         # ARM pages at its own discretion: a small limit makes every list follow nextLink.
         self.page_limit: int | None = None
         self.throttled = 0  # requests still to answer 429 TooManyRequests (see throttle)
+        self.graph_page_limit: int | None = None  # Resource Graph rows a page, below the query's $top
+        self.graph_queries: list[dict[str, Any]] = []  # the bodies of Resource Graph queries
+        self.graph_cut_short = False  # a page short of the rest has no $skipToken, resultTruncated
         self._lock = threading.Lock()
 
     def throttle(self, times: int) -> None:
@@ -144,7 +151,7 @@ class ArmFake(LoopbackServer):
             self.throttled = times
 
     def handle(self, method: str, path: str, query: Query, body: bytes, headers: Any) -> Answer:
-        return self.answer(method, canonical(path), query, headers["Authorization"])
+        return self.answer(method, canonical(path), query, headers["Authorization"], body)
 
     def put(self, rid: str, resource: dict[str, Any] | None = None) -> dict[str, Any]:
         """Store a resource under its id, filling `id`, `name`, `type` if absent; returns what GET answers."""
@@ -181,17 +188,22 @@ class ArmFake(LoopbackServer):
             **extra,
         }
 
-    def answer(self, method: str, path: str, query: Query, authorization: str | None) -> Answer:
+    def answer(
+        self, method: str, path: str, query: Query, authorization: str | None, body: bytes = b""
+    ) -> Answer:
         """Route one request; the order matters: guard, injected failures, auth, api-version, resources."""
+        graph = method == "POST" and _key(path) == GRAPH
         with self._lock:  # one lock, so the two records stay index-aligned across handler threads
             self.requests.append((method, path, query))
             self.authorizations.append(authorization)
-            if method != "GET":
+            if method != "GET" and not graph:
                 self.violations.append((method, path, query))
+            if graph:
+                self.graph_queries.append(json.loads(body or b"{}"))
             throttled, self.throttled = self.throttled > 0, max(self.throttled - 1, 0)
         if throttled:
             return _json(429, error_body("TooManyRequests", "ArmFake: too many requests"))
-        if method != "GET":
+        if method != "GET" and not graph:
             message = f"ArmFake is read-only: refused {method} {path}"
             return _json(405, error_body("MethodNotAllowed", message))
         key = _key(path)
@@ -207,11 +219,22 @@ class ArmFake(LoopbackServer):
             return _json(400, error_body("MissingApiVersionParameter", message))
         with self._lock:
             snapshot = dict(self.resources)
+        if graph:
+            limit, cut_short = self.graph_page_limit, self.graph_cut_short
+            return _json(*graph_fake.answer(body, snapshot, self._unreadable(), limit, cut_short))
         if key in snapshot:
             return _json(200, snapshot[key])
         if is_collection(key) and self._exists(_owner(key), snapshot):
             return self._list(path, key, query, snapshot)
         return _json(404, error_body("ResourceNotFound", f"ArmFake has no resource at {method} {path}"))
+
+    def _unreadable(self) -> set[str]:
+        """Subscriptions a 401/403 rule refuses as a whole: Resource Graph leaves them out."""
+        return {
+            prefix.rstrip("/").split("/")[2]
+            for prefix, _, status, _, _ in self.failures
+            if status in (401, 403) and re.fullmatch(r"/subscriptions/[^/]+/?", prefix)
+        }
 
     @staticmethod
     def _exists(owner: str, snapshot: dict[str, dict[str, Any]]) -> bool:

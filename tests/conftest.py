@@ -14,6 +14,20 @@ os.environ.update(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def healthimaging_without_stores():
+    """moto has no HealthImaging: the AWS scans of the suite ask this server, which holds no data
+    store (tests/test_aws_healthimaging.py starts its own, with stores)."""
+    from healthimaging_fake import HealthImagingFake
+
+    with HealthImagingFake() as fake:
+        os.environ["AWS_ENDPOINT_URL_MEDICAL_IMAGING"] = fake.url
+        try:
+            yield fake
+        finally:
+            os.environ.pop("AWS_ENDPOINT_URL_MEDICAL_IMAGING", None)
+
+
 @pytest.fixture
 def aws():
     """An empty in-memory AWS account (moto) for one test."""

@@ -6,15 +6,18 @@ Each call is mapped to its IAM action here, independently of cloudscan's table: 
 prefix and the operation's name, except for the operations AWS's Service Authorization Reference
 names otherwise. The account is built so that every conditional call happens: a bucket without
 its region in the listing (moto gives none), objects to sample, a rule naming a prefix list,
-DescribeRegions (answered with one region, to keep the scan short)."""
+DescribeRegions (answered with one region, to keep the scan short), a HealthImaging data store
+with an import job (tests/healthimaging_fake.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import aws_world
 import pytest
 from aws_world import CallGuard
+from healthimaging_fake import HealthImagingFake, Job, Store
 from moto import mock_aws
 from permission_cases import EVERY_POLICY, compare, generated, policies_of, subsets
 
@@ -76,12 +79,19 @@ def iam_action(service: str, operation: str) -> str:
 
 @pytest.fixture(scope="module")
 def account():
-    with mock_aws():
+    with mock_aws(), HealthImagingFake() as healthimaging:
         aws_world.build(ACCOUNT)
         s3 = aws_world.session().client("s3")
         for key in ("study-1/IM0001.dcm", "study-1/IM0002.dcm", "README.txt"):
             s3.put_object(Bucket="pacs-export", Key=key, Body=b"\0" * 128 + b"DICM" + b"\0" * 64)
-        yield
+        # A data store with an import job, so that every HealthImaging read happens.
+        healthimaging.add(Store("radiology", jobs=[Job("pacs-export", "archive")]))
+        before = os.environ["AWS_ENDPOINT_URL_MEDICAL_IMAGING"]
+        os.environ["AWS_ENDPOINT_URL_MEDICAL_IMAGING"] = healthimaging.url
+        try:
+            yield
+        finally:
+            os.environ["AWS_ENDPOINT_URL_MEDICAL_IMAGING"] = before
 
 
 def scan(policies, sample: int) -> tuple[CallGuard, object]:
@@ -122,4 +132,4 @@ def test_the_document_is_an_iam_policy_of_reads(account):
     assert document["Version"] == "2012-10-17"
     actions = document["Statement"][0]["Action"]
     assert "sts:GetCallerIdentity" in actions
-    assert all(re.fullmatch(r"[a-z0-9]+:(Get|List|Describe)[A-Za-z]+", a) for a in actions), actions
+    assert all(re.fullmatch(r"[a-z0-9-]+:(Get|List|Describe)[A-Za-z]+", a) for a in actions), actions

@@ -13,6 +13,7 @@ from cloudscan.cli.estate import (
     organization_scope,
     run_aws_organization,
     shard_option,
+    source_option,
 )
 from cloudscan.cli.groups import UsageError, scan
 from cloudscan.cli.options import pacing_of, pacing_options, sample_options, sampling_of, scan_options
@@ -42,16 +43,10 @@ from cloudscan.progress import CURRENT
     show_default=True,
     help="Parallel API calls (per account, with --organization).",
 )
-@click.option(
-    "--source",
-    "settings_source",
-    type=click.Choice(["api", "inventory", "auto"]),
-    default="api",
-    show_default=True,
-    help="Where bucket settings come from: the S3 API (about ten calls a bucket), or AWS Config's "
-    "recordings (one call per hundred buckets; each document says when it was recorded, and what "
-    "Config does not carry is read live). A region whose Config cannot answer is read through the "
-    "API: with a warning for 'inventory', silently for 'auto'.",
+@source_option(
+    "Where bucket settings come from: the S3 API (about ten calls a bucket), or AWS Config's "
+    "recordings (one call per hundred buckets).",
+    "region",
 )
 @aggregator_options
 @organization_options
@@ -169,16 +164,10 @@ def scan_aws(
     metavar="URL",
     help="Cloud Asset Inventory endpoint, for --source (env CLOUDSCAN_ASSET_ENDPOINT).",
 )
-@click.option(
-    "--source",
-    "settings_source",
-    type=click.Choice(["api", "inventory", "auto"]),
-    default="api",
-    show_default=True,
-    help="Where buckets' IAM policies come from: Cloud Storage (a call a bucket), or Cloud Asset "
-    "Inventory (a paginated call a project; each document says when it was recorded). A project "
-    "whose inventory cannot answer is read through the API: with a warning for 'inventory', "
-    "silently for 'auto'.",
+@source_option(
+    "Where buckets' IAM policies come from: Cloud Storage (a call a bucket), or Cloud Asset "
+    "Inventory (a paginated call a project).",
+    "project",
 )
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
@@ -322,6 +311,11 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
     help="Reach the blobs of the account it names with this connection string (Azurite, or an account "
     "whose data plane the identity cannot read); env AZURE_STORAGE_CONNECTION_STRING. Never printed.",
 )
+@source_option(
+    "Where storage accounts, network security groups, NICs and DICOM services come from: Resource "
+    "Manager's listings, or Azure Resource Graph (a few queries for all subscriptions).",
+    "subscription",
+)
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Parallel API calls."
 )
@@ -336,6 +330,7 @@ def scan_azure(
     tenant: str | None,
     arm_endpoint: str | None,
     blob_connection_string: str | None,
+    settings_source: str,
     concurrency: int,
     shard: Any,
     max_rate: float | None,
@@ -350,7 +345,8 @@ def scan_azure(
 
     Uses DefaultAzureCredential (environment, workload or managed identity, Azure CLI login).
     Needs the Reader role on the subscriptions, and Storage Blob Data Reader on accounts whose
-    content is sampled; every call is a read (never listKeys or a SAS).
+    content is sampled; every call is a read (never listKeys or a SAS; a Resource Graph query,
+    for --source, is a POST that reads).
     """
     from cloudscan.providers.azure.clients import AzureClients, Endpoints, load_credential
     from cloudscan.scan import scan_azure as run_azure
@@ -389,6 +385,7 @@ def scan_azure(
             trusted_accounts=options["trusted_account"],
             sampling=sampling_of(sample, deep, show_object_keys),
             shard=shard,
+            source=settings_source,
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

@@ -42,6 +42,20 @@ def shard_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     )
 
 
+def source_option(what: str, unit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--source: `what` says where settings come from either way; `unit` is what falls back."""
+    return click.option(
+        "--source",
+        "settings_source",
+        type=click.Choice(["api", "inventory", "auto"]),
+        default="api",
+        show_default=True,
+        help=f"{what} Each recorded document says when it was recorded, and what the inventory does "
+        f"not carry is read live. A {unit} whose inventory cannot answer is read through the API: "
+        "with a warning for 'inventory', silently for 'auto'.",
+    )
+
+
 def organization_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(

@@ -1,4 +1,5 @@
-"""AWS: S3 buckets and EC2 security-group ingress, read with an injected boto3 session."""
+"""AWS: S3 buckets, EC2 security-group ingress and HealthImaging data stores, read with an
+injected boto3 session."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
-from cloudscan.providers.aws import ec2, inventory, s3
+from cloudscan.providers.aws import ec2, healthimaging, inventory, s3
 from cloudscan.providers.aws.aggregator import Aggregator, AggregatorUnusable
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
@@ -67,6 +68,8 @@ def enumerate_aws(
             yield from buckets(reading, account_bpa)
         if scope.wants("network.ingress"):
             yield from ingress_rules(reading)
+        if scope.wants("dicom.store"):
+            yield from dicom_stores(reading)
 
 
 @dataclass
@@ -222,6 +225,50 @@ def ingress_rules(reading: _Reading) -> Iterator[Document]:
         )
         for region in regions
     ]
+    for future in futures:
+        yield from future.result()
+
+
+def dicom_stores(reading: _Reading) -> Iterator[Document]:
+    """HealthImaging data stores of the regions scanned (those it is offered in, without
+    --region): each region listed, then each store read, side by side on the pool."""
+    regions = list(reading.scope.regions) or list(healthimaging.OFFERED_REGIONS)
+    not_offered: list[str] = []
+    listings = [
+        (
+            region,
+            reading.pool.submit(
+                read_safely,
+                reading.errors,
+                f"HealthImaging data stores in {region}",
+                partial(healthimaging.list_stores, reading.clients, region, reading.errors, not_offered),
+                error_of,
+            ),
+        )
+        for region in regions
+    ]
+    fields = reading.scope.fields_of("dicom.store", healthimaging.STORE_FIELDS)
+    futures = [
+        reading.pool.submit(
+            read_safely,
+            reading.errors,
+            store.get("datastoreArn") or store["datastoreId"],
+            partial(
+                _listed,
+                healthimaging.describe_store,
+                reading.clients,
+                store,
+                region=region,
+                account=reading.account,
+                fields=fields,
+            ),
+            error_of,
+        )
+        for region, listing in listings
+        for store in listing.result()
+    ]
+    if not_offered:
+        reading.errors.append(healthimaging.not_offered_warning(not_offered))
     for future in futures:
         yield from future.result()
 

@@ -45,10 +45,13 @@ class AwsClients:
     def default_region(self) -> str:
         return self.session.region_name or "us-east-1"
 
-    def first_call_client(self, service: str) -> Any:
-        """A client that gives up quickly: for the call that tells whether AWS can be reached."""
+    def first_call_client(self, service: str, region: str | None = None) -> Any:
+        """A client that gives up quickly: for the call that tells whether AWS (or a service at
+        an endpoint override) can be reached."""
         with self._lock:
-            client = self.session.client(service, region_name=self.default_region, config=self._first_call)
+            client = self.session.client(
+                service, region_name=region or self.default_region, config=self._first_call
+            )
         self._pace(client)
         return client
 
@@ -57,7 +60,7 @@ class AwsClients:
         with self._lock:
             if key not in self._cache:
                 client = self.session.client(service, region_name=key[1], config=self._config)
-                if service == "s3control" and _is_endpoint_override(client):
+                if service == "s3control" and is_endpoint_override(client):
                     # S3 Control puts the account id in front of the host. Against an endpoint
                     # override (moto_server, a proxy) that host does not resolve, and the
                     # account-level Block Public Access would never be read.
@@ -73,7 +76,7 @@ class AwsClients:
         client.meta.events.register_first("before-send", lambda **_: self.pacing.wait(service))
 
 
-def _is_endpoint_override(client: Any) -> bool:
+def is_endpoint_override(client: Any) -> bool:
     # Covers the .amazonaws.com.cn partition too.
     return ".amazonaws.com" not in client.meta.endpoint_url
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from cloudscan.providers.permissions import ALWAYS, Call, Needed, Table
 
+HOLDS_STORES = "where a region holds HealthImaging data stores"
 ANY_REGION = "where ListBuckets leaves out a bucket's region, as older APIs and emulators do"
 
 TABLE = Table(
@@ -46,6 +47,19 @@ TABLE = Table(
         "ec2:GetManagedPrefixListEntries": Call(
             ("ec2:GetManagedPrefixListEntries",), when="where a rule names a managed prefix list"
         ),
+        # HealthImaging: the data stores of each region scanned, and the import jobs that name
+        # the buckets their studies came from (healthimaging.py).
+        "medical-imaging:ListDatastores": Call(("medical-imaging:ListDatastores",)),
+        "medical-imaging:GetDatastore": Call(("medical-imaging:GetDatastore",), when=HOLDS_STORES),
+        "medical-imaging:ListTagsForResource": Call(
+            ("medical-imaging:ListTagsForResource",), when=HOLDS_STORES
+        ),
+        "medical-imaging:ListDICOMImportJobs": Call(
+            ("medical-imaging:ListDICOMImportJobs",), when=HOLDS_STORES
+        ),
+        "medical-imaging:GetDICOMImportJob": Call(
+            ("medical-imaging:GetDICOMImportJob",), when="where a data store has import jobs"
+        ),
     },
     reads={
         # The account id names every document, and the account's Block Public Access.
@@ -76,6 +90,19 @@ TABLE = Table(
             "ec2:DescribeNetworkInterfaces",
             "ec2:GetManagedPrefixListEntries",
         ),
+        ("dicom.store", "*"): ("medical-imaging:ListDatastores",),
+        # A Lambda authorizer on the store lets bearer tokens in besides signed requests.
+        ("dicom.store", "access"): ("medical-imaging:GetDatastore",),
+        ("dicom.store", "encryption"): ("medical-imaging:GetDatastore",),
+        # The buckets import jobs read from and write to: their exposure is the store's.
+        ("dicom.store", "copies"): (
+            "medical-imaging:ListDICOMImportJobs",
+            "medical-imaging:GetDICOMImportJob",
+        ),
+        ("dicom.store", "labels"): ("medical-imaging:ListTagsForResource",),
+        # Facts of the service, not settings of a store: no call reads them.
+        ("dicom.store", "network"): (),
+        ("dicom.store", "cors"): (),
     },
 )
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error
+from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error, scan_warning
 from cloudscan.providers import ReadsFields
-from cloudscan.providers.azure import healthcare, network, storage
+from cloudscan.providers.azure import graph, healthcare, network, storage
 from cloudscan.providers.azure import topology as topology_
 from cloudscan.providers.azure.clients import AzureClients, ProviderNotRegistered, error_of
 from cloudscan.providers.azure.permissions import SERVICE_PROPERTIES, TABLE
@@ -35,6 +35,10 @@ class AzureScope(ReadsFields):
     sampling: Sampling = field(default_factory=Sampling)
     management_group: str | None = None
     shard: Shard | None = None  # only the subscriptions of this shard (shard.py)
+    # Where what Resource Manager lists comes from: the API; Azure Resource Graph, read
+    # through the API where it cannot answer, with a warning ("inventory"); or the same
+    # without the warning ("auto").
+    source: str = "api"
 
 
 def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink) -> Iterator[Document]:
@@ -57,8 +61,9 @@ def enumerate_azure(clients: AzureClients, scope: AzureScope, errors: ErrorSink)
     subscriptions = list(dict.fromkeys(subscriptions))
     if scope.shard is not None:
         subscriptions = scope.shard.take(subscriptions)
+    recording = _recorded(clients, scope, subscriptions, errors)
     pool = ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-azure")
-    reading = _Reading(clients, pool, scope, errors)
+    reading = _Reading(clients, pool, scope, errors, recording)
     yield from fan_out(pool, subscriptions, partial(_list_subscription, reading))
 
 
@@ -79,12 +84,56 @@ def _listed(
     return found
 
 
+def _recorded(
+    clients: AzureClients, scope: AzureScope, subscriptions: list[str], errors: ErrorSink
+) -> graph.Recording | None:
+    """What Resource Graph recorded of the subscriptions, or None: the API is the source, or
+    Resource Graph cannot answer (said as a warning for "inventory")."""
+    kinds = [kind for kind in graph.TYPES if scope.wants(kind)]
+    if scope.source == "api" or not subscriptions or not kinds:
+        return None
+    try:
+        recording = graph.record(clients, subscriptions, graph.types_for(kinds))
+    except CredentialsRefused:
+        raise
+    except Exception as exc:
+        if scope.source == "inventory":
+            code, message = error_of(exc)
+            said = f"Azure Resource Graph cannot answer ({code}: {message[:200]}); "
+            errors.append(
+                scan_warning(graph.CALL, said + "every subscription is read through Resource Manager")
+            )
+        return None
+    unseen = [s for s in subscriptions if not recording.covers(s)]
+    if unseen and scope.source == "inventory":
+        named = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+        said = f"Azure Resource Graph does not answer for subscriptions {named}; "
+        said += "they are read through Resource Manager"
+        errors.append(scan_warning(graph.CALL, said))
+    return recording
+
+
 @dataclass
 class _Reading:
     clients: AzureClients
     pool: ThreadPoolExecutor
     scope: AzureScope
     errors: ErrorSink
+    recording: graph.Recording | None = None
+
+    def recorded(self, subscription: str) -> graph.Recording | None:
+        """The recording, when it answers for the subscription."""
+        recording = self.recording
+        return recording if recording is not None and recording.covers(subscription) else None
+
+    def mark(self, kind: str, docs: list[Document]) -> list[Document]:
+        """Say on each document that the recording described it, and what of it."""
+        assert self.recording is not None
+        fields = None if self.scope.fields is None else self.scope.fields.get(kind)
+        for doc in docs:
+            if doc["kind"] == kind:
+                doc["source"] = self.recording.source(kind, fields)
+        return docs
 
 
 def _list_subscription(reading: _Reading, subscription: str) -> list[Any]:
@@ -113,13 +162,20 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
     if not any(wanted):
         return []
     client = reading.clients.storage(subscription)
-    found = _listing(
-        reading, subscription, "storage.storageAccounts.list", lambda: list(client.storage_accounts.list())
-    )
+    recorded = reading.recorded(subscription)
+    if recorded is not None:
+        found = graph.storage_accounts(recorded, subscription)
+    else:
+        found = _listing(
+            reading,
+            subscription,
+            "storage.storageAccounts.list",
+            lambda: list(client.storage_accounts.list()),
+        )
     out: list[Any] = []
     fields = reading.scope.fields_of("storage.bucket", storage.BUCKET_FIELDS)
     for account in found or []:
-        read = partial(
+        read: Callable[[], list[Document]] = partial(
             storage.describe_account_and_containers,
             reading.clients,
             account,
@@ -130,6 +186,8 @@ def accounts(reading: _Reading, subscription: str) -> list[Any]:
             reading.errors,
             reading.scope.makes(TABLE, SERVICE_PROPERTIES),
         )
+        if recorded is not None:
+            read = partial(_marked, reading, read)
         out.append(reading.pool.submit(read_safely, reading.errors, account.id, read, error_of))
     return out
 
@@ -138,16 +196,22 @@ def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:
     if not reading.scope.wants("network.ingress"):
         return []
     client = reading.clients.network(subscription)
-    groups = _listing(
-        reading,
-        subscription,
-        "network.networkSecurityGroups.list",
-        lambda: list(client.network_security_groups.list_all()),
-    )
+    recorded = reading.recorded(subscription)
+    listed = None
+    if recorded is not None:
+        groups = graph.security_groups(recorded, subscription)
+        listed = graph.network_listings(recorded, subscription)
+    else:
+        groups = _listing(
+            reading,
+            subscription,
+            "network.networkSecurityGroups.list",
+            lambda: list(client.network_security_groups.list_all()),
+        )
     if not groups:
         return []
     try:
-        topology: topology_.Topology | None = topology_.read_topology(client)
+        topology: topology_.Topology | None = topology_.read_topology(client, listed)
     except CredentialsRefused:
         raise
     except Exception as exc:
@@ -157,13 +221,18 @@ def ingress_rules(reading: _Reading, subscription: str) -> list[Any]:
         reading.errors.append(scan_error("network.topology", code, message, what))
         topology = None
     rules = {group.id.lower(): network.group_rules(group) for group in groups}
-    return [doc for group in groups for doc in network.ingress_rules(group, subscription, topology, rules)]
+    docs = [doc for group in groups for doc in network.ingress_rules(group, subscription, topology, rules)]
+    return reading.mark("network.ingress", docs) if recorded is not None else docs
 
 
 def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:
     if not reading.scope.wants("dicom.store"):
         return []
     client = reading.clients.healthcare(subscription)
+    recorded = reading.recorded(subscription)
+    if recorded is not None:
+        services = graph.dicom_services(recorded, subscription)
+        return reading.mark("dicom.store", [healthcare.describe_service(s, subscription) for s in services])
     workspaces = _listing(
         reading,
         subscription,
@@ -180,6 +249,10 @@ def dicom_stores(reading: _Reading, subscription: str) -> list[Any]:
         )
         for workspace in workspaces or []
     ]
+
+
+def _marked(reading: _Reading, read: Callable[[], list[Document]]) -> list[Document]:
+    return reading.mark("storage.bucket", reading.mark("storage.account", read()))
 
 
 def _listing(reading: _Reading, subscription: str, call: str, list_: Callable[[], Any]) -> Any:

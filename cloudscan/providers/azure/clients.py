@@ -22,6 +22,8 @@ MAX_PAGES = 10_000  # a bound against a nextLink that loops, not a real limit
 REGISTER = re.compile(r"/providers/([^/?]+)/register$", re.IGNORECASE)
 # Subscriptions in these states serve no data; Warned and PastDue ones still do.
 CLOSED_STATES = ("Disabled", "Deleted")
+# The one POST cloudscan sends: a Resource Graph query, which reads and changes nothing.
+RESOURCE_GRAPH = "/providers/microsoft.resourcegraph/resources"
 
 
 class WriteRefused(Exception):
@@ -34,11 +36,14 @@ class ProviderNotRegistered(Exception):
 
 
 def read_only(request: Any) -> None:
-    """raw_request_hook of every client: only GET and HEAD leave this process."""
+    """raw_request_hook of every client: only GET and HEAD leave this process, and the POST of
+    a Resource Graph query (--source inventory), a read that the API defines as a POST."""
     method, url = request.http_request.method, request.http_request.url
     if method in ("GET", "HEAD"):
         return
     path = urlsplit(url).path
+    if method == "POST" and path.rstrip("/").lower() == RESOURCE_GRAPH:
+        return
     registering = REGISTER.search(path)
     if method == "POST" and registering:
         raise ProviderNotRegistered(registering.group(1))
@@ -157,6 +162,13 @@ class AzureClients:
 
     def healthcare(self, subscription: str) -> Any:
         return self._client("healthcare", subscription)
+
+    def arm(self) -> Any:
+        """A bare Resource Manager client (the subscription client's pipeline: its retries,
+        token, read-only guard and endpoint) for requests no SDK here models."""
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return SubscriptionClient(self.credential, **self._options())
 
     def subscriptions(self) -> list[str]:
         """Every enabled subscription the credential can see."""

@@ -13,10 +13,13 @@ from cloudscan.providers.azure.storage import resource_group
 
 def describe_workspace_services(client: Any, workspace: Any, subscription: str) -> list[Document]:
     group = resource_group(workspace.id)
-    return [_service(s, subscription) for s in client.dicom_services.list_by_workspace(group, workspace.name)]
+    return [
+        describe_service(s, subscription)
+        for s in client.dicom_services.list_by_workspace(group, workspace.name)
+    ]
 
 
-def _service(service: Any, subscription: str) -> Document:
+def describe_service(service: Any, subscription: str) -> Document:
     doc = new_resource(
         "dicom.store",
         "azure",

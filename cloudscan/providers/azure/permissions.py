@@ -20,6 +20,7 @@ NETWORK = "Microsoft.Network"
 SERVICE_PROPERTIES = "storage.blobServices.getServiceProperties"
 SUBSCRIPTIONS = ("Microsoft.Resources/subscriptions/read",)
 WITH_GROUPS = "where a subscription has network security groups"
+GRAPH = "resourcegraph.resources"
 SCALE_SETS = "where a subnet holds scale set instances"
 
 TABLE = Table(
@@ -54,6 +55,10 @@ TABLE = Table(
         "network.publicIPAddresses.listVirtualMachineScaleSetPublicIPAddresses": Call(
             ("Microsoft.Compute/virtualMachineScaleSets/publicIPAddresses/read",), when=SCALE_SETS
         ),
+        # --source inventory|auto: one query a thousand subscriptions and a thousand rows, for
+        # what the listings above give. Resource Graph shows only what the identity may read,
+        # so their permissions stay (and serve what it cannot answer).
+        GRAPH: Call(("Microsoft.ResourceGraph/resources/read",), option="inventory"),
         "healthcareapis.workspaces.list": Call(("Microsoft.HealthcareApis/workspaces/read",)),
         "healthcareapis.dicomServices.listByWorkspace": Call(
             ("Microsoft.HealthcareApis/workspaces/dicomservices/read",),
@@ -63,11 +68,12 @@ TABLE = Table(
     reads={
         # Before anything, one read says whether Resource Manager answers these credentials.
         ALWAYS: ("subscriptions.get", "subscriptions.list"),
-        ("storage.account", "*"): ("storage.storageAccounts.list",),
+        ("storage.account", "*"): ("storage.storageAccounts.list", GRAPH),
         ("storage.account", "blob_recovery"): (SERVICE_PROPERTIES,),
         # A container comes with its account's settings: those are read with the account listing.
         ("storage.bucket", "*"): (
             "storage.storageAccounts.list",
+            GRAPH,
             "storage.blob.listContainers",
             "storage.blobContainers.list",
         ),
@@ -82,6 +88,7 @@ TABLE = Table(
         # Each group's rules, and which NICs, subnets and public addresses it guards.
         ("network.ingress", "*"): (
             "network.networkSecurityGroups.list",
+            GRAPH,
             "network.publicIPAddresses.list",
             "network.virtualNetworks.list",
             "network.networkInterfaces.list",
@@ -91,6 +98,7 @@ TABLE = Table(
         ),
         ("dicom.store", "*"): (
             "healthcareapis.workspaces.list",
+            GRAPH,
             "healthcareapis.dicomServices.listByWorkspace",
         ),
     },

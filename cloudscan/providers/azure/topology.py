@@ -53,17 +53,35 @@ def _id(reference: Any) -> str | None:
     return reference.id.lower() if reference is not None and reference.id else None
 
 
-def read_topology(client: Any) -> Topology:
+@dataclass(frozen=True)
+class Listed:
+    """What the subscription-wide listings give, as Resource Graph recorded it."""
+
+    public_ips: list[Any]
+    networks: list[Any]
+    nics: list[Any]
+    balancers: list[Any]
+
+
+def read_topology(client: Any, listed: Listed | None = None) -> Topology:
     """Read with the subscription's network client: public IPs, virtual networks, NICs (and
-    those of the scale sets the subnets name), load balancers."""
-    ips = {ip.id.lower(): ip.ip_address for ip in client.public_ip_addresses.list_all() if ip.ip_address}
+    those of the scale sets the subnets name), load balancers; with `listed`, all but the
+    scale sets' come from it."""
+    if listed is None:
+        listed = Listed(
+            list(client.public_ip_addresses.list_all()),
+            list(client.virtual_networks.list_all()),
+            list(client.network_interfaces.list_all()),
+            list(client.load_balancers.list_all()),
+        )
+    ips = {ip.id.lower(): ip.ip_address for ip in listed.public_ips if ip.ip_address}
     subnet_groups: dict[str, str | None] = {}
     subnet_members: dict[str, set[str]] = {}
-    for network in client.virtual_networks.list_all():
+    for network in listed.networks:
         for subnet in network.subnets or []:
             subnet_groups[subnet.id.lower()] = _id(subnet.network_security_group)
             subnet_members[subnet.id.lower()] = {c.id.lower() for c in subnet.ip_configurations or [] if c.id}
-    nics = list(client.network_interfaces.list_all())
+    nics = list(listed.nics)
     for resource_group, scale_set in _scale_sets(m for members in subnet_members.values() for m in members):
         nics += client.network_interfaces.list_virtual_machine_scale_set_network_interfaces(
             resource_group, scale_set
@@ -73,7 +91,7 @@ def read_topology(client: Any) -> Topology:
         ):
             if ip.ip_address:
                 ips[ip.id.lower()] = ip.ip_address
-    behind = _load_balanced(client.load_balancers.list_all(), ips)
+    behind = _load_balanced(listed.balancers, ips)
     topology, known = Topology(), set()
     for nic in nics:
         for configuration in nic.ip_configurations or []:
