@@ -229,6 +229,28 @@ def test_cli_takes_the_aggregator_and_checks_its_options(aws, config, monkeypatc
         assert refused.exit_code == 2 and said in refused.output, (args, refused.output)
 
 
+def test_cli_reads_an_organisation_from_its_aggregator(organization, config, monkeypatch, tmp_path):
+    from moto.core import enable_iam_authentication
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", organization.scanner_key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", organization.scanner_key["SecretAccessKey"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", aws_world.REGION)
+    monkeypatch.setenv("CLOUDSCAN_AWS_EXTERNAL_ID", aws_organization.EXTERNAL_ID)
+    report = tmp_path / "org.json"
+    args = ["scan", "aws", "--organization", "--role-name", aws_organization.ROLE, "--region", "us-east-1"]
+    args += ["--sample", "0", "--source", "inventory", "--config-aggregator", AGGREGATOR]
+
+    with enable_iam_authentication():
+        outcome = CliRunner().invoke(cli, [*args, "--format", "json", "-o", str(report)])
+
+    assert outcome.exit_code == 1, outcome.output
+    document = json.loads(report.read_text())
+    assert document["errors"] == []
+    buckets = [r for r in document["resources"] if r["kind"] == "storage.bucket"]
+    assert len(buckets) == 4 and all(b["source"]["aggregator"] == AGGREGATOR for b in buckets)
+    assert set(config.signers) == {organization.scanner_key["AccessKeyId"]}
+
+
 def test_least_privilege_adds_the_aggregator_call_only_with_the_option():
     def actions(*args: str) -> set[str]:
         outcome = CliRunner().invoke(cli, ["permissions", "aws", *args])
