@@ -1,14 +1,19 @@
 """Time `cloudscan scan aws` against moto_server with N buckets of mixed settings.
 
     python benchmarks/aws_scan.py 200 1000 [-- EXTRA CLI OPTIONS]
+    python benchmarks/aws_scan.py 1000 -- --source inventory [--config-aggregator org-imaging]
 
 Starts moto_server on a free loopback port, fills it, runs the CLI in a child process with
 AWS_ENDPOINT_URL, and prints wall time, the scan's peak RSS, and the requests it made per
 bucket, by S3 call (read from moto_server's request log, so only what reached the server
 counts: a retry counts again); S3 Control's access point calls count with the buckets they are
 made for, the CloudFront requests are per account. Some buckets hold objects (one of them
-public-read) and some have access points, so the object-ACL and access point reads show. A
-benchmark, not a test: nothing here asserts.
+public-read) and some have access points, so the object-ACL and access point reads show. With
+`--source inventory|auto`, the buckets are also recorded into the tests' local AWS Config
+(tests/config_fake.py: what moto_server's S3 answers, in Config's item shape, and an aggregator
+of that name when `--config-aggregator` is given), the scan reaches it through
+AWS_ENDPOINT_URL_CONFIG_SERVICE, and its requests are counted by call too. A benchmark, not a
+test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -219,20 +228,61 @@ started = time.perf_counter()
 pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - started
-out = {"exit_code": os.waitstatus_to_exitcode(status), "wall": wall, "maxrss_kib": usage.ru_maxrss}
+out = {"exit_code": os.waitstatus_to_exitcode(status), "wall": wall, "maxrss_kib": usage.ru_maxrss,
+       "cpu": usage.ru_utime + usage.ru_stime}
 open(sys.argv[1], "w").write(json.dumps(out))
 """
 
 
-def measure(command: list[str], url: str, log: Path, n: int) -> dict:
+def option(extra: list[str], name: str) -> str | None:
+    """The value of a CLI option among `extra` (`--name value` or `--name=value`)."""
+    for i, arg in enumerate(extra):
+        if arg == name and i + 1 < len(extra):
+            return extra[i + 1]
+        if arg.startswith(name + "="):
+            return arg.partition("=")[2]
+    return None
+
+
+@contextmanager
+def recordings(url: str, n: int, extra: list[str]) -> Iterator[Any]:
+    """The tests' local AWS Config holding every bench bucket as moto_server's S3 answers now,
+    when `extra` asks for the inventory source; None otherwise."""
+    if option(extra, "--source") not in ("inventory", "auto"):
+        yield None
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from config_fake import ConfigFake, recorded_item
+
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    s3 = session.client("s3", endpoint_url=url)
+    account = session.client("sts", endpoint_url=url).get_caller_identity()["Account"]
+    with ConfigFake() as fake:
+        aggregator = option(extra, "--config-aggregator")
+        if aggregator:
+            fake.aggregators[aggregator] = option(extra, "--config-aggregator-region") or "us-east-1"
+
+        def record(name: str) -> None:
+            fake.items["us-east-1", name] = recorded_item(s3, name, "us-east-1", account)
+
+        with ThreadPoolExecutor(8) as pool:  # setup, not measured: only sooner
+            list(pool.map(record, [f"bench-{i:05d}" for i in range(n)]))
+        yield fake
+
+
+def measure(command: list[str], url: str, log: Path, n: int, config: Any = None) -> dict:
     """Run one scanner as a child process against moto_server at `url`, with `log` its request
-    log: wall time, the scanner's own peak RSS (not moto's, not this script's), and the requests
-    it made, all of them and per bucket by S3 call."""
+    log (and `config` the local AWS Config, if any): wall time, the scanner's own peak RSS (not
+    moto's, not this script's), and the requests it made, all of them and per bucket by call."""
     offset = log.stat().st_size
+    env = scan_env(url)
+    if config is not None:
+        env["AWS_ENDPOINT_URL_CONFIG_SERVICE"] = config.url
+        config.requests.clear()
     with tempfile.NamedTemporaryFile("r", suffix=".json") as said:
         subprocess.run(
             [sys.executable, "-c", SPAWN, said.name, *command],
-            env=scan_env(url),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=True,
@@ -243,9 +293,11 @@ def measure(command: list[str], url: str, log: Path, n: int) -> dict:
         f.seek(offset)
         lines = f.read().splitlines()
     by_call = calls_per_bucket(lines, n)
-    return {
+    measured = {
         "exit_code": run["exit_code"],
         "wall_seconds": round(run["wall"], 2),
+        # On a loaded machine the scanner's own CPU time says more than its wall time.
+        "cpu_seconds": round(run["cpu"], 2),
         "peak_rss_mib": round(run["maxrss_kib"] / 1024, 1),
         "requests": sum(1 for line in lines if REQUEST_LINE.search(line)),
         "s3_requests_per_bucket": round(sum(by_call.values()), 2),
@@ -253,6 +305,11 @@ def measure(command: list[str], url: str, log: Path, n: int) -> dict:
         # Per account, not per bucket: the distributions that may serve buckets.
         "cloudfront_requests": cloudfront_requests(lines),
     }
+    if config is not None:
+        asked = Counter(f"config:{operation}" for operation, _, _ in config.requests)
+        measured["config_requests"] = sum(asked.values())
+        measured["by_call"].update({call: round(count / n, 3) for call, count in asked.most_common()})
+    return measured
 
 
 def cloudscan_command(report: Path, extra: list[str]) -> list[str]:
@@ -292,7 +349,8 @@ def bench(n: int, extra: list[str]) -> dict:
         proc, url = start_moto(log)
         try:
             fill(url, n)
-            measured = measure(cloudscan_command(report, extra), url, log, n)
+            with recordings(url, n, extra) as config:
+                measured = measure(cloudscan_command(report, extra), url, log, n, config)
         finally:
             stop(proc)
         return {"buckets": n, **measured, **cloudscan_findings(report)}

@@ -9,12 +9,15 @@ option of its own), limited to us-east-1 like cloudscan's --region. moto_server 
 MOTO_EC2_LOAD_DEFAULT_AMIS=false, without which Prowler's EC2 checks load every default AMI.
 Prints one JSON line per run (wall time, the scanner's own peak RSS, requests and S3 requests
 per bucket by call, as moto_server logged them) and one line of medians per scanner and size.
+With `-- --source inventory` (and `--config-aggregator NAME`), cloudscan reads bucket settings
+from the tests' local AWS Config, fed from the same moto data (aws_scan.recordings).
 A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import statistics
@@ -22,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aws_scan import cloudscan_command, cloudscan_findings, fill, measure, start_moto, stop
+from aws_scan import cloudscan_command, cloudscan_findings, fill, measure, recordings, start_moto, stop
 
 DEFAULT_PROWLER = "/work/prowler-venv/bin/prowler"
 
@@ -59,11 +62,13 @@ def prowler_findings(out: Path) -> dict:
 
 def side_by_side(n: int, runs: int, prowler: str, extra: list[str]) -> list[dict]:
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         log = Path(tmp) / "moto.log"
         proc, url = start_moto(log)
         try:
             fill(url, n)
+            # With `-- --source inventory`, cloudscan reads from a local AWS Config fed from moto.
+            config = stack.enter_context(recordings(url, n, extra))
             for run in range(runs):
                 order = ["cloudscan", "prowler"] if run % 2 == 0 else ["prowler", "cloudscan"]
                 for tool in order:
@@ -71,7 +76,7 @@ def side_by_side(n: int, runs: int, prowler: str, extra: list[str]) -> list[dict
                     where.mkdir()
                     if tool == "cloudscan":
                         report = where / "report.json"
-                        measured = measure(cloudscan_command(report, extra), url, log, n)
+                        measured = measure(cloudscan_command(report, extra), url, log, n, config)
                         found = cloudscan_findings(report)
                     else:
                         measured = measure(prowler_command(where, prowler), url, log, n)

@@ -206,10 +206,12 @@ def scan_aws(
     sampling: Any = None,
     source: str = "api",
     pacing: Any = None,
+    aggregator: tuple[str, str | None] | None = None,
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
     (providers.sampling.Sampling) says how much of each bucket's content to read; `source`
-    whether bucket settings come from the S3 API or AWS Config ("inventory", "auto"); `pacing`
+    whether bucket settings come from the S3 API or AWS Config ("inventory", "auto"), and
+    `aggregator` (name, region or None) the Config aggregator to read them from first; `pacing`
     (providers.pacing.Pacing) how fast to ask and how often to retry."""
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.pacing import Pacing
@@ -222,8 +224,14 @@ def scan_aws(
         sampling=sampling or Sampling(),
         source=source,
         pacing=pacing or Pacing(),
+        **_aggregator(aggregator),
     )
     return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
+
+
+def _aggregator(aggregator: tuple[str, str | None] | None) -> dict[str, Any]:
+    name, region = aggregator or (None, None)
+    return {"aggregator": name, "aggregator_region": region}
 
 
 def scan_aws_organization(
@@ -241,6 +249,7 @@ def scan_aws_organization(
     watch: Any = None,
     settings_source: str = "api",
     pacing: Any = None,
+    aggregator: tuple[str, str | None] | None = None,
 ) -> ScanResult:
     """Scan `members` of an AWS Organization (providers.aws.organization.list_members and
     choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
@@ -257,6 +266,7 @@ def scan_aws_organization(
         sampling=sampling or Sampling(),
         source=settings_source,
         pacing=pacing or Pacing(),
+        **_aggregator(aggregator),
     )
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
     return _sharded(scan(source, policies, trusted_accounts=trusted_accounts), shard)

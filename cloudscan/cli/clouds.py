@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from cloudscan.cli.estate import (
+    aggregator_of,
+    aggregator_options,
     organization_options,
     organization_scope,
     run_aws_organization,
@@ -46,6 +48,7 @@ from cloudscan.progress import CURRENT
     "recordings (one call per hundred buckets).",
     "region",
 )
+@aggregator_options
 @organization_options
 @pacing_options
 @sample_options
@@ -73,6 +76,7 @@ def scan_aws(
     from botocore.exceptions import BotoCoreError
 
     organization = organization_scope(options)
+    aggregator = aggregator_of(options, settings_source)
     before_scan(options)
     try:
         session = boto3.Session(profile_name=profile)
@@ -86,6 +90,7 @@ def scan_aws(
         )
     options["sampling"] = sampling_of(sample, deep, show_object_keys)
     options["settings_source"] = settings_source
+    options["aggregator"] = aggregator
     options["pacing"] = pacing_of(max_rate, max_attempts)
     if organization is not None:
         run_aws_organization(session, organization, regions, concurrency, options)
@@ -265,6 +270,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
             sampling=options.get("sampling"),
             source=options.get("settings_source", "api"),
             pacing=options.get("pacing"),
+            aggregator=options.get("aggregator"),
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

@@ -17,6 +17,9 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 # An IAM role name, optionally behind its path (`audit/cloudscan`), as the role's ARN spells it.
 ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+# As AWS Config names aggregators (ConfigurationAggregatorName), and AWS region names.
+AGGREGATOR = re.compile(r"[\w-]{1,256}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
@@ -95,6 +98,40 @@ def organization_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def aggregator_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--config-aggregator-region",
+        metavar="REGION",
+        help="With --config-aggregator: the region the aggregator lives in. Default: the "
+        "credentials' region (AWS_DEFAULT_REGION, the profile's), else us-east-1.",
+    )(fn)
+    return click.option(
+        "--config-aggregator",
+        metavar="NAME",
+        help="With --source inventory or auto: read bucket settings from this AWS Config aggregator "
+        "(one call per hundred buckets of an account, whatever their regions), with the credentials' "
+        "own permissions (the management account or Config's delegated administrator), instead "
+        "of each account's own Config. An aggregator that cannot answer is said once (a warning for "
+        "'inventory') and each account's own Config, then the API, answers instead.",
+    )(fn)
+
+
+def aggregator_of(options: dict[str, Any], source: str) -> tuple[str, str | None] | None:
+    """The --config-aggregator options, checked (exit 2), and taken out of `options`."""
+    name, region = options.pop("config_aggregator"), options.pop("config_aggregator_region")
+    if name is None:
+        if region is not None:
+            raise UsageError("--config-aggregator-region needs --config-aggregator")
+        return None
+    if source == "api":
+        raise UsageError("--config-aggregator needs --source inventory or auto")
+    if not AGGREGATOR.fullmatch(name):
+        raise UsageError("--config-aggregator: 1 to 256 letters, digits, _ and - only")
+    if region is not None and not REGION.fullmatch(region):
+        raise UsageError(f"--config-aggregator-region: not an AWS region name: {region!r}")
+    return name, region
 
 
 @dataclass(frozen=True)
@@ -184,6 +221,7 @@ def run_aws_organization(
             sampling=options.get("sampling"),
             settings_source=options.get("settings_source", "api"),
             pacing=options.get("pacing"),
+            aggregator=options.get("aggregator"),
             shard=scope.shard,
             watch=watch,
         )

@@ -47,6 +47,12 @@ DOCUMENTS = {
     "Asset Inventory needs (the API's permissions stay: what the inventory cannot answer is read live).",
 )
 @click.option(
+    "--config-aggregator",
+    metavar="NAME",
+    help="aws, with --source inventory or auto: add what reading an AWS Config aggregator needs "
+    "(config:BatchGetAggregateResourceConfig, for the credentials the scan starts with).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["json", "text"]),
@@ -64,6 +70,7 @@ def permissions(
     sample: int,
     organization: bool,
     source: str,
+    config_aggregator: str | None,
     fmt: str,
 ) -> None:
     """Print what `cloudscan scan CLOUD` needs with the enabled policies, and nothing more.
@@ -83,11 +90,14 @@ def permissions(
 
     if organization and cloud == "azure":
         raise UsageError("--organization: scan azure reads management groups with Reader alone")
+    if config_aggregator and (cloud != "aws" or source == "api"):
+        raise UsageError("--config-aggregator: for aws, with --source inventory or auto")
     options = {"policy_dirs": policy_dirs, "no_builtin_policies": no_builtin_policies}
     policies = selected_policies({**options, "only": only, "skip": skip})
     chosen = {"sample"} if sample > 0 else set()
     chosen |= {"organization"} if organization else set()
     chosen |= {"inventory"} if source != "api" else set()
+    chosen |= {"aggregator"} if config_aggregator else set()
     needed, document = least_privilege(cloud, needed_fields(policies, cloud), frozenset(chosen))
     if not needed:
         click.echo(f"cloudscan: these policies read nothing of {cloud}: its scan makes no call", err=True)

@@ -34,6 +34,7 @@ OPTIONS = {
     "sample": "only with --sample > 0",
     "organization": "only with --organization",
     "inventory": "only with --source inventory or auto",
+    "aggregator": "only with --config-aggregator",
 }
 
 Fields = dict[str, frozenset[str]] | None

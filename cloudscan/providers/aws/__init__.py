@@ -15,6 +15,7 @@ from cloudscan.providers import ReadsFields
 from cloudscan.providers.aws import cloudfront, ec2, healthimaging, inventory, s3
 from cloudscan.providers.aws import snapshots as aws_snapshots
 from cloudscan.providers.aws.access_points import AccessPointListing
+from cloudscan.providers.aws.aggregator import Aggregator, AggregatorUnusable
 from cloudscan.providers.aws.calls import error_of, persist
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.aws.permissions import TABLE
@@ -35,18 +36,32 @@ class AwsScope(ReadsFields):
     # cannot answer, with a warning ("inventory"); or the same without the warning ("auto").
     source: str = "api"
     pacing: Pacing = field(default_factory=Pacing)
+    # With an inventory source: the AWS Config aggregator to read bucket items from (with the
+    # scanner's own credentials) before each account's own Config, and the region it lives in
+    # (None: the credentials' default region).
+    aggregator: str | None = None
+    aggregator_region: str | None = None
 
 
 def enumerate_aws(
-    session: Any, scope: AwsScope, errors: list[dict[str, Any]], *, account: str | None = None
+    session: Any,
+    scope: AwsScope,
+    errors: list[dict[str, Any]],
+    *,
+    account: str | None = None,
+    aggregator: Aggregator | None = None,
 ) -> Iterator[Document]:
     """Yield documents as they are read; account-wide failures go to `errors`. `account` is the
     account the session acts in when it is known beforehand (a member of an organization): the
-    documents carry it even when sts:GetCallerIdentity fails."""
+    documents carry it even when sts:GetCallerIdentity fails. `aggregator` is scope.aggregator
+    as asked with the scanner's own credentials (an organization's accounts share one); made
+    from `session` when not given."""
     clients = AwsClients(session, max_pool=scope.concurrency, pacing=scope.pacing)
     account = _account_id(clients, errors) or account
+    if aggregator is None and scope.aggregator and scope.source != "api":
+        aggregator = Aggregator(clients, scope.aggregator, scope.aggregator_region)
     with ThreadPoolExecutor(max_workers=scope.concurrency, thread_name_prefix="cloudscan-aws") as pool:
-        reading = _Reading(clients, pool, scope, account, errors)
+        reading = _Reading(clients, pool, scope, account, errors, aggregator)
         account_bpa = {}
         if scope.makes(TABLE, "s3control:GetPublicAccessBlock"):
             account_bpa = s3.read_account_block_public_access(clients, account)
@@ -71,6 +86,7 @@ class _Reading:
     scope: AwsScope
     account: str | None
     errors: list[dict[str, Any]]
+    aggregator: Aggregator | None = None
 
     @property
     def bucket_fields(self) -> frozenset[str]:
@@ -97,7 +113,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
     distributions = None
     if listed and reading.scope.makes(TABLE, cloudfront.CALL):
         distributions = cloudfront.read_distributions(reading.clients)
-    items = recorded_buckets(reading, listed) if reading.scope.source != "api" else {}
+    items, origin = recorded_buckets(reading, listed) if reading.scope.source != "api" else ({}, {})
     # Listed once per region of the account, on first use, for every bucket of that region.
     access_points = None
     if reading.scope.makes(TABLE, "s3control:ListAccessPoints"):
@@ -113,6 +129,7 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
                 reading.clients,
                 bucket,
                 items.get(bucket["Name"]),
+                origin,
                 account=reading.account,
                 account_bpa=account_bpa,
                 distributions=distributions,
@@ -129,37 +146,64 @@ def buckets(reading: _Reading, account_bpa: dict[str, Any]) -> Iterator[Document
         yield from future.result()
 
 
-def recorded_buckets(reading: _Reading, listed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """AWS Config's latest item of each bucket, asked of the Config of the bucket's region; a
-    region whose Config cannot answer is read through the API (said as a warning)."""
+def recorded_buckets(
+    reading: _Reading, listed: list[dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """AWS Config's latest item of each bucket, and where it came from: the aggregator when
+    there is one and it answers, else the Config of the bucket's region; a region whose Config
+    cannot answer is read through the API. Falling back is said as a warning ("inventory")."""
     by_region: dict[str, list[str]] = {}
+    scanned = frozenset(reading.scope.regions)
     for bucket in listed:
         region = bucket.get("BucketRegion") or s3.location(reading.clients, bucket["Name"])
         if region:
             bucket["BucketRegion"] = region  # asked once: describe_bucket does not ask again
-            by_region.setdefault(region, []).append(bucket["Name"])
+            if not scanned or region in scanned:  # the others are not described
+                by_region.setdefault(region, []).append(bucket["Name"])
+    warn = reading.scope.source == "inventory"
+    if reading.aggregator is not None and reading.account and by_region:
+        aggregator = reading.aggregator
+        try:
+            items = aggregator.recorded(reading.account, by_region)
+            for region, names in sorted(by_region.items()) if warn else ():
+                if not any(name in items for name in names):  # not among its sources, likely
+                    message = (
+                        f"AWS Config aggregator {aggregator.name} holds none of the {len(names)} buckets of "
+                        f"account {reading.account} in {region}; they are read through the API"
+                    )
+                    reading.errors.append(scan_warning("config:BatchGetAggregateResourceConfig", message))
+            return items, {"aggregator": aggregator.name}
+        except AggregatorUnusable as exc:
+            if exc.first and warn:
+                message = (
+                    f"AWS Config aggregator {aggregator.name} in {aggregator.region} cannot answer ({exc}); "
+                    "each account's buckets are read from its own Config, or through the API"
+                )
+                reading.errors.append(scan_warning("config:BatchGetAggregateResourceConfig", message))
     out: dict[str, dict[str, Any]] = {}
     for region, names in sorted(by_region.items()):
         try:
             out.update(inventory.recorded(reading.clients.client("config", region), names))
         except inventory.Unusable as exc:
-            if reading.scope.source == "inventory":
+            if warn:
                 message = (
                     f"AWS Config in {region} cannot answer ({exc}); its buckets are read through the API"
                 )
                 reading.errors.append(scan_warning("config:BatchGetResourceConfig", message))
-    return out
+    return out, {}
 
 
 def _describe(
     clients: AwsClients,
     bucket: dict[str, Any],
     item: dict[str, Any] | None,
+    origin: dict[str, str],
     distributions: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Any:
     """A bucket from the API, or from its recorded item where Config carries the setting, with
-    the CloudFront distributions that serve it."""
+    the CloudFront distributions that serve it; `origin` names the aggregator the item came
+    from, if any."""
     if item is None:
         doc = s3.describe_bucket(clients, bucket, **kwargs)
     else:
@@ -174,6 +218,7 @@ def _describe(
             "service": "aws-config",
             "recorded_at": _iso(item.get("configurationItemCaptureTime")),
             "recorded": answered,
+            **origin,
         }
     return doc
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from cloudscan.model import CredentialsRefused, Document, ErrorSink, scan_error
 from cloudscan.providers.aws import CREDENTIALS_REFUSED, UNREACHABLE, AwsScope, enumerate_aws, s3
+from cloudscan.providers.aws.aggregator import Aggregator
 from cloudscan.providers.aws.assume import Assumer, RoleAccess, member_session
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
@@ -105,9 +106,13 @@ def enumerate_organization(
 
     assumer = Assumer(session, access, max_pool=parallel)
     models = create_loader()  # shared by every account's session
+    aggregator = None
+    if scope.aggregator and scope.source != "api":  # asked as the scanner, not as each member
+        own = AwsClients(session, max_pool=parallel, pacing=scope.pacing)
+        aggregator = Aggregator(own, scope.aggregator, scope.aggregator_region)
 
     def read(member: Member) -> Iterator[Document]:
-        return _read_member(session, scope, member, assumer, errors, watch, models)
+        return _read_member(session, scope, member, assumer, errors, watch, models, aggregator)
 
     yield from stream_in_order(members, read, parallel, "cloudscan-aws-account")
 
@@ -120,6 +125,7 @@ def _read_member(
     errors: ErrorSink,
     watch: Callable[[Any], None] | None,
     models: Any,
+    aggregator: Aggregator | None,
 ) -> Iterator[Document]:
     try:
         credentials = assumer.credentials(member.id)
@@ -138,7 +144,7 @@ def _read_member(
         acting = member_session(session, credentials, models)
         if watch is not None:
             watch(acting)
-        yield from enumerate_aws(acting, scope, found, account=member.id)
+        yield from enumerate_aws(acting, scope, found, account=member.id, aggregator=aggregator)
     except CredentialsRefused as exc:  # the assumed role's credentials, in this account only
         found.append(scan_error("cloudscan:account", "CredentialsRefused", f"{_named(member)}: {exc}"))
     except Exception as exc:  # a bug or an unexpected answer: this account's, not the scan's

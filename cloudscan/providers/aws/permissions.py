@@ -26,6 +26,11 @@ TABLE = Table(
         "s3:ListBuckets": Call(("s3:ListAllMyBuckets",)),
         "s3:GetBucketLocation": Call(("s3:GetBucketLocation",), when=ANY_REGION),
         "config:BatchGetResourceConfig": Call(("config:BatchGetResourceConfig",), option="inventory"),
+        # --config-aggregator: the scanner's own credentials ask the aggregator; each account's
+        # own Config is asked only where the aggregator cannot answer.
+        "config:BatchGetAggregateResourceConfig": Call(
+            ("config:BatchGetAggregateResourceConfig",), option="aggregator"
+        ),
         "s3:GetPublicAccessBlock": Call(("s3:GetBucketPublicAccessBlock",)),
         "s3:GetBucketOwnershipControls": Call(("s3:GetBucketOwnershipControls",)),
         "s3:GetBucketAcl": Call(("s3:GetBucketAcl",)),
@@ -89,7 +94,12 @@ TABLE = Table(
         # The account id names every document, and the account's Block Public Access.
         ALWAYS: ("sts:GetCallerIdentity", "organizations:ListAccounts", "sts:AssumeRole"),
         ("storage.account", "*"): ("s3control:GetPublicAccessBlock",),
-        ("storage.bucket", "*"): ("s3:ListBuckets", "s3:GetBucketLocation", "config:BatchGetResourceConfig"),
+        ("storage.bucket", "*"): (
+            "s3:ListBuckets",
+            "s3:GetBucketLocation",
+            "config:BatchGetAggregateResourceConfig",
+            "config:BatchGetResourceConfig",
+        ),
         ("storage.bucket", "access"): (
             "s3control:GetPublicAccessBlock",  # the account's guard applies to every bucket
             "s3:GetPublicAccessBlock",
