@@ -44,7 +44,7 @@ POSITIVE_OPERATORS = frozenset(
 )
 
 
-def _values(value: Any) -> list[str]:
+def values_of(value: Any) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
@@ -57,7 +57,7 @@ ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn"))
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
-def _binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
+def binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
     """(operator, key, values) of conditions that only admit the listed values."""
     if not isinstance(conditions, dict):
         return
@@ -75,8 +75,8 @@ def _binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
 def pinned_accounts(conditions: Any) -> set[str]:
     """Accounts a condition pins the caller or source to (aws:PrincipalAccount, aws:SourceArn...)."""
     out: set[str] = set()
-    for _, key, raw in _binding_pairs(conditions):
-        for value in _values(raw):
+    for _, key, raw in binding_pairs(conditions):
+        for value in values_of(raw):
             if key.lower() in ACCOUNT_KEYS and ACCOUNT_ID.match(value):
                 out.add(value)
             elif key.lower() in ARN_KEYS and value.count(":") >= 5:
@@ -88,8 +88,8 @@ def pinned_accounts(conditions: Any) -> set[str]:
 
 def restricting_condition(conditions: Any) -> str | None:
     """The first condition that limits the statement to fixed values, described; else None."""
-    for operator, key, raw in _binding_pairs(conditions):
-        values = _values(raw)
+    for operator, key, raw in binding_pairs(conditions):
+        values = values_of(raw)
         if key.lower() not in RESTRICTING_KEYS or not values:
             continue
         if key.lower() == "aws:sourceip":
@@ -108,6 +108,6 @@ def requires_secure_transport(conditions: Any) -> bool:
         if operator.lower() not in ("bool", "boolifexists") or not isinstance(pairs, dict):
             continue
         for key, raw in pairs.items():
-            if key.lower() == "aws:securetransport" and [v.lower() for v in _values(raw)] == ["false"]:
+            if key.lower() == "aws:securetransport" and [v.lower() for v in values_of(raw)] == ["false"]:
                 return True
     return False

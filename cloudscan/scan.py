@@ -13,6 +13,7 @@ from cloudscan.checks import (
     DERIVED_FROM,
     READS_OTHERS,
     CheckContext,
+    Organizations,
     StorageSeen,
     derive,
     fold_storage,
@@ -185,10 +186,16 @@ def _judge_all(
         result.findings.extend(engine.evaluate(policies, doc, judgements))
 
 
-def scan(source: Source, policies: list[Policy], *, trusted_accounts: Iterable[str] = ()) -> ScanResult:
+def scan(
+    source: Source,
+    policies: list[Policy],
+    *,
+    trusted_accounts: Iterable[str] = (),
+    organizations: Organizations | None = None,
+) -> ScanResult:
     """The one entry point: read `source`, derive the facts, judge with `policies`."""
     errors: list[dict[str, Any]] = []
-    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
+    context = CheckContext(frozenset(trusted_accounts), organizations or Organizations())
     return run(source.name, source.documents(errors), policies, context, errors)
 
 
@@ -202,11 +209,13 @@ def scan_aws(
     sampling: Any = None,
     source: str = "api",
     pacing: Any = None,
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
     (providers.sampling.Sampling) says how much of each bucket's content to read; `source`
     whether bucket settings come from the S3 API or AWS Config ("inventory", "auto"); `pacing`
     (providers.pacing.Pacing) how fast to ask and how often to retry."""
+    from cloudscan.organizations import trusted_organizations
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
@@ -219,7 +228,10 @@ def scan_aws(
         source=source,
         pacing=pacing or Pacing(),
     )
-    return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
+    organizations = trusted_organizations(session, scope, organization_ids)
+    return scan(
+        AwsSource(session, scope), policies, trusted_accounts=trusted_accounts, organizations=organizations
+    )
 
 
 def scan_aws_organization(
@@ -237,10 +249,12 @@ def scan_aws_organization(
     watch: Any = None,
     settings_source: str = "api",
     pacing: Any = None,
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Scan `members` of an AWS Organization (providers.aws.organization.list_members and
     choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
     account: `account_concurrency` accounts at a time, each with `concurrency` parallel calls."""
+    from cloudscan.organizations import trusted_organizations
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
@@ -255,7 +269,11 @@ def scan_aws_organization(
         pacing=pacing or Pacing(),
     )
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
-    return _sharded(scan(source, policies, trusted_accounts=trusted_accounts), shard)
+    # Every member belongs to the organisation the scanner's (management) account belongs to.
+    organizations = trusted_organizations(session, scope, organization_ids)
+    return _sharded(
+        scan(source, policies, trusted_accounts=trusted_accounts, organizations=organizations), shard
+    )
 
 
 def scan_gcp(
@@ -331,10 +349,17 @@ def scan_terraform(
     var_files: tuple[Path, ...] = (),
     plans: tuple[Path, ...] = (),
     trusted_accounts: Iterable[str] = (),
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Judge Terraform configuration (directories are read recursively, one module each), saved
-    plans (terraform show -json), and the Orthanc configuration files found under `paths`."""
-    return scan(TerraformSource(paths, var_files, plans), policies, trusted_accounts=trusted_accounts)
+    plans (terraform show -json), and the Orthanc configuration files found under `paths`. The
+    files cannot say which AWS Organization the account belongs to: `organization_ids` can."""
+    return scan(
+        TerraformSource(paths, var_files, plans),
+        policies,
+        trusted_accounts=trusted_accounts,
+        organizations=Organizations.given(organization_ids),
+    )
 
 
 def scan_config(paths: list[Path], policies: list[Policy]) -> ScanResult:

@@ -12,6 +12,9 @@ same results:
      "security_groups": {"name": {"attached": true, "public_ip": true,
                                   "ingress": [{"protocol": "tcp", "from": 104, "to": 104,
                                                "cidr": "0.0.0.0/0"}]}}}
+
+With `"organization": true` the account first creates an AWS Organization (moto makes up its
+id), and ORG_ID in a bucket policy stands for that id, as BUCKET stands for the bucket's name.
 """
 
 from __future__ import annotations
@@ -41,12 +44,16 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
     """Build `spec` in `account`, through `setup` (a session acting in that account)."""
     setup = setup or session()
     s3 = setup.client("s3")
+    organization = "ORG_ID"
+    if spec.get("organization"):
+        made = setup.client("organizations").create_organization(FeatureSet="ALL")
+        organization = made["Organization"]["Id"]
     if spec.get("account_block_public_access") is not None:
         setup.client("s3control").put_public_access_block(
             AccountId=account, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"])
         )
     for name, bucket in spec.get("buckets", {}).items():
-        _build_bucket(s3, name, bucket, account)
+        _build_bucket(s3, name, bucket, account, organization)
     if spec.get("security_groups"):
         _build_groups(setup.client("ec2"), spec["security_groups"])
 
@@ -55,7 +62,9 @@ def _bpa(value: dict[str, bool] | bool) -> dict[str, bool]:
     return dict.fromkeys(BPA_KEYS, value) if isinstance(value, bool) else value
 
 
-def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACCOUNT) -> None:
+def _build_bucket(
+    s3: Any, name: str, bucket: dict[str, Any], account: str = ACCOUNT, organization: str = "ORG_ID"
+) -> None:
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(bucket.get("object_lock_days")))
     acl = bucket.get("acl")
     if isinstance(acl, str):
@@ -73,7 +82,8 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACC
         s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Owner": owner, "Grants": grants})
     if "policy" in bucket:
         text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
-        s3.put_bucket_policy(Bucket=name, Policy=text.replace("BUCKET", name))
+        text = text.replace("BUCKET", name).replace("ORG_ID", organization)
+        s3.put_bucket_policy(Bucket=name, Policy=text)
     if "block_public_access" in bucket:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"])

@@ -170,6 +170,7 @@ def run_aws_organization(
             sampling=options.get("sampling"),
             settings_source=options.get("settings_source", "api"),
             pacing=options.get("pacing"),
+            organization_ids=options.get("organization_ids", ()),
             shard=scope.shard,
             watch=watch,
         )

@@ -1,4 +1,5 @@
-"""An AWS Organization, account by account: its active accounts (organizations:ListAccounts,
+"""An AWS Organization: which one the scanned account belongs to (organizations:
+DescribeOrganization), and account by account: its active accounts (organizations:ListAccounts,
 from the management account or a delegated administrator), a role assumed in each
 (assume.py), and each account read by the one-account adapter (enumerate_aws), several accounts
 at a time.
@@ -25,6 +26,7 @@ from cloudscan.providers.aws.assume import Assumer, RoleAccess, member_session
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.fanout import stream_in_order
+from cloudscan.providers.pacing import Pacing
 from cloudscan.shard import Shard
 
 # Account states that serve no data (organizations:ListAccounts `State`, or the older `Status`).
@@ -71,6 +73,30 @@ def list_members(session: Any) -> list[Member]:
     if not members:  # AWS lists the management account at least
         raise OrganizationError("organizations:ListAccounts listed no active account")
     return [members[key] for key in sorted(members)]
+
+
+# The organisation an account belongs to: its id (None for an account in no organisation), or
+# the (code, message) of a DescribeOrganization that could not be answered.
+@dataclass(frozen=True)
+class OrganizationRead:
+    id: str | None = None
+    refused: tuple[str, str] | None = None
+
+
+def describe_organization(session: Any, pacing: Pacing | None = None) -> OrganizationRead:
+    """The organisation the session's account belongs to (organizations:DescribeOrganization,
+    which any account of an organisation may call, not only its management account)."""
+    try:
+        answer = AwsClients(session, pacing=pacing).client("organizations").describe_organization()
+    except Exception as exc:
+        code, message = error_of(exc)
+        if code == "AWSOrganizationsNotInUseException":  # an account in no organisation
+            return OrganizationRead()
+        return OrganizationRead(refused=(code, message))
+    found = str((answer.get("Organization") or {}).get("Id") or "")
+    if not found:
+        return OrganizationRead(refused=("NoOrganizationId", "the answer named no organisation"))
+    return OrganizationRead(id=found)
 
 
 def choose(members: list[Member], wanted: tuple[str, ...] = (), shard: Shard | None = None) -> list[Member]:
