@@ -21,7 +21,11 @@ A spec names accounts; their ids are moto's:
 
     {"accounts": {"radiology": {"role": "trusts-scanner" | "trusts-someone-else" | "missing",
                                 "buckets": {...as in aws_world...}}},
-     "management": {"role": ..., "buckets": {...}}}
+     "management": {"role": ..., "buckets": {...}},
+     "scanner_reads_organization": true}
+
+ORG_ID in a bucket policy stands for the organization's id (moto makes it up). The scanner may
+call organizations:DescribeOrganization unless "scanner_reads_organization" is false.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ READ_ONLY_POLICY = {
 @dataclass
 class Organization:
     ids: dict[str, str] = field(default_factory=dict)  # account name -> id
+    id: str = ""  # the organization's
     scanner_key: dict[str, str] = field(default_factory=dict)
 
     def scanner(self) -> Any:
@@ -71,8 +76,8 @@ def build(spec: dict[str, Any]) -> Organization:
     """The organization of `spec`, built before IAM authentication is turned on."""
     setup = aws_world.session()
     org = setup.client("organizations")
-    org.create_organization(FeatureSet="ALL")
-    built = Organization(ids={"management": MANAGEMENT})
+    made = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    built = Organization(ids={"management": MANAGEMENT}, id=made)
     for name in spec.get("accounts", {}):
         status = org.create_account(Email=f"{name}@hospital.example", AccountName=name)
         built.ids[name] = status["CreateAccountStatus"]["AccountId"]
@@ -84,7 +89,12 @@ def build(spec: dict[str, Any]) -> Organization:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["organizations:ListAccounts", "sts:AssumeRole"],
+                "Action": ["organizations:ListAccounts", "sts:AssumeRole"]
+                + (
+                    ["organizations:DescribeOrganization"]
+                    if spec.get("scanner_reads_organization", True)
+                    else []
+                ),
                 "Resource": "*",
             }
         ],
@@ -94,7 +104,8 @@ def build(spec: dict[str, Any]) -> Organization:
     for name, account in accounts.items():
         acting = in_account(setup, built.ids[name])
         _role(acting, account.get("role", "trusts-scanner"))
-        aws_world.build({"buckets": account.get("buckets", {})}, setup=acting, account=built.ids[name])
+        buckets = {"buckets": account.get("buckets", {})}
+        aws_world.build(buckets, setup=acting, account=built.ids[name], organization=made)
     return built
 
 

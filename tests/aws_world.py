@@ -40,11 +40,13 @@ def session() -> Any:
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
-def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT) -> None:
-    """Build `spec` in `account`, through `setup` (a session acting in that account)."""
+def build(
+    spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT, organization: str = "ORG_ID"
+) -> None:
+    """Build `spec` in `account`, through `setup` (a session acting in that account), in
+    `organization` when the organization is made elsewhere."""
     setup = setup or session()
     s3 = setup.client("s3")
-    organization = "ORG_ID"
     if spec.get("organization"):
         made = setup.client("organizations").create_organization(FeatureSet="ALL")
         organization = made["Organization"]["Id"]

@@ -173,3 +173,71 @@ def test_aws_out_of_reach_stops_an_organization_scan_at_once(monkeypatch):
 
     assert outcome.exit_code == 2, outcome.output
     assert "sts:GetCallerIdentity EndpointConnectionError" in outcome.output
+
+
+def _pinned_to(organization: str) -> dict:
+    return {
+        "policy": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::BUCKET/*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization}},
+                }
+            ],
+        }
+    }
+
+
+def _organization_grants(reads_organization: bool) -> dict:
+    return {
+        "management": {"role": "trusts-scanner"},
+        "scanner_reads_organization": reads_organization,
+        "accounts": {
+            "radiology": {
+                "buckets": {
+                    "radiology-org-share": _pinned_to("ORG_ID"),
+                    "radiology-partner-share": _pinned_to("o-f0re1gn0rg7"),
+                }
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("reads_organization", "own", "foreign"),
+    [(True, "PASS", "FAIL"), (False, "UNKNOWN", "UNKNOWN")],
+    ids=["organization-read", "describe-organization-refused"],
+)
+def test_member_buckets_are_judged_against_the_organization_of_the_scan(
+    aws, guard, builtin_policies, reads_organization, own, foreign
+):
+    """DescribeOrganization is asked once, with the scanner's own credentials: every member
+    belongs to the organization its management account belongs to."""
+    built = aws_organization.build(_organization_grants(reads_organization))
+    result = scan(built, guard, builtin_policies)
+
+    judged = [f for f in result.findings if f["policy_id"] == "storage-no-untrusted-cross-account"]
+    statuses = {f["resource"]["id"].split(":")[-1]: f["status"] for f in judged}
+    assert statuses["radiology-org-share"] == own
+    assert statuses["radiology-partner-share"] == foreign
+    assert guard.count("organizations", "DescribeOrganization") == 1
+    if not reads_organization:
+        (evidence,) = next(f for f in judged if f["status"] == "UNKNOWN")["evidence"]
+        assert "organizations:DescribeOrganization AccessDenied" in evidence["message"]
+        assert "--organization-id" in evidence["message"]
+
+
+def test_organization_id_given_stands_in_for_a_refused_read(aws, guard, builtin_policies):
+    built = aws_organization.build(_organization_grants(False))
+    result = scan(built, guard, builtin_policies, organization_ids=(built.id,))
+
+    statuses = {
+        f["resource"]["id"].split(":")[-1]: f["status"]
+        for f in result.findings
+        if f["policy_id"] == "storage-no-untrusted-cross-account"
+    }
+    assert statuses == {"radiology-org-share": "PASS", "radiology-partner-share": "FAIL"}

@@ -92,6 +92,8 @@ def describe_organization(session: Any, pacing: Pacing | None = None) -> Organiz
         code, message = error_of(exc)
         if code == "AWSOrganizationsNotInUseException":  # an account in no organisation
             return OrganizationRead()
+        if code.isdigit():  # a body that is no AWS error (a proxy's page; moto's XML): no echo
+            code, message = ("AccessDenied" if code == "403" else f"HTTP{code}"), f"HTTP {code}"
         return OrganizationRead(refused=(code, message))
     found = str((answer.get("Organization") or {}).get("Id") or "")
     if not found:
