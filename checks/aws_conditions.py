@@ -5,6 +5,8 @@ keys ("The meaning of public" in the S3 User Guide): a set of CIDRs in aws:Sourc
 aws:SourceArn, SourceVpc, SourceVpce, SourceOwner, SourceAccount, principal organisation or
 account, aws:userid, KMS key id or access point. A fixed value has no wildcard and no policy
 variable. Conditions on other keys, such as aws:SecureTransport, do not restrict who can call.
+Which organisation an organisation key admits, and whether the scan trusts it, is
+checks/organizations.py's question: S3 calls the statement non-public either way.
 """
 
 from __future__ import annotations
