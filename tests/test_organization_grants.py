@@ -342,3 +342,23 @@ def test_an_organisation_id_that_is_none_is_a_usage_error(bad):
     fixture = ROOT / "terraform-fixtures" / "org-unknown-grant"
     outcome = CliRunner().invoke(cli, ["scan", "terraform", str(fixture), "--organization-id", bad])
     assert outcome.exit_code == 2 and "not an AWS Organizations id" in outcome.output
+
+
+def test_aws_out_of_reach_stops_a_scan_at_its_first_call(monkeypatch):
+    """DescribeOrganization comes before the scan's other calls: it must give up as quickly as
+    sts:GetCallerIdentity would, and stop the scan the same way."""
+    import time
+
+    from click.testing import CliRunner
+
+    from cloudscan.cli import cli
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    started = time.monotonic()
+    outcome = CliRunner().invoke(cli, ["scan", "aws", "--region", "us-east-1", "--quiet"])
+
+    assert outcome.exit_code == 2, outcome.output
+    assert "cannot reach AWS: organizations:DescribeOrganization EndpointConnectionError" in outcome.output
+    assert time.monotonic() - started < 30

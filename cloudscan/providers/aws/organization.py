@@ -86,10 +86,15 @@ class OrganizationRead:
 def describe_organization(session: Any, pacing: Pacing | None = None) -> OrganizationRead:
     """The organisation the session's account belongs to (organizations:DescribeOrganization,
     which any account of an organisation may call, not only its management account)."""
-    try:
-        answer = AwsClients(session, pacing=pacing).client("organizations").describe_organization()
+    try:  # asked before the scan's first call: it gives up as quickly when AWS cannot be reached
+        clients = AwsClients(session, pacing=pacing)
+        answer = clients.first_call_client("organizations").describe_organization()
     except Exception as exc:
         code, message = error_of(exc)
+        if code in UNREACHABLE:  # no call of the scan would get through: stop now, not later
+            raise CredentialsRefused(
+                f"cannot reach AWS: organizations:DescribeOrganization {code}: {message}"
+            ) from None
         if code == "AWSOrganizationsNotInUseException":  # an account in no organisation
             return OrganizationRead()
         if code.isdigit():  # a body that is no AWS error (a proxy's page; moto's XML): no echo
