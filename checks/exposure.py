@@ -142,7 +142,8 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             if doc.get("account") is None and effective is not False:
                 effective, by = None, "unknown: the bucket owner's account is not known"
             if scope is not None and scope.unknown and effective is not False:
-                effective, by = None, f"unknown: whether {scope.condition} is a trusted organisation"
+                placed = ", ".join(scope.foreign)
+                effective, by = None, f"unknown: whether {placed} is a trusted organisation"
                 untold = scope.unknown
             detail = f"{_describe(grant)} ({external})"
             if condition:
