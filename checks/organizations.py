@@ -27,7 +27,7 @@ from .aws_conditions import binding_pairs, values_of
 ORGANIZATION_KEYS = frozenset(
     ("aws:principalorgid", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths")
 )
-ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
 # The error a grant pinned to an organisation is UNKNOWN with when nobody said which
 # organisations the scan trusts: (call, code, message).
@@ -90,7 +90,7 @@ def pinned_organizations(conditions: Any) -> list[tuple[str, frozenset[str]]]:
             continue
         values = values_of(raw)
         organizations = {v.split("/", 1)[0].lower() for v in values}
-        if values and all(ORGANIZATION_ID.match(o) for o in organizations):
+        if values and all(ORGANIZATION_ID.fullmatch(o) for o in organizations):
             out.append((f"{operator} {key} {', '.join(values)}", frozenset(organizations)))
     return out
 

@@ -39,6 +39,7 @@ REFUSED = Organizations.unread("organizations:DescribeOrganization", "AccessDeni
         ({"StringLike": {"aws:PrincipalOrgID": "o-*"}}, []),
         ({"StringLike": {"aws:PrincipalOrgPaths": "*/r-ab12/*"}}, []),
         ({"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalTag/org}"}}, []),
+        ({"StringEquals": {"aws:PrincipalOrgID": f"{OWN}\n"}}, []),
         # they admit every other organisation, or a request without the key
         ({"StringNotEquals": {"aws:PrincipalOrgID": OWN}}, []),
         ({"StringEqualsIfExists": {"aws:PrincipalOrgID": OWN}}, []),
