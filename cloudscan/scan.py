@@ -269,8 +269,14 @@ def scan_aws_organization(
         pacing=pacing or Pacing(),
     )
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
-    # Every member belongs to the organisation the scanner's (management) account belongs to.
-    organizations = trusted_organizations(session, scope, organization_ids)
+    # Every member belongs to the organization whose accounts were listed: their ARNs name it,
+    # and DescribeOrganization is asked only when they do not.
+    listed = {m.organization for m in members if getattr(m, "organization", "")}
+    organizations = (
+        Organizations(frozenset(organization_ids) | listed, None)
+        if len(listed) == 1
+        else trusted_organizations(session, scope, organization_ids)
+    )
     return _sharded(
         scan(source, policies, trusted_accounts=trusted_accounts, organizations=organizations), shard
     )

@@ -162,7 +162,8 @@ PUBLIC_POLICY = {
 
 
 def scan(organization: Organization, guard: Any, policies: Any, **kwargs: Any) -> Any:
-    """scan_aws_organization as the scanner, every session watched by `guard` (aws_world.CallGuard)."""
+    """scan_aws_organization as the scanner, every session watched by `guard` (aws_world.CallGuard);
+    `members` (organization.Member) instead of those the scanner lists, when given."""
     from moto.core import enable_iam_authentication
 
     from cloudscan.providers.aws.assume import RoleAccess
@@ -173,7 +174,9 @@ def scan(organization: Organization, guard: Any, policies: Any, **kwargs: Any) -
     scanner = organization.scanner()
     guard.install(scanner)
     with enable_iam_authentication():
-        members = choose(list_members(scanner), kwargs.pop("accounts", ()), kwargs.get("shard"))
+        members = kwargs.pop("members", None) or choose(
+            list_members(scanner), kwargs.pop("accounts", ()), kwargs.get("shard")
+        )
         return scan_aws_organization(
             scanner,
             policies,

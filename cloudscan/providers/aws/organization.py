@@ -16,6 +16,7 @@ parallel only add load on this machine, not on any one account's budget."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,16 @@ class OrganizationError(Exception):
 class Member:
     id: str
     name: str = ""
+    organization: str = ""  # the organization's id, from the account's ARN
+
+
+# arn:aws:organizations::MANAGEMENT:account/o-ORGANIZATION/ACCOUNT, as ListAccounts gives it
+ORGANIZATION_IN_ARN = re.compile(r":account/(o-[a-z0-9]{10,32})/\d{12}$")
+
+
+def _organization_of(account: dict[str, Any]) -> str:
+    found = ORGANIZATION_IN_ARN.search(str(account.get("Arn") or ""))
+    return found.group(1) if found else ""
 
 
 def list_members(session: Any) -> list[Member]:
@@ -66,7 +77,7 @@ def list_members(session: Any) -> list[Member]:
             )
         raise OrganizationError(f"organizations:ListAccounts {code}: {message}{hint}") from None
     members = {
-        a["Id"]: Member(a["Id"], str(a.get("Name") or ""))
+        a["Id"]: Member(a["Id"], str(a.get("Name") or ""), _organization_of(a))
         for a in accounts
         if (a.get("State") or a.get("Status")) == ACTIVE and a.get("Id")
     }
