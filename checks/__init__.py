@@ -17,6 +17,7 @@ from cloudscan.model import derive_unknown, mark_unknown
 from . import data, endpoint, exposure, network, snapshots, transport
 from .copies import StorageSeen, fold_storage, waits_for_storage
 from .derived import Derived
+from .organizations import Organizations
 
 __all__ = [
     "CHECKS",
@@ -24,6 +25,7 @@ __all__ = [
     "READS_OTHERS",
     "CheckContext",
     "Derived",
+    "Organizations",
     "StorageSeen",
     "derive",
     "fold_storage",
@@ -38,6 +40,8 @@ class CheckContext:
     """What the user told the scan that a resource cannot say about itself."""
 
     trusted_accounts: frozenset[str] = field(default_factory=frozenset)
+    # AWS Organizations whose accounts are trusted, and whether that list is complete.
+    organizations: Organizations = field(default_factory=Organizations)
 
 
 Check = Callable[[Document, CheckContext], Derived]
@@ -101,4 +105,6 @@ def derive(doc: Document, context: CheckContext) -> Document:
         doc[block] = result.block
         for pointer, from_inputs in result.unknown.items():
             derive_unknown(doc, pointer, from_inputs)
+        for pointer, (call, code, message) in result.untold.items():
+            mark_unknown(doc, [pointer], call=call, code=code, message=message)
     return doc

@@ -5,6 +5,8 @@ keys ("The meaning of public" in the S3 User Guide): a set of CIDRs in aws:Sourc
 aws:SourceArn, SourceVpc, SourceVpce, SourceOwner, SourceAccount, principal organisation or
 account, aws:userid, KMS key id or access point. A fixed value has no wildcard and no policy
 variable. Conditions on other keys, such as aws:SecureTransport, do not restrict who can call.
+Which organisation an organisation key admits, and whether the scan trusts it, is
+checks/organizations.py's question: S3 calls the statement non-public either way.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ POSITIVE_OPERATORS = frozenset(
 )
 
 
-def _values(value: Any) -> list[str]:
+def values_of(value: Any) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
@@ -58,7 +60,7 @@ ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn"))
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
-def _binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
+def binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
     """(operator, key, values) of conditions that only admit the listed values."""
     if not isinstance(conditions, dict):
         return
@@ -76,8 +78,8 @@ def _binding_pairs(conditions: Any) -> Iterator[tuple[str, str, Any]]:
 def pinned_accounts(conditions: Any) -> set[str]:
     """Accounts a condition pins the caller or source to (aws:PrincipalAccount, aws:SourceArn...)."""
     out: set[str] = set()
-    for _, key, raw in _binding_pairs(conditions):
-        for value in _values(raw):
+    for _, key, raw in binding_pairs(conditions):
+        for value in values_of(raw):
             if key.lower() in ACCOUNT_KEYS and ACCOUNT_ID.match(value):
                 out.add(value)
             elif key.lower() in ARN_KEYS and value.count(":") >= 5:
@@ -89,8 +91,8 @@ def pinned_accounts(conditions: Any) -> set[str]:
 
 def restricting_condition(conditions: Any) -> str | None:
     """The first condition that limits the statement to fixed values, described; else None."""
-    for operator, key, raw in _binding_pairs(conditions):
-        values = _values(raw)
+    for operator, key, raw in binding_pairs(conditions):
+        values = values_of(raw)
         if key.lower() not in RESTRICTING_KEYS or not values:
             continue
         if key.lower() == "aws:sourceip":
@@ -109,7 +111,7 @@ def requires_secure_transport(conditions: Any) -> bool:
         if operator.lower() not in ("bool", "boolifexists") or not isinstance(pairs, dict):
             continue
         for key, raw in pairs.items():
-            if key.lower() == "aws:securetransport" and [v.lower() for v in _values(raw)] == ["false"]:
+            if key.lower() == "aws:securetransport" and [v.lower() for v in values_of(raw)] == ["false"]:
                 return True
     return False
 
@@ -144,7 +146,7 @@ def through_access_point(conditions: Any, facts: dict[str, str | None]) -> tuple
             like = base.endswith("like")
             hit = any(
                 fnmatchcase(actual.lower(), v.lower()) if like else actual.lower() == v.lower()
-                for v in _values(raw)
+                for v in values_of(raw)
             )
             if hit == ("not" in base):
                 verdict = False

@@ -19,7 +19,7 @@ from typing import Any
 
 from cloudscan.model import unknown_inputs
 
-from .aws_conditions import _binding_pairs, _values
+from .aws_conditions import binding_pairs, values_of
 
 Grant = dict[str, Any]
 Tri = bool | None
@@ -66,7 +66,7 @@ def _any_distribution(allowed: list[tuple[Grant, set[str]]]) -> Iterator[tuple[s
             or who["id"].lower() != SERVICE
         ):
             continue
-        pairs = [(key.lower(), _values(raw)) for _, key, raw in _binding_pairs(grant["conditions"])]
+        pairs = [(key.lower(), values_of(raw)) for _, key, raw in binding_pairs(grant["conditions"])]
         if any(key in SOURCE_KEYS and values and all(_pins(key, v) for v in values) for key, values in pairs):
             continue  # limited to some accounts' distributions: cross-account access at most
         for fact, permission in CDN_FACTS.items():
@@ -151,11 +151,13 @@ def _names(grant: Grant, entry: dict[str, Any]) -> bool:
         return who["type"] == "aws" and who["id"].endswith(OAI_USER + str(entry["origin_identity"]["id"]))
     if who["type"] != "service" or who["id"].lower() != SERVICE:
         return False
-    for _, key, raw in _binding_pairs(grant["conditions"]):
-        if key.lower() == "aws:sourcearn" and not any(_same_arn(v, entry["resource"]) for v in _values(raw)):
+    for _, key, raw in binding_pairs(grant["conditions"]):
+        if key.lower() == "aws:sourcearn" and not any(
+            _same_arn(v, entry["resource"]) for v in values_of(raw)
+        ):
             return False
         account = _account(entry["resource"])
-        if key.lower() == "aws:sourceaccount" and account and account not in _values(raw):
+        if key.lower() == "aws:sourceaccount" and account and account not in values_of(raw):
             return False
     return True
 

@@ -17,6 +17,7 @@ from .aws_conditions import pinned_accounts, restricting_condition
 from .cdn import cdn_reasons
 from .derived import Derived
 from .network import cidr_covers_internet
+from .organizations import Organizations, OrganizationScope, organization_scope
 
 Grant = dict[str, Any]
 Tri = bool | None
@@ -105,6 +106,8 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
             unknown={f"/exposure/{fact}": ["/access"] for fact in FACTS},
         )
     trusted = frozenset(getattr(context, "trusted_accounts", ()))
+    organizations = getattr(context, "organizations", None) or Organizations()
+    untold: tuple[str, str, str] | None = None
 
     facts = _Facts()
     external_accounts: set[str] = set()
@@ -135,16 +138,28 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
                     facts.add(fact, grant, effective, by, _describe(grant))
             if authenticated_only and permissions & READ_LIKE:
                 facts.add("all_authenticated_read", grant, effective, by, _describe(grant))
-        for external in _external_accounts(grant, doc, access) - trusted:
+        scope = _organization_scope(grant, organizations)
+        if scope is not None and scope.trusted:
+            by = f"condition {scope.condition} (a trusted organisation)"
+            facts.add("cross_account", grant, False, by, _describe(grant))
+            continue
+        reached = [f"account {a}" for a in sorted(_external_accounts(grant, doc, access) - trusted)]
+        if scope is not None and _names_no_account(grant):
+            reached = [f"organization {o}" for o in scope.foreign]
+        for external in reached:
             effective, by = _neutraliser(guards.every.get(grant["via"], []))
             if doc.get("account") is None and effective is not False:
                 effective, by = None, "unknown: the bucket owner's account is not known"
-            detail = f"{_describe(grant)} (account {external})"
+            if scope is not None and scope.unknown and effective is not False:
+                placed = ", ".join(scope.foreign)
+                effective, by = None, f"unknown: whether {placed} is a trusted organisation"
+                untold = scope.unknown
+            detail = f"{_describe(grant)} ({external})"
             if condition:
                 detail += f", limited by {condition}"
             facts.add("cross_account", grant, effective, by, detail)
             if effective is not False:
-                external_accounts.add(external)
+                external_accounts.add(external.split(" ", 1)[1])
 
     # A CDN that serves the bucket (checks/cdn.py) is one more way in for anyone.
     for fact, reason in cdn_reasons(doc, kept):
@@ -164,6 +179,8 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     exposure["cross_account_principals"] = sorted(external_accounts)
     exposure["reasons"] = facts.reasons
     unknown = {f"/exposure/{fact}": ["/access"] for fact in FACTS if exposure[fact] is None}
+    if untold is not None and exposure["cross_account"] is None:
+        return Derived(exposure, unknown=unknown, untold={"/exposure/cross_account": untold})
     return Derived(exposure, unknown=unknown)
 
 
@@ -175,6 +192,19 @@ def access_point_contributions(
     from .access_points import contributions
 
     return contributions(doc, access, trusted)
+
+
+def _organization_scope(grant: Grant, organizations: Organizations) -> OrganizationScope | None:
+    """How the grant's organisation conditions stand; only policy statements have conditions."""
+    if grant["via"] != "policy" or grant["principal"]["negated"]:
+        return None
+    return organization_scope(grant["conditions"], organizations)
+
+
+def _names_no_account(grant: Grant) -> bool:
+    """Everyone, or a service, with no condition pinning an account: its organisation
+    conditions are what say whose accounts it reaches."""
+    return grant["principal"]["type"] in ("public", "service") and not pinned_accounts(grant["conditions"])
 
 
 def _denied(grant: Grant, denies: list[Grant]) -> set[str]:

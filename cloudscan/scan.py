@@ -13,6 +13,7 @@ from cloudscan.checks import (
     DERIVED_FROM,
     READS_OTHERS,
     CheckContext,
+    Organizations,
     StorageSeen,
     derive,
     fold_storage,
@@ -189,10 +190,16 @@ def _judge_all(
         result.findings.extend(engine.evaluate(policies, doc, judgements))
 
 
-def scan(source: Source, policies: list[Policy], *, trusted_accounts: Iterable[str] = ()) -> ScanResult:
+def scan(
+    source: Source,
+    policies: list[Policy],
+    *,
+    trusted_accounts: Iterable[str] = (),
+    organizations: Organizations | None = None,
+) -> ScanResult:
     """The one entry point: read `source`, derive the facts, judge with `policies`."""
     errors: list[dict[str, Any]] = []
-    context = CheckContext(trusted_accounts=frozenset(trusted_accounts))
+    context = CheckContext(frozenset(trusted_accounts), organizations or Organizations())
     return run(source.name, source.documents(errors), policies, context, errors)
 
 
@@ -207,12 +214,14 @@ def scan_aws(
     source: str = "api",
     pacing: Any = None,
     aggregator: tuple[str, str | None] | None = None,
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Scan an AWS account through `session` (a boto3.Session). `sampling`
     (providers.sampling.Sampling) says how much of each bucket's content to read; `source`
     whether bucket settings come from the S3 API or AWS Config ("inventory", "auto"), and
     `aggregator` (name, region or None) the Config aggregator to read them from first; `pacing`
     (providers.pacing.Pacing) how fast to ask and how often to retry."""
+    from cloudscan.organizations import trusted_organizations
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
@@ -226,7 +235,10 @@ def scan_aws(
         pacing=pacing or Pacing(),
         **_aggregator(aggregator),
     )
-    return scan(AwsSource(session, scope), policies, trusted_accounts=trusted_accounts)
+    organizations = trusted_organizations(session, scope, organization_ids)
+    return scan(
+        AwsSource(session, scope), policies, trusted_accounts=trusted_accounts, organizations=organizations
+    )
 
 
 def _aggregator(aggregator: tuple[str, str | None] | None) -> dict[str, Any]:
@@ -250,10 +262,12 @@ def scan_aws_organization(
     settings_source: str = "api",
     pacing: Any = None,
     aggregator: tuple[str, str | None] | None = None,
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Scan `members` of an AWS Organization (providers.aws.organization.list_members and
     choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
     account: `account_concurrency` accounts at a time, each with `concurrency` parallel calls."""
+    from cloudscan.organizations import trusted_organizations
     from cloudscan.providers.aws import AwsScope
     from cloudscan.providers.pacing import Pacing
     from cloudscan.providers.sampling import Sampling
@@ -269,7 +283,17 @@ def scan_aws_organization(
         **_aggregator(aggregator),
     )
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
-    return _sharded(scan(source, policies, trusted_accounts=trusted_accounts), shard)
+    # Every member belongs to the organization whose accounts were listed: their ARNs name it,
+    # and DescribeOrganization is asked only when they do not.
+    listed = {m.organization for m in members if getattr(m, "organization", "")}
+    organizations = (
+        Organizations(frozenset(organization_ids) | listed, None)
+        if len(listed) == 1
+        else trusted_organizations(session, scope, organization_ids)
+    )
+    return _sharded(
+        scan(source, policies, trusted_accounts=trusted_accounts, organizations=organizations), shard
+    )
 
 
 def scan_gcp(
@@ -348,10 +372,17 @@ def scan_terraform(
     var_files: tuple[Path, ...] = (),
     plans: tuple[Path, ...] = (),
     trusted_accounts: Iterable[str] = (),
+    organization_ids: Iterable[str] = (),
 ) -> ScanResult:
     """Judge Terraform configuration (directories are read recursively, one module each), saved
-    plans (terraform show -json), and the Orthanc configuration files found under `paths`."""
-    return scan(TerraformSource(paths, var_files, plans), policies, trusted_accounts=trusted_accounts)
+    plans (terraform show -json), and the Orthanc configuration files found under `paths`. The
+    files cannot say which AWS Organization the account belongs to: `organization_ids` can."""
+    return scan(
+        TerraformSource(paths, var_files, plans),
+        policies,
+        trusted_accounts=trusted_accounts,
+        organizations=Organizations.given(organization_ids),
+    )
 
 
 def scan_config(paths: list[Path], policies: list[Policy]) -> ScanResult:

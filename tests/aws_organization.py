@@ -21,7 +21,11 @@ A spec names accounts; their ids are moto's:
 
     {"accounts": {"radiology": {"role": "trusts-scanner" | "trusts-someone-else" | "missing",
                                 "buckets": {...as in aws_world...}}},
-     "management": {"role": ..., "buckets": {...}}}
+     "management": {"role": ..., "buckets": {...}},
+     "scanner_reads_organization": true}
+
+ORG_ID in a bucket policy stands for the organization's id (moto makes it up). The scanner may
+call organizations:DescribeOrganization unless "scanner_reads_organization" is false.
 """
 
 from __future__ import annotations
@@ -43,7 +47,15 @@ READ_ONLY_POLICY = {
     "Statement": [
         {
             "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:List*", "ec2:Describe*", "ec2:Get*", "rds:Describe*"],
+            "Action": [
+                "s3:Get*",
+                "s3:List*",
+                "ec2:Describe*",
+                "ec2:Get*",
+                "rds:Describe*",
+                "cloudfront:List*",
+                "cloudfront:Get*",
+            ],
             "Resource": "*",
         }
     ],
@@ -53,6 +65,7 @@ READ_ONLY_POLICY = {
 @dataclass
 class Organization:
     ids: dict[str, str] = field(default_factory=dict)  # account name -> id
+    id: str = ""  # the organization's
     scanner_key: dict[str, str] = field(default_factory=dict)
 
     def scanner(self) -> Any:
@@ -71,8 +84,8 @@ def build(spec: dict[str, Any]) -> Organization:
     """The organization of `spec`, built before IAM authentication is turned on."""
     setup = aws_world.session()
     org = setup.client("organizations")
-    org.create_organization(FeatureSet="ALL")
-    built = Organization(ids={"management": MANAGEMENT})
+    made = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    built = Organization(ids={"management": MANAGEMENT}, id=made)
     for name in spec.get("accounts", {}):
         status = org.create_account(Email=f"{name}@hospital.example", AccountName=name)
         built.ids[name] = status["CreateAccountStatus"]["AccountId"]
@@ -84,7 +97,12 @@ def build(spec: dict[str, Any]) -> Organization:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["organizations:ListAccounts", "sts:AssumeRole"],
+                "Action": ["organizations:ListAccounts", "sts:AssumeRole"]
+                + (
+                    ["organizations:DescribeOrganization"]
+                    if spec.get("scanner_reads_organization", True)
+                    else []
+                ),
                 "Resource": "*",
             }
         ],
@@ -94,7 +112,8 @@ def build(spec: dict[str, Any]) -> Organization:
     for name, account in accounts.items():
         acting = in_account(setup, built.ids[name])
         _role(acting, account.get("role", "trusts-scanner"))
-        aws_world.build({"buckets": account.get("buckets", {})}, setup=acting, account=built.ids[name])
+        buckets = {"buckets": account.get("buckets", {})}
+        aws_world.build(buckets, setup=acting, account=built.ids[name], organization=made)
     return built
 
 
@@ -150,8 +169,12 @@ PUBLIC_POLICY = {
 }
 
 
+NO_DISTRIBUTIONS = {"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 0}}
+
+
 def scan(organization: Organization, guard: Any, policies: Any, **kwargs: Any) -> Any:
-    """scan_aws_organization as the scanner, every session watched by `guard` (aws_world.CallGuard)."""
+    """scan_aws_organization as the scanner, every session watched by `guard` (aws_world.CallGuard);
+    `members` (organization.Member) instead of those the scanner lists, when given."""
     from moto.core import enable_iam_authentication
 
     from cloudscan.providers.aws.assume import RoleAccess
@@ -161,8 +184,14 @@ def scan(organization: Organization, guard: Any, policies: Any, **kwargs: Any) -
 
     scanner = organization.scanner()
     guard.install(scanner)
+    # With IAM authentication on, moto 5.2 refuses every CloudFront request as
+    # SignatureDoesNotMatch (it checks the global service's signature wrongly): the accounts
+    # have no distribution, so they are answered as such an account answers.
+    guard.gaps[("cloudfront", "ListDistributions")] = NO_DISTRIBUTIONS
     with enable_iam_authentication():
-        members = choose(list_members(scanner), kwargs.pop("accounts", ()), kwargs.get("shard"))
+        members = kwargs.pop("members", None) or choose(
+            list_members(scanner), kwargs.pop("accounts", ()), kwargs.get("shard")
+        )
         return scan_aws_organization(
             scanner,
             policies,

@@ -23,6 +23,9 @@ same results:
 
 A disk snapshot is named by its Name tag, a database snapshot by its identifier (the instance
 or cluster it copies is NAME-source).
+
+With `"organization": true` the account first creates an AWS Organization (moto makes up its
+id), and ORG_ID in a bucket policy stands for that id, as BUCKET stands for the bucket's name.
 """
 
 from __future__ import annotations
@@ -49,10 +52,16 @@ def session() -> Any:
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
-def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT) -> None:
-    """Build `spec` in `account`, through `setup` (a session acting in that account)."""
+def build(
+    spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT, organization: str = "ORG_ID"
+) -> None:
+    """Build `spec` in `account`, through `setup` (a session acting in that account), in
+    `organization` when the organization is made elsewhere."""
     setup = setup or session()
     s3 = setup.client("s3")
+    if spec.get("organization"):
+        made = setup.client("organizations").create_organization(FeatureSet="ALL")
+        organization = made["Organization"]["Id"]
     if spec.get("account_block_public_access") is not None:
         setup.client("s3control").put_public_access_block(
             AccountId=account, PublicAccessBlockConfiguration=_bpa(spec["account_block_public_access"])
@@ -63,7 +72,7 @@ def build(spec: dict[str, Any], setup: Any | None = None, account: str = ACCOUNT
         if "policy" in bucket:
             text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
             bucket = {**bucket, "policy": aws_cloudfront.with_arns(text, arns)}
-        _build_bucket(s3, name, bucket, account)
+        _build_bucket(s3, name, bucket, account, organization)
         if bucket.get("access_points"):
             _build_access_points(setup.client("s3control"), name, bucket["access_points"], account)
         for point, settings in bucket.get("multi_region_access_points", {}).items():
@@ -79,7 +88,9 @@ def _bpa(value: dict[str, bool] | bool) -> dict[str, bool]:
     return dict.fromkeys(BPA_KEYS, value) if isinstance(value, bool) else value
 
 
-def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACCOUNT) -> None:
+def _build_bucket(
+    s3: Any, name: str, bucket: dict[str, Any], account: str = ACCOUNT, organization: str = "ORG_ID"
+) -> None:
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(bucket.get("object_lock_days")))
     acl = bucket.get("acl")
     if isinstance(acl, str):
@@ -97,7 +108,8 @@ def _build_bucket(s3: Any, name: str, bucket: dict[str, Any], account: str = ACC
         s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Owner": owner, "Grants": grants})
     if "policy" in bucket:
         text = bucket["policy"] if isinstance(bucket["policy"], str) else json.dumps(bucket["policy"])
-        s3.put_bucket_policy(Bucket=name, Policy=text.replace("BUCKET", name))
+        text = text.replace("BUCKET", name).replace("ORG_ID", organization)
+        s3.put_bucket_policy(Bucket=name, Policy=text)
     if "block_public_access" in bucket:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=_bpa(bucket["block_public_access"])
@@ -276,7 +288,7 @@ class CallGuard:
     write, and for chosen calls answers with an error (`fail`), with canned responses in turn
     (`answers`), or with HTTP 503 SlowDown a number of times before letting them through
     (`throttle`, keyed by the service id in event names: s3, s3-control, ec2). Calls moto lacks
-    (`MOTO_GAPS`) get an account's default answer."""
+    (`MOTO_GAPS`, and those a test adds to `gaps`) get an account's default answer."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
@@ -284,6 +296,7 @@ class CallGuard:
         self.throttle: dict[tuple[str, str], int] = {}
         self.answers: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.violations: list[str] = []
+        self.gaps = dict(MOTO_GAPS)
 
     def session(self) -> Any:
         guarded = session()
@@ -316,8 +329,8 @@ class CallGuard:
                     "ResponseMetadata": {"HTTPStatusCode": status},
                 },
             )
-        if key in MOTO_GAPS:
-            return AWSResponse("https://injected", 200, {}, _Raw(b"")), dict(MOTO_GAPS[key])
+        if key in self.gaps:
+            return AWSResponse("https://injected", 200, {}, _Raw(b"")), dict(self.gaps[key])
         return None
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> Any:

@@ -173,3 +173,83 @@ def test_aws_out_of_reach_stops_an_organization_scan_at_once(monkeypatch):
 
     assert outcome.exit_code == 2, outcome.output
     assert "sts:GetCallerIdentity EndpointConnectionError" in outcome.output
+
+
+def _pinned_to(organization: str) -> dict:
+    return {
+        "policy": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::BUCKET/*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization}},
+                }
+            ],
+        }
+    }
+
+
+def _organization_grants(reads_organization: bool) -> dict:
+    return {
+        "management": {"role": "trusts-scanner"},
+        "scanner_reads_organization": reads_organization,
+        "accounts": {
+            "radiology": {
+                "buckets": {
+                    "radiology-org-share": _pinned_to("ORG_ID"),
+                    "radiology-partner-share": _pinned_to("o-f0re1gn0rg7"),
+                }
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("reads_organization", [True, False], ids=["may-describe", "may-not-describe"])
+def test_member_buckets_are_judged_against_the_organization_that_was_listed(
+    aws, guard, builtin_policies, reads_organization
+):
+    """ListAccounts names the organization in each account's ARN: every member belongs to it,
+    and no organizations:DescribeOrganization is needed."""
+    built = aws_organization.build(_organization_grants(reads_organization))
+    result = scan(built, guard, builtin_policies)
+
+    statuses = {
+        f["resource"]["id"].split(":")[-1]: f["status"]
+        for f in result.findings
+        if f["policy_id"] == "storage-no-untrusted-cross-account"
+    }
+    assert statuses == {"radiology-org-share": "PASS", "radiology-partner-share": "FAIL"}
+    assert guard.count("organizations", "DescribeOrganization") == 0
+    with enable_iam_authentication():
+        assert {m.organization for m in list_members(built.scanner())} == {built.id}
+
+
+def test_organization_ids_given_add_a_partner_to_the_listed_organization(aws, guard, builtin_policies):
+    built = aws_organization.build(_organization_grants(False))
+    result = scan(built, guard, builtin_policies, organization_ids=("o-f0re1gn0rg7",))
+
+    statuses = {
+        f["resource"]["id"].split(":")[-1]: f["status"]
+        for f in result.findings
+        if f["policy_id"] == "storage-no-untrusted-cross-account"
+    }
+    assert statuses == {"radiology-org-share": "PASS", "radiology-partner-share": "PASS"}
+
+
+def test_an_organization_the_listing_does_not_name_is_read_or_unknown(aws, guard, builtin_policies):
+    """Accounts listed without an ARN that names the organization (an older or partial answer):
+    DescribeOrganization is asked, and refused, the organization's grants are UNKNOWN."""
+    from cloudscan.providers.aws.organization import Member
+
+    built = aws_organization.build(_organization_grants(False))
+    members = [Member(account) for account in built.ids.values()]
+    result = scan(built, guard, builtin_policies, members=members)
+
+    judged = [f for f in result.findings if f["policy_id"] == "storage-no-untrusted-cross-account"]
+    assert {f["status"] for f in judged} == {"UNKNOWN"}
+    assert guard.count("organizations", "DescribeOrganization") == 1
+    said = judged[0]["evidence"][0]["message"]
+    assert "organizations:DescribeOrganization AccessDenied" in said and "--organization-id" in said

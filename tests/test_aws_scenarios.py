@@ -1,6 +1,8 @@
 """Every policy, failing and passing, against an account that moto really holds.
 
-Each file in scenarios/aws/ says what is built and which status each policy must give.
+Each file in scenarios/aws/ says what is built and which status each policy must give, and
+may say which calls AWS refuses ("refuse": {"organizations:DescribeOrganization": "AccessDenied"})
+and the scan's options ("trusted_accounts", "organization_ids").
 """
 
 import json
@@ -23,12 +25,16 @@ def load(path: Path) -> dict:
 def test_scenario(path, guard, builtin_policies):
     scenario = load(path)
     aws_world.build(scenario["spec"])
+    for call, code in scenario.get("refuse", {}).items():
+        service, _, operation = call.partition(":")
+        guard.fail[service, operation] = code
 
     result = scan_aws(
         guard.session(),
         builtin_policies,
         regions=(aws_world.REGION,),
         trusted_accounts=scenario.get("trusted_accounts", ()),
+        organization_ids=scenario.get("organization_ids", ()),
     )
 
     found = statuses_by_name(result)

@@ -32,6 +32,7 @@ def scan_fixture(fixture: Path, policies):
         var_files=tuple(fixture / f for f in options.get("var_files", [])),
         plans=tuple(fixture / f for f in options.get("plans", [])),
         trusted_accounts=options.get("trusted_accounts", ()),
+        organization_ids=options.get("organization_ids", ()),
     )
     return expected, result
 

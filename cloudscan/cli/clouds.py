@@ -16,7 +16,14 @@ from cloudscan.cli.estate import (
     source_option,
 )
 from cloudscan.cli.groups import UsageError, scan
-from cloudscan.cli.options import pacing_of, pacing_options, sample_options, sampling_of, scan_options
+from cloudscan.cli.options import (
+    organization_id_option,
+    pacing_of,
+    pacing_options,
+    sample_options,
+    sampling_of,
+    scan_options,
+)
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 from cloudscan.model import CredentialsRefused
 from cloudscan.progress import CURRENT
@@ -50,6 +57,7 @@ from cloudscan.progress import CURRENT
 )
 @aggregator_options
 @organization_options
+@organization_id_option
 @pacing_options
 @sample_options
 @scan_options
@@ -71,6 +79,9 @@ def scan_aws(
     Honours AWS_ENDPOINT_URL and AWS_PROFILE like the AWS CLI. Needs read-only permissions
     (the SecurityAudit managed policy covers them); with --organization, organizations:ListAccounts
     and sts:AssumeRole on the role in each account, which needs the same read-only permissions.
+    The account's AWS Organization is read (organizations:DescribeOrganization) to judge bucket
+    policies pinned to an organisation; --organization-id adds organisations to trust (a
+    partner's), and stands in for the read where it is refused.
     """
     import boto3  # heavy: imported only when an AWS scan runs
     from botocore.exceptions import BotoCoreError
@@ -271,6 +282,7 @@ def run_aws(session: Any, regions: tuple[str, ...], concurrency: int, options: d
             source=options.get("settings_source", "api"),
             pacing=options.get("pacing"),
             aggregator=options.get("aggregator"),
+            organization_ids=options.get("organization_ids", ()),
         )
     except CredentialsRefused as exc:
         raise UsageError(f"nothing was scanned: {exc}") from None

@@ -222,6 +222,7 @@ def run_aws_organization(
             settings_source=options.get("settings_source", "api"),
             pacing=options.get("pacing"),
             aggregator=options.get("aggregator"),
+            organization_ids=options.get("organization_ids", ()),
             shard=scope.shard,
             watch=watch,
         )

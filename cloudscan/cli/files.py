@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cloudscan.cli.groups import UsageError, scan
-from cloudscan.cli.options import on_unreadable_option, scan_options
+from cloudscan.cli.options import on_unreadable_option, organization_id_option, scan_options
 from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
 
 
@@ -30,6 +30,7 @@ from cloudscan.cli.output import before_scan, report_and_exit, selected_policies
     help="A saved plan as JSON (terraform show -json PLANFILE > plan.json): values are "
     "final, variables and count already resolved. Repeatable.",
 )
+@organization_id_option
 @scan_options
 @on_unreadable_option
 def scan_terraform(
@@ -42,7 +43,9 @@ def scan_terraform(
     AWS, GCP and Azure resources are read; expressions are evaluated as Terraform does, and
     what cannot be worked out from the files (a variable without a value, a data source) is
     UNKNOWN. A guard the configuration does not declare (S3 Block Public Access) is not
-    assumed. Local modules are judged with their callers' arguments. A file that cannot be
+    assumed. Local modules are judged with their callers' arguments. Which AWS Organization
+    the account belongs to is not in the files: give it with --organization-id, or bucket
+    policies pinned to an organisation are UNKNOWN. A file that cannot be
     read is reported with its line, the other files are still scanned, and the run fails
     (exit 3) unless --on-unreadable warn.
 
@@ -64,7 +67,12 @@ def scan_terraform(
                 raise UsageError(f"{option} {file}: {exc}") from None
     policies = selected_policies(options)
     result = run_terraform(
-        list(paths), policies, var_files=var_files, plans=plans, trusted_accounts=options["trusted_account"]
+        list(paths),
+        policies,
+        var_files=var_files,
+        plans=plans,
+        trusted_accounts=options["trusted_account"],
+        organization_ids=options.pop("organization_ids"),
     )
     report_and_exit(result, options)
 

@@ -3,6 +3,7 @@ a live scan samples."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,29 @@ def pacing_of(max_rate: float | None, max_attempts: int) -> Any:
     from cloudscan.providers.pacing import Pacing
 
     return Pacing(max_rate=max_rate, max_attempts=max_attempts)
+
+
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+
+
+def _organization_ids(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in value if not ORGANIZATION_ID.fullmatch(v)]
+    if bad:
+        shown = ", ".join(repr(v[:40]) for v in bad)
+        raise click.BadParameter(f"not an AWS Organizations id (o- and 10 to 32 letters or digits): {shown}")
+    return tuple(dict.fromkeys(value))
+
+
+def organization_id_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The AWS Organizations whose accounts are trusted, for grants pinned to one (aws:PrincipalOrgID...)."""
+    return click.option(
+        "--organization-id",
+        "organization_ids",
+        multiple=True,
+        metavar="o-ID",
+        callback=_organization_ids,
+        help="An AWS Organization whose accounts are trusted: a bucket policy pinned to it "
+        "(aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:SourceOrgID, aws:SourceOrgPaths) is no "
+        "grant to another account. Repeatable. A live scan also reads the account's own with "
+        "organizations:DescribeOrganization; without either, such grants are UNKNOWN.",
+    )(fn)

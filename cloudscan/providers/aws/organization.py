@@ -1,4 +1,5 @@
-"""An AWS Organization, account by account: its active accounts (organizations:ListAccounts,
+"""An AWS Organization: which one the scanned account belongs to (organizations:
+DescribeOrganization), and account by account: its active accounts (organizations:ListAccounts,
 from the management account or a delegated administrator), a role assumed in each
 (assume.py), and each account read by the one-account adapter (enumerate_aws), several accounts
 at a time.
@@ -15,6 +16,7 @@ parallel only add load on this machine, not on any one account's budget."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from cloudscan.providers.aws.assume import Assumer, RoleAccess, member_session
 from cloudscan.providers.aws.calls import error_of
 from cloudscan.providers.aws.clients import AwsClients
 from cloudscan.providers.fanout import stream_in_order
+from cloudscan.providers.pacing import Pacing
 from cloudscan.shard import Shard
 
 # Account states that serve no data (organizations:ListAccounts `State`, or the older `Status`).
@@ -41,6 +44,16 @@ class OrganizationError(Exception):
 class Member:
     id: str
     name: str = ""
+    organization: str = ""  # the organization's id, from the account's ARN
+
+
+# arn:aws:organizations::MANAGEMENT:account/o-ORGANIZATION/ACCOUNT, as ListAccounts gives it
+ORGANIZATION_IN_ARN = re.compile(r":account/(o-[a-z0-9]{10,32})/\d{12}$")
+
+
+def _organization_of(account: dict[str, Any]) -> str:
+    found = ORGANIZATION_IN_ARN.search(str(account.get("Arn") or ""))
+    return found.group(1) if found else ""
 
 
 def list_members(session: Any) -> list[Member]:
@@ -65,13 +78,44 @@ def list_members(session: Any) -> list[Member]:
             )
         raise OrganizationError(f"organizations:ListAccounts {code}: {message}{hint}") from None
     members = {
-        a["Id"]: Member(a["Id"], str(a.get("Name") or ""))
+        a["Id"]: Member(a["Id"], str(a.get("Name") or ""), _organization_of(a))
         for a in accounts
         if (a.get("State") or a.get("Status")) == ACTIVE and a.get("Id")
     }
     if not members:  # AWS lists the management account at least
         raise OrganizationError("organizations:ListAccounts listed no active account")
     return [members[key] for key in sorted(members)]
+
+
+# The organisation an account belongs to: its id (None for an account in no organisation), or
+# the (code, message) of a DescribeOrganization that could not be answered.
+@dataclass(frozen=True)
+class OrganizationRead:
+    id: str | None = None
+    refused: tuple[str, str] | None = None
+
+
+def describe_organization(session: Any, pacing: Pacing | None = None) -> OrganizationRead:
+    """The organisation the session's account belongs to (organizations:DescribeOrganization,
+    which any account of an organisation may call, not only its management account)."""
+    try:  # asked before the scan's first call: it gives up as quickly when AWS cannot be reached
+        clients = AwsClients(session, pacing=pacing)
+        answer = clients.first_call_client("organizations").describe_organization()
+    except Exception as exc:
+        code, message = error_of(exc)
+        if code in UNREACHABLE:  # no call of the scan would get through: stop now, not later
+            raise CredentialsRefused(
+                f"cannot reach AWS: organizations:DescribeOrganization {code}: {message}"
+            ) from None
+        if code == "AWSOrganizationsNotInUseException":  # an account in no organisation
+            return OrganizationRead()
+        if code.isdigit():  # a body that is no AWS error (a proxy's page; moto's XML): no echo
+            code, message = ("AccessDenied" if code == "403" else f"HTTP{code}"), f"HTTP {code}"
+        return OrganizationRead(refused=(code, message))
+    found = str((answer.get("Organization") or {}).get("Id") or "")
+    if not found:
+        return OrganizationRead(refused=("NoOrganizationId", "the answer named no organisation"))
+    return OrganizationRead(id=found)
 
 
 def choose(members: list[Member], wanted: tuple[str, ...] = (), shard: Shard | None = None) -> list[Member]:

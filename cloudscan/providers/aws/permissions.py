@@ -23,6 +23,9 @@ TABLE = Table(
         "organizations:ListAccounts": Call(("organizations:ListAccounts",), option="organization"),
         "sts:AssumeRole": Call(("sts:AssumeRole",), option="organization"),
         "s3control:GetPublicAccessBlock": Call(("s3:GetAccountPublicAccessBlock",)),
+        # Which organisation the account belongs to, once a scan: a bucket policy pinned to an
+        # organisation (aws:PrincipalOrgID...) is internal or foreign by it.
+        "organizations:DescribeOrganization": Call(("organizations:DescribeOrganization",)),
         "s3:ListBuckets": Call(("s3:ListAllMyBuckets",)),
         "s3:GetBucketLocation": Call(("s3:GetBucketLocation",), when=ANY_REGION),
         "config:BatchGetResourceConfig": Call(("config:BatchGetResourceConfig",), option="inventory"),
@@ -102,6 +105,7 @@ TABLE = Table(
         ),
         ("storage.bucket", "access"): (
             "s3control:GetPublicAccessBlock",  # the account's guard applies to every bucket
+            "organizations:DescribeOrganization",
             "s3:GetPublicAccessBlock",
             "s3:GetBucketOwnershipControls",
             "s3:GetBucketAcl",
