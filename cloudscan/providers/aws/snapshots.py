@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cloudscan.model import Document, leave_out, mark_unknown, new_resource, scan_error
@@ -174,53 +176,68 @@ def _encryption(enabled: Any, key: Any) -> dict[str, Any]:
 # -- RDS ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _RdsKind:
+    """What differs between a DB instance's snapshots and a cluster's: the names of the same
+    fields, and the call that reads who a snapshot is shared with."""
+
+    snapshot_type: str
+    source_type: str
+    ident: str  # DBSnapshotIdentifier / DBClusterSnapshotIdentifier
+    arn: str
+    source: str
+    encrypted: str
+    call: str
+    method: str
+    answer: tuple[str, str]
+
+
+_DB = _RdsKind(
+    "database",
+    "db-instance",
+    "DBSnapshotIdentifier",
+    "DBSnapshotArn",
+    "DBInstanceIdentifier",
+    "Encrypted",
+    "rds:DescribeDBSnapshotAttributes",
+    "describe_db_snapshot_attributes",
+    ("DBSnapshotAttributesResult", "DBSnapshotAttributes"),
+)
+_CLUSTER = _RdsKind(
+    "database-cluster",
+    "db-cluster",
+    "DBClusterSnapshotIdentifier",
+    "DBClusterSnapshotArn",
+    "DBClusterIdentifier",
+    "StorageEncrypted",
+    "rds:DescribeDBClusterSnapshotAttributes",
+    "describe_db_cluster_snapshot_attributes",
+    ("DBClusterSnapshotAttributesResult", "DBClusterSnapshotAttributes"),
+)
+
+
 def _db_listing(clients: AwsClients, region: str, account: str | None) -> list[tuple[dict[str, Any], Any]]:
     listed = _pages(clients.client("rds", region), "describe_db_snapshots", "DBSnapshots")
-    return [(item, _db_document) for item in listed]
+    return [(item, partial(_rds_snapshot_document, _DB)) for item in listed]
 
 
 def _cluster_listing(
     clients: AwsClients, region: str, account: str | None
 ) -> list[tuple[dict[str, Any], Any]]:
     listed = _pages(clients.client("rds", region), "describe_db_cluster_snapshots", "DBClusterSnapshots")
-    return [(item, _cluster_document) for item in listed]
+    return [(item, partial(_rds_snapshot_document, _CLUSTER)) for item in listed]
 
 
-def _db_document(
-    clients: AwsClients, item: dict[str, Any], region: str, account: str | None, sharing: bool
+def _rds_snapshot_document(
+    kind: _RdsKind, clients: AwsClients, item: dict[str, Any], region: str, account: str | None, sharing: bool
 ) -> Document:
-    ident = item["DBSnapshotIdentifier"]
-    doc = _rds_document(item, item.get("DBSnapshotArn"), ident, region, account)
-    doc["snapshot"] = _rds_snapshot(item, "database", "db-instance", item.get("DBInstanceIdentifier"))
-    doc["encryption"] = _encryption(item.get("Encrypted"), item.get("KmsKeyId"))
+    ident = item[kind.ident]
+    doc = _rds_document(item, item.get(kind.arn), ident, region, account)
+    doc["snapshot"] = _rds_snapshot(item, kind.snapshot_type, kind.source_type, item.get(kind.source))
+    doc["encryption"] = _encryption(item.get(kind.encrypted), item.get("KmsKeyId"))
     if sharing:
-        rds = clients.client("rds", region)
-        _rds_sharing(
-            doc,
-            item,
-            "rds:DescribeDBSnapshotAttributes",
-            lambda: rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=ident),
-            ("DBSnapshotAttributesResult", "DBSnapshotAttributes"),
-        )
-    return doc
-
-
-def _cluster_document(
-    clients: AwsClients, item: dict[str, Any], region: str, account: str | None, sharing: bool
-) -> Document:
-    ident = item["DBClusterSnapshotIdentifier"]
-    doc = _rds_document(item, item.get("DBClusterSnapshotArn"), ident, region, account)
-    doc["snapshot"] = _rds_snapshot(item, "database-cluster", "db-cluster", item.get("DBClusterIdentifier"))
-    doc["encryption"] = _encryption(item.get("StorageEncrypted"), item.get("KmsKeyId"))
-    if sharing:
-        rds = clients.client("rds", region)
-        _rds_sharing(
-            doc,
-            item,
-            "rds:DescribeDBClusterSnapshotAttributes",
-            lambda: rds.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=ident),
-            ("DBClusterSnapshotAttributesResult", "DBClusterSnapshotAttributes"),
-        )
+        read_attributes = getattr(clients.client("rds", region), kind.method)
+        _rds_sharing(doc, item, kind.call, lambda: read_attributes(**{kind.ident: ident}), kind.answer)
     return doc
 
 
