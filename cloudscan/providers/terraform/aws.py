@@ -23,7 +23,7 @@ from cloudscan.providers.aws.iam_policy import (
     statements,
 )
 from cloudscan.providers.terraform import aws_cloudfront
-from cloudscan.providers.terraform.aws_bucket_doors import bucket_doors
+from cloudscan.providers.terraform.aws_bucket_doors import BucketDoors
 from cloudscan.providers.terraform.aws_iam import account_of, bucket_identity
 from cloudscan.providers.terraform.aws_security_groups import ingress_rules
 from cloudscan.providers.terraform.aws_snapshots import snapshots
@@ -112,12 +112,13 @@ def buckets(module: Module) -> Iterator[Document]:
     account_bpa = declared_account_bpa(module)
     related, unlinked = _related_by_bucket(module)
     served = aws_cloudfront.served_buckets(module)
+    doors = BucketDoors(module)
     yield from isolated(
         module,
         module.managed("aws_s3_bucket"),
         "storage.bucket",
         "aws",
-        lambda instance: [_cdn(_bucket(module, instance, related, unlinked, account_bpa), served)],
+        lambda instance: [_cdn(_bucket(module, instance, related, unlinked, account_bpa, doors), served)],
     )
 
 
@@ -132,6 +133,7 @@ def _bucket(
     related: dict[Any, dict[str, Instance]],
     unlinked: dict[str, tuple[Instance, str]],
     account_bpa: dict[str, bool] | Unknown | None,
+    doors: BucketDoors,
 ) -> Document:
     identity = bucket_identity(instance)
     parts = related.get(identity, {})
@@ -149,7 +151,7 @@ def _bucket(
     else:
         doc["labels"] = {str(k): str(v) for k, v in (tags or {}).items()}
     _access(doc, instance, parts, account_bpa)
-    bucket_doors(module, doc)  # access points, and the ACLs of the objects it uploads
+    doors.attach(doc)  # access points, and the ACLs of the objects it uploads
     _encryption(doc, instance, parts.get("aws_s3_bucket_server_side_encryption_configuration"))
     _versioning(doc, instance, parts.get("aws_s3_bucket_versioning"))
     _object_lock(doc, instance, parts.get("aws_s3_bucket_object_lock_configuration"))

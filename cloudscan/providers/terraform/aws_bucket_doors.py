@@ -11,6 +11,7 @@ judged, and an object's key, which may name a patient, never appears (its addres
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from typing import Any
 
 from cloudscan.model import Document
@@ -47,17 +48,42 @@ def _arn(module: Module, name: Any) -> str | None:
     return None
 
 
-def bucket_doors(module: Module, doc: Document) -> None:
-    """Attach the access points and object ACLs this module declares for the bucket of `doc`."""
-    if doc.get("access") is None:
-        return
-    buckets = {i.address: bucket_identity(i) for i in module.managed("aws_s3_bucket")}
-    _access_points(module, doc, buckets)
-    _object_acls(module, doc, buckets)
+class BucketDoors:
+    """The access points and object ACLs a module declares, attached to each of its buckets;
+    the buckets' identities are worked out once per module, not once per bucket."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+
+    @cached_property
+    def buckets(self) -> dict[str, str]:
+        return {i.address: bucket_identity(i) for i in self.module.managed("aws_s3_bucket")}
+
+    @cached_property
+    def _by_bucket(self) -> dict[str, dict[str, list[Instance]]]:
+        """Access points and objects with an ACL, by the name of the bucket they refer to."""
+        found: dict[str, dict[str, list[Instance]]] = {"points": {}, "objects": {}}
+        declared = [("points", i) for i in self.module.managed("aws_s3_access_point")]
+        declared += [
+            ("objects", i)
+            for type_ in OBJECT_TYPES
+            for i in self.module.managed(type_)
+            if i.value("acl") is not None
+        ]
+        for what, instance in declared:
+            bucket = referred(instance, "bucket", self.buckets)
+            if isinstance(bucket, str):
+                found[what].setdefault(bucket, []).append(instance)
+        return found
+
+    def attach(self, doc: Document) -> None:
+        if doc.get("access") is None:
+            return
+        _access_points(self.module, doc, self._by_bucket["points"].get(doc["name"], []))
+        _object_acls(doc, self._by_bucket["objects"].get(doc["name"], []))
 
 
-def _access_points(module: Module, doc: Document, buckets: dict[str, str]) -> None:
-    mine = [i for i in module.managed("aws_s3_access_point") if referred(i, "bucket", buckets) == doc["name"]]
+def _access_points(module: Module, doc: Document, mine: list[Instance]) -> None:
     policies = module.managed("aws_s3control_access_point_policy")
     points: list[dict[str, Any]] = []
     doc["access"]["access_points"] = points
@@ -162,13 +188,7 @@ def _policy(
     entry["grants"] = grants
 
 
-def _object_acls(module: Module, doc: Document, buckets: dict[str, str]) -> None:
-    objects = [
-        i
-        for type_ in OBJECT_TYPES
-        for i in module.managed(type_)
-        if referred(i, "bucket", buckets) == doc["name"] and i.value("acl") is not None
-    ]
+def _object_acls(doc: Document, objects: list[Instance]) -> None:
     if not objects:
         return
     grants: list[dict[str, Any]] = []
