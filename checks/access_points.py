@@ -34,7 +34,9 @@ class Contribution:
     detail: str
 
 
-def contributions(doc: dict[str, Any], access: dict[str, Any], trusted: frozenset[str]) -> list[Contribution]:
+def contributions(
+    doc: dict[str, Any], access: dict[str, Any], trusted: frozenset[str], organizations: Any
+) -> list[Contribution]:
     """What the bucket's access points add to each exposure fact."""
     from . import exposure as x  # exposure calls this module: imported when first needed
 
@@ -46,7 +48,7 @@ def contributions(doc: dict[str, Any], access: dict[str, Any], trusted: frozense
         return [_unknown(fact, "access points", why) for fact in _hideable(access, x.FACTS, x)]
     out: list[Contribution] = []
     for point in points:
-        out += _of_point(doc, access, point, trusted, x)
+        out += _of_point(doc, access, point, (trusted, organizations), x)
     return out
 
 
@@ -96,8 +98,14 @@ def _unknown(fact: str, origin: str, why: str) -> Contribution:
 
 
 def _of_point(
-    doc: dict[str, Any], access: dict[str, Any], point: dict[str, Any], trusted: frozenset[str], x: Any
+    doc: dict[str, Any],
+    access: dict[str, Any],
+    point: dict[str, Any],
+    trust: tuple[frozenset[str], Any],
+    x: Any,
 ) -> list[Contribution]:
+    """`trust`: the trusted accounts, and the organisations (checks/organizations.py)."""
+    trusted, organizations = trust
     name = _label(point)
     restrict = _restrict_guards(access["guards"], point, x)
     network = x.Guard(
@@ -127,10 +135,19 @@ def _of_point(
                 effective, by = False, f"condition {condition}"
             effective, by = _and(effective, by, through, bucket_reason)
             out += _public_facts(grant, permissions, effective, by, f"{name}, {bucket_reason}", x)
-        for external in x._external_accounts(grant, doc, access) - trusted:
+        # Organisation conditions say whose accounts a grant reaches, as on the bucket's policy.
+        scope = x._organization_scope(grant, organizations)
+        if scope is not None and scope.trusted:
+            continue
+        reached = [f"account {a}" for a in sorted(x._external_accounts(grant, doc, access) - trusted)]
+        if scope is not None and x._names_no_account(grant):
+            reached = [f"organization {o}" for o in scope.foreign]
+        for external in reached:
             effective, by = x._neutraliser(restrict if policy_is_public else [])
+            if scope is not None and scope.unknown and effective is not False:
+                effective, by = None, f"unknown: whether {', '.join(scope.foreign)} is a trusted organisation"
             effective, by = _and(effective, by, through, bucket_reason)
-            detail = f"{x._describe(grant)} (account {external}) through {name}, {bucket_reason}"
+            detail = f"{x._describe(grant)} ({external}) through {name}, {bucket_reason}"
             out.append(Contribution("cross_account", grant, effective, by, detail))
     return out
 

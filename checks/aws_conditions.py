@@ -55,8 +55,12 @@ def _fixed(value: str) -> bool:
     return not any(ch in value for ch in "*?") and "${" not in value
 
 
-ACCOUNT_KEYS = frozenset(("aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"))
-ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn"))
+# A bucket that delegates to the access points of an account (s3:DataAccessPointAccount, or an
+# access point's ARN) lets in whoever that account's access points let in: that account's grant.
+ACCOUNT_KEYS = frozenset(
+    ("aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "s3:dataaccesspointaccount")
+)
+ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn", "s3:dataaccesspointarn"))
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 

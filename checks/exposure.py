@@ -165,7 +165,7 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
     for fact, reason in cdn_reasons(doc, kept):
         facts.values[fact].append(reason["effective"])
         facts.reasons[fact].append(reason)
-    for added in access_point_contributions(doc, access, trusted):
+    for added in access_point_contributions(doc, access, trusted, organizations):
         facts.add(added.fact, added.grant, added.effective, added.by, added.detail)
         if added.fact == "cross_account" and added.effective is not False and "principal" in added.grant:
             external_accounts |= _external_accounts(added.grant, doc, access) - trusted
@@ -185,13 +185,13 @@ def bucket_exposure(doc: dict[str, Any], context: Any) -> Derived:
 
 
 def access_point_contributions(
-    doc: dict[str, Any], access: dict[str, Any], trusted: frozenset[str]
+    doc: dict[str, Any], access: dict[str, Any], trusted: frozenset[str], organizations: Organizations
 ) -> list[Any]:
     """What the bucket's S3 access points add (checks/access_points.py, which uses this module's
     helpers and so is imported here, when first needed)."""
     from .access_points import contributions
 
-    return contributions(doc, access, trusted)
+    return contributions(doc, access, trusted, organizations)
 
 
 def _organization_scope(grant: Grant, organizations: Organizations) -> OrganizationScope | None:
