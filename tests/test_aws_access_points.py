@@ -72,6 +72,16 @@ def test_a_denied_listing_is_unknown_where_the_bucket_policy_delegates(guard, bu
     assert statuses(result, "plain")["storage-no-public-read"] == "PASS"
 
 
+def test_a_listing_that_hands_out_the_same_page_again_is_unknown_not_endless(guard, builtin_policies):
+    aws_world.build({"buckets": {"ct-viewer-origin": BUCKET}})
+    again = {"AccessPointList": [], "NextToken": "same"}
+    guard.answers[("s3control", "ListAccessPoints")] = [dict(again) for _ in range(3)]
+    result, buckets = scan(guard, builtin_policies)
+    assert guard.count("s3control", "ListAccessPoints") == 2
+    assert statuses(result, "ct-viewer-origin")["storage-no-public-read"] == "UNKNOWN"
+    assert "/access/access_points" in buckets["ct-viewer-origin"]["_meta"]["unknown"]
+
+
 def test_a_denied_access_point_policy_is_unknown_not_a_pass(guard, builtin_policies):
     aws_world.build(SCENARIO["spec"])
     guard.fail[("s3control", "GetAccessPointPolicy")] = "AccessDenied"

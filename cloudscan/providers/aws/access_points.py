@@ -38,6 +38,10 @@ BPA_FIELDS = {
 }
 
 
+# 1,000 access points a page (S3 Control's most): ten thousand pages is far beyond any account.
+MAX_PAGES = 10_000
+
+
 class AccessPointListing:
     """The account's access points per region and its Multi-Region Access Points, each listed
     once on first use, and each Multi-Region Access Point's policy read once whatever the
@@ -97,15 +101,19 @@ class AccessPointListing:
         found: list[dict[str, Any]] = []
         token: str | None = None
         try:
-            while True:
+            for _ in range(MAX_PAGES):
                 extra = {"NextToken": token} if token else {}
                 page = persist(call, AccountId=self.account, **extra)
                 found += page.get(key, [])
-                token = page.get("NextToken")
-                if not token:
+                following = page.get("NextToken")
+                if not following:
                     return {"value": found}
+                if following == token:  # an endpoint that hands the same page out again
+                    return {"error": ("RepeatedToken", f"{operation} gave the same NextToken twice")}
+                token = following
         except Exception as exc:
             return {"error": error_of(exc)}
+        return {"error": ("TooManyPages", f"{operation} gave more than {MAX_PAGES} pages")}
 
 
 def read_access_points(doc: Document, listing: AccessPointListing) -> None:
