@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import aws_world
+import pytest
 
 from cloudscan.scan import scan_aws
 
@@ -137,3 +138,42 @@ def test_a_denied_multi_region_listing_is_unknown_not_a_pass(guard, builtin_poli
     result, buckets = scan(guard, builtin_policies)
     assert buckets["mammo-global-guarded"]["exposure"]["public_read"] is None
     assert statuses(result, "mammo-global")["storage-no-public-read"] == "UNKNOWN"
+
+
+DELEGATING_BUCKET = """
+variable "target" {}
+resource "aws_s3_bucket" "studies" {
+  bucket = "studies"
+}
+resource "aws_s3_bucket_policy" "delegate" {
+  bucket = aws_s3_bucket.studies.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Action    = "*"
+      Resource  = ["arn:aws:s3:::studies", "arn:aws:s3:::studies/*"]
+      Condition = { StringEquals = { "s3:DataAccessPointAccount" = "123456789012" } }
+    }]
+  })
+}
+resource "aws_s3_access_point" "viewer" {
+  bucket = BUCKET
+  name   = "viewer"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("bucket", "status"), [("aws_s3_bucket.studies.id", "PASS"), ("var.target", "UNKNOWN")]
+)
+def test_terraform_an_access_point_whose_bucket_cannot_be_told_is_unknown(
+    tmp_path, builtin_policies, bucket, status
+):
+    from cloudscan.scan import scan_terraform
+
+    (tmp_path / "main.tf").write_text(DELEGATING_BUCKET.replace("BUCKET", bucket))
+    result = scan_terraform([tmp_path], builtin_policies)
+    judged = {f["policy_id"]: f["status"] for f in result.findings if f["resource"]["name"] == "studies"}
+    assert judged["storage-no-public-read"] == status

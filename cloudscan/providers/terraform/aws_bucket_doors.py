@@ -61,7 +61,8 @@ class BucketDoors:
 
     @cached_property
     def _by_bucket(self) -> dict[str, dict[str, list[Instance]]]:
-        """Access points and objects with an ACL, by the name of the bucket they refer to."""
+        """Access points and objects with an ACL, by the name of the bucket they refer to;
+        under "" those whose bucket the files do not tell (they may be any bucket's)."""
         found: dict[str, dict[str, list[Instance]]] = {"points": {}, "objects": {}}
         declared = [("points", i) for i in self.module.managed("aws_s3_access_point")]
         declared += [
@@ -72,15 +73,19 @@ class BucketDoors:
         ]
         for what, instance in declared:
             bucket = referred(instance, "bucket", self.buckets)
-            if isinstance(bucket, str):
-                found[what].setdefault(bucket, []).append(instance)
+            found[what].setdefault(bucket if isinstance(bucket, str) else "", []).append(instance)
         return found
 
     def attach(self, doc: Document) -> None:
         if doc.get("access") is None:
             return
-        _access_points(self.module, doc, self._by_bucket["points"].get(doc["name"], []))
-        _object_acls(doc, self._by_bucket["objects"].get(doc["name"], []))
+        points, objects = self._by_bucket["points"], self._by_bucket["objects"]
+        _access_points(self.module, doc, points.get(doc["name"], []))
+        _object_acls(doc, objects.get(doc["name"], []))
+        # A door whose bucket cannot be told may be this bucket's: what it adds is not known.
+        for pointer, unplaced in (("/access/access_points", points), ("/access/object_acls", objects)):
+            if unplaced.get(""):
+                unresolved(doc, [pointer], unplaced[""][0], "its bucket cannot be told from the files")
 
 
 def _access_points(module: Module, doc: Document, mine: list[Instance]) -> None:
