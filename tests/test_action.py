@@ -123,6 +123,17 @@ def test_action_passes_below_the_threshold_and_honours_inputs(runner, tmp_path):
 
 
 @pytest.mark.slow
+def test_action_passes_trusted_accounts_and_organizations_to_the_scan(runner, tmp_path):
+    done, _ = scan(runner, tmp_path, path="infra", **{"organization-ids": "o-abcdef1234\nnot-an-org\n"})
+    assert done.returncode == 2
+    assert "not-an-org" in done.stderr
+    given = {"organization-ids": "\no-abcdef1234\n", "trusted-accounts": "111122223333\n444455556666"}
+    done, outputs = scan(runner, tmp_path, path="infra", **given)
+    assert done.returncode == 1, done.stderr  # the same public bucket still fails
+    assert int(outputs["findings"]) > 0
+
+
+@pytest.mark.slow
 def test_action_reports_a_bad_policy_as_a_configuration_error(runner, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -166,7 +177,16 @@ def test_action_fails_closed_on_a_file_it_cannot_read(runner, tmp_path):
 
 
 def test_action_declares_the_documented_inputs_and_outputs():
-    assert set(ACTION["inputs"]) >= {"path", "output", "fail-on", "policies", "format", "on-unreadable"}
+    assert set(ACTION["inputs"]) >= {
+        "path",
+        "output",
+        "fail-on",
+        "policies",
+        "format",
+        "on-unreadable",
+        "trusted-accounts",
+        "organization-ids",
+    }
     assert set(ACTION["outputs"]) == {"sarif-file", "findings"}
     assert ACTION["runs"]["using"] == "composite"
     assert sys.version_info >= (3, 11)
