@@ -222,28 +222,39 @@ def scan_aws(
     `aggregator` (name, region or None) the Config aggregator to read them from first; `pacing`
     (providers.pacing.Pacing) how fast to ask and how often to retry."""
     from cloudscan.organizations import trusted_organizations
-    from cloudscan.providers.aws import AwsScope
-    from cloudscan.providers.pacing import Pacing
-    from cloudscan.providers.sampling import Sampling
 
-    scope = AwsScope(
-        regions=regions,
-        fields=needed_fields(policies, "aws"),
-        concurrency=concurrency,
-        sampling=sampling or Sampling(),
-        source=source,
-        pacing=pacing or Pacing(),
-        **_aggregator(aggregator),
-    )
+    scope = _aws_scope(policies, regions, concurrency, sampling, source, pacing, aggregator)
     organizations = trusted_organizations(session, scope, organization_ids)
     return scan(
         AwsSource(session, scope), policies, trusted_accounts=trusted_accounts, organizations=organizations
     )
 
 
-def _aggregator(aggregator: tuple[str, str | None] | None) -> dict[str, Any]:
+def _aws_scope(
+    policies: list[Policy],
+    regions: tuple[str, ...],
+    concurrency: int,
+    sampling: Any,
+    source: str,
+    pacing: Any,
+    aggregator: tuple[str, str | None] | None,
+) -> Any:
+    """What one AWS account's scan reads (providers.aws.AwsScope), for one account or each member."""
+    from cloudscan.providers.aws import AwsScope
+    from cloudscan.providers.pacing import Pacing
+    from cloudscan.providers.sampling import Sampling
+
     name, region = aggregator or (None, None)
-    return {"aggregator": name, "aggregator_region": region}
+    return AwsScope(
+        regions=regions,
+        fields=needed_fields(policies, "aws"),
+        concurrency=concurrency,
+        sampling=sampling or Sampling(),
+        source=source,
+        pacing=pacing or Pacing(),
+        aggregator=name,
+        aggregator_region=region,
+    )
 
 
 def scan_aws_organization(
@@ -268,20 +279,9 @@ def scan_aws_organization(
     choose), assuming `access` (providers.aws.assume.RoleAccess) in each from `session`'s
     account: `account_concurrency` accounts at a time, each with `concurrency` parallel calls."""
     from cloudscan.organizations import trusted_organizations
-    from cloudscan.providers.aws import AwsScope
-    from cloudscan.providers.pacing import Pacing
-    from cloudscan.providers.sampling import Sampling
     from cloudscan.sources import AwsOrganizationSource
 
-    scope = AwsScope(
-        regions=regions,
-        fields=needed_fields(policies, "aws"),
-        concurrency=concurrency,
-        sampling=sampling or Sampling(),
-        source=settings_source,
-        pacing=pacing or Pacing(),
-        **_aggregator(aggregator),
-    )
+    scope = _aws_scope(policies, regions, concurrency, sampling, settings_source, pacing, aggregator)
     source = AwsOrganizationSource(session, scope, members, access, account_concurrency, watch)
     # Every member belongs to the organization whose accounts were listed: their ARNs name it,
     # and DescribeOrganization is asked only when they do not.

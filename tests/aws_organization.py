@@ -154,19 +154,7 @@ def _role(acting: Any, kind: str) -> None:
 
 PUBLIC_READ = {"acl": "public-read"}
 PRIVATE = {"block_public_access": True, "encryption": "aws:kms", "versioning": True}
-PUBLIC_POLICY = {
-    "policy": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::BUCKET/*",
-            }
-        ],
-    }
-}
+PUBLIC_POLICY = {"policy": aws_world.anyone_may_read()}
 
 
 NO_DISTRIBUTIONS = {"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 0}}

@@ -271,6 +271,19 @@ READ_ONLY = re.compile(r"^(List|Get|Describe|Head|BatchGet|Select)")  # reads by
 ISSUES_CREDENTIALS = {("sts", "AssumeRole")}
 
 
+def anyone_may_read(condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A bucket policy letting anyone GetObject (BUCKET stands for the bucket), under `condition`."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::BUCKET/*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 # Calls moto does not implement (it raises NotImplementedError), answered as a new account
 # answers them unless a test says otherwise with `answers` or `fail`.
 MOTO_GAPS: dict[tuple[str, str], dict[str, Any]] = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import aws_organization
+import aws_world
 import pytest
 from aws_organization import EXTERNAL_ID, MANAGEMENT, PRIVATE, PUBLIC_READ, ROLE, scan
 from click.testing import CliRunner
@@ -176,20 +177,7 @@ def test_aws_out_of_reach_stops_an_organization_scan_at_once(monkeypatch):
 
 
 def _pinned_to(organization: str) -> dict:
-    return {
-        "policy": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": "arn:aws:s3:::BUCKET/*",
-                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization}},
-                }
-            ],
-        }
-    }
+    return {"policy": aws_world.anyone_may_read({"StringEquals": {"aws:PrincipalOrgID": organization}})}
 
 
 def _organization_grants(reads_organization: bool) -> dict:

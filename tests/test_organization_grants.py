@@ -9,6 +9,7 @@ import copy
 import json
 from pathlib import Path
 
+import aws_world
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -289,18 +290,7 @@ def test_describe_organization_is_asked_only_when_a_policy_judges_bucket_access(
 
 
 def _pinned_policy(organization: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::BUCKET/*",
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization}},
-            }
-        ],
-    }
+    return aws_world.anyone_may_read({"StringEquals": {"aws:PrincipalOrgID": organization}})
 
 
 @pytest.mark.parametrize(
