@@ -111,3 +111,14 @@ def test_sarif_carries_the_fingerprints_of_the_json_report(tmp_path):
     assert failed and failed <= in_sarif
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert all(u.startswith("infra/") for u in uris)
+
+
+def test_a_module_not_read_is_named_at_its_file_from_any_working_directory(tmp_path):
+    repo = tree(tmp_path / "checkout", repository=True)
+    (repo / "infra" / "vpc.tf").write_text('module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for where, path in ((repo, "infra"), (elsewhere, str(repo / "infra"))):
+        report = findings(where, path)
+        named = {e["resource"] for e in report["errors"] if e["code"] == "ModuleNotRead"}
+        assert named == {"infra/vpc.tf:1"}, where

@@ -63,13 +63,14 @@ def instantiate(
     chain = chain or ((module.directory.resolve(),) if module.directory else ())
     for name, body, file, line in module.calls:
         source = _source(module, body)
-        where = f"{file}:{line}"
+        # `file` is the name the reports show; the error is named from the file's own path, once.
+        where = str(module.directory / Path(file).name) if module.directory is not None else file
         if not isinstance(source, str) or not _is_local(source) or module.directory is None:
             shown = source if isinstance(source, str) else "(not known)"
             problems.append(
                 ParseError(
                     where,
-                    None,
+                    line,
                     f"module.{name}: source {shown!r} is not read "
                     "(only local modules are); its resources are not judged",
                     "ModuleNotRead",
@@ -78,18 +79,18 @@ def instantiate(
             continue
         directory = (module.directory / source).resolve()
         if directory in chain:
-            problems.append(ParseError(where, None, f"module.{name}: calls a module that calls it (a cycle)"))
+            problems.append(ParseError(where, line, f"module.{name}: calls a module that calls it (a cycle)"))
             continue
         if len(chain) > MAX_DEPTH:
             problems.append(
                 ParseError(
-                    where, None, f"module.{name}: modules nested deeper than {MAX_DEPTH}", "LimitExceeded"
+                    where, line, f"module.{name}: modules nested deeper than {MAX_DEPTH}", "LimitExceeded"
                 )
             )
             continue
         found, missing = find_modules([directory])
         if missing:
-            problems.append(ParseError(where, None, f"module.{name}: source {source!r}: no such directory"))
+            problems.append(ParseError(where, line, f"module.{name}: source {source!r}: no such directory"))
             continue
         files = found.get(directory, [])
         for key, bound in _instances_of_call(module, body):
@@ -97,7 +98,7 @@ def instantiate(
                 problems.append(
                     ParseError(
                         where,
-                        None,
+                        line,
                         f"module.{name}: more than {MAX_MODULE_INSTANCES} "
                         "module instances in all; the rest are not read",
                         "LimitExceeded",
